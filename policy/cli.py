@@ -1,0 +1,354 @@
+"""The ``policy`` command: a thin layer over the Python API.
+
+The only module that reads argv, prints, consults the clock (``--date`` defaults to today)
+and exits. Exit codes: 0 ran; 1 a negative signal that was asked for (``--fail-on``,
+a failing ``test``); 2 a user error (bad input, with ``file:line:col``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sys
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import Any, Callable, Optional, TypeVar
+
+import typer
+
+from . import __version__
+from .countries import country_name, resolve_country
+from .errors import Diagnostic, LoadError, PolicyError, SourceSpan
+from .loader import default_rules_path, display_path, load_rulebase, load_scenario, scenario_from_data, yaml_files
+from .models import CATEGORY_RE, Verdict
+from .rulebase import RuleBase
+from .yamlio import Document, parse
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Arms-export policy reasoning: evaluate what-if transfers under every jurisdiction with a say.",
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+_DEBUG = {"on": False}
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+class FailOn(str, Enum):
+    prohibited = "prohibited"
+    restricted = "restricted"
+    licence_required = "licence_required"
+
+
+def _fail_on_matches(verdict: Verdict, fail_on: FailOn | None) -> bool:
+    return fail_on is not None and verdict.severity >= Verdict(fail_on.value).severity
+
+
+def guarded(fn: F) -> F:
+    """Turn user errors into one clear message on stderr and exit 2; never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except LoadError as exc:
+            diags = sorted(exc.diagnostics, key=Diagnostic.sort_key)
+            for d in diags:
+                typer.echo(d.render(), err=True)
+            n = len(diags)
+            typer.echo(f"{n} error{'s' if n != 1 else ''}", err=True)
+            raise typer.Exit(2) from None
+        except PolicyError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # pragma: no cover - a bug, shown for developers only with --debug
+            if _DEBUG["on"]:
+                traceback.print_exc()
+            typer.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+                       err=True)
+            raise typer.Exit(3) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for internal errors."),
+) -> None:
+    _DEBUG["on"] = debug
+    if version:
+        typer.echo(f"policy {__version__}")
+        raise typer.Exit(0)
+
+
+RulesOpt = typer.Option(None, "--rules", help="Rules folder or file (repeatable). Default: ./rules.")
+FormatOpt = typer.Option(Format.text, "--format", "-f", help="Output format.")
+FailOpt = typer.Option(None, "--fail-on", help="Exit 1 when the verdict is this severe or worse.")
+AssumeOpt = typer.Option(None, "--assume", help="Override a fact: KEY=VALUE (repeatable).")
+
+
+def _rules(paths: list[str] | None) -> RuleBase:
+    return load_rulebase(paths or [default_rules_path()])
+
+
+def _parse_assume(items: list[str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for raw in items or []:
+        key, sep, value = raw.partition("=")
+        if not sep or not key.strip():
+            raise LoadError([Diagnostic("bad-assume", f"`--assume {raw}` is not KEY=VALUE",
+                                        help="e.g. --assume recipient.in_armed_conflict=false")])
+        parsed = parse(value, "--assume").data if value.strip() else ""
+        out[key.strip()] = parsed
+    return out
+
+
+def _render(base: RuleBase, decisions: list[Any], fmt: Format) -> str:
+    from .report import decision_json, render_json, render_markdown, render_text
+
+    if fmt is Format.json:
+        data = [decision_json(base, d) for d in decisions]
+        return render_json(data[0] if len(data) == 1 else data)
+    render = render_markdown if fmt is Format.markdown else render_text
+    return ("\n" + ("-" * 72) + "\n\n").join(render(base, d) for d in decisions)
+
+
+@app.command()
+@guarded
+def evaluate(
+    files: list[Path] = typer.Argument(..., help="Scenario files (YAML)."),
+    rules: Optional[list[str]] = RulesOpt,
+    fmt: Format = FormatOpt,
+    fail_on: Optional[FailOn] = FailOpt,
+    assume: Optional[list[str]] = AssumeOpt,
+) -> None:
+    """Evaluate scenario files and explain each verdict."""
+    from .engine import evaluate as run
+
+    base = _rules(rules)
+    extra = _parse_assume(assume)
+    decisions = []
+    for f in files:
+        sc = load_scenario(str(f), base)
+        if extra:
+            doc = Document("--assume", {**sc.model_dump(mode="json", by_alias=True, exclude_none=True),
+                                        "assume": {**sc.assume, **extra}}, None)
+            sc = scenario_from_data(doc, base)
+        decisions.append(run(base, sc))
+    typer.echo(_render(base, decisions, fmt), nl=False)
+    if any(_fail_on_matches(d.verdict, fail_on) for d in decisions):
+        raise typer.Exit(1)
+
+
+def _item_data(base: RuleBase, item: str, lethal: bool | None) -> dict[str, Any]:
+    if CATEGORY_RE.match(item.upper()) or CATEGORY_RE.match(item):
+        code = item if CATEGORY_RE.match(item) else item.upper()
+        cat = base.category(code)
+        data: dict[str, Any] = {"name": f"{code} item" + (f" ({cat.title})" if cat else ""), "category": code}
+    elif item in base.items:
+        data = {"id": item}
+    else:
+        import difflib
+
+        names = sorted(base.items)
+        m = difflib.get_close_matches(item, names, n=1)
+        raise LoadError([Diagnostic("unknown-item", f"`{item}` is neither a Munitions List category nor a "
+                                    "catalogue item", SourceSpan("--item"),
+                                    f"did you mean `{m[0]}`?" if m else
+                                    "use ML1..ML22 or an id from rules/items.yaml (see `policy items`)")])
+    if lethal is not None:
+        data["lethal"] = lethal
+    return data
+
+
+@app.command("what-if")
+@guarded
+def what_if(
+    exporter: str = typer.Option(..., "--exporter", help="Exporting state: code or name (KR, 'South Korea')."),
+    recipient: str = typer.Option(..., "--recipient", help="Final destination: code or name."),
+    item: list[str] = typer.Option(..., "--item", help="ML category (ML3) or catalogue item (155mm-shell)."),
+    date: Optional[str] = typer.Option(None, "--date", help="YYYY-MM-DD (default: today)."),
+    lethal: Optional[bool] = typer.Option(None, "--lethal/--non-lethal", help="Override the item's lethality."),
+    end_user: str = typer.Option("military", "--end-user", help="government|military|police|private|non-state"),
+    transfer: str = typer.Option("sale", "--transfer", help="sale|donation|loan|re-export"),
+    origin: Optional[str] = typer.Option(None, "--origin", help="State that produced the item (re-exports)."),
+    licence: Optional[str] = typer.Option(None, "--licence", help="State whose licence the item was made under."),
+    via: Optional[list[str]] = typer.Option(None, "--via", help="Intermediate holder (repeatable)."),
+    assume: Optional[list[str]] = AssumeOpt,
+    rules: Optional[list[str]] = RulesOpt,
+    fmt: Format = FormatOpt,
+    fail_on: Optional[FailOn] = FailOpt,
+) -> None:
+    """Evaluate a transfer given on the command line."""
+    from .engine import evaluate as run
+
+    base = _rules(rules)
+    day = date or dt.date.today().isoformat()
+    exp, rec = resolve_country(exporter), resolve_country(recipient)
+    items = [_item_data(base, i, lethal) for i in item]
+    for it in items:
+        if origin:
+            it["origin"] = resolve_country(origin)
+        if licence:
+            it["licence"] = resolve_country(licence)
+    data = {
+        "id": "what-if",
+        "title": f"What if {country_name(exp)} transfers {', '.join(item)} to {country_name(rec)}?",
+        "date": day, "exporter": exp, "recipient": rec, "end_user": end_user, "transfer": transfer,
+        "via": [resolve_country(v) for v in via or []], "items": items, "assume": _parse_assume(assume),
+    }
+    sc = scenario_from_data(Document("command line", data, None), base)
+    d = run(base, sc)
+    typer.echo(_render(base, [d], fmt), nl=False)
+    if _fail_on_matches(d.verdict, fail_on):
+        raise typer.Exit(1)
+
+
+@app.command()
+@guarded
+def validate(
+    paths: Optional[list[str]] = typer.Argument(None, help="Rule, world, item or scenario files/folders."),
+    rules: Optional[list[str]] = RulesOpt,
+) -> None:
+    """Check rule files and scenarios; report every problem as file:line:col."""
+    targets = paths or [default_rules_path(), "scenarios"]
+    rule_paths, scenario_paths = _split(targets)
+    diags: list[Diagnostic] = []
+    try:
+        base = load_rulebase(list(rules or []) + rule_paths if (rules or rule_paths) else [default_rules_path()])
+    except LoadError as exc:
+        diags.extend(exc.diagnostics)
+        base = None
+    n_files = len(rule_paths)
+    for f in scenario_paths:
+        n_files += 1
+        if base is None:
+            continue
+        try:
+            load_scenario(f, base)
+        except LoadError as exc:
+            diags.extend(exc.diagnostics)
+    if diags:
+        raise LoadError(diags)
+    files = len(base.files) if base else 0
+    typer.echo(f"ok: {files} rule/world/item files, {len(scenario_paths)} scenarios, "
+               f"{sum(len(j.rules) for j in base.jurisdictions.values()) if base else 0} rules, no errors")
+
+
+def _split(targets: list[str]) -> tuple[list[str], list[str]]:
+    """Sort YAML files into rule-side files (with a `format`) and scenarios."""
+    rule_paths, scenario_paths = [], []
+    for f in yaml_files(targets):
+        try:
+            with open(f, encoding="utf-8", errors="replace") as fh:
+                head = fh.read(4096)
+        except OSError:
+            head = ""
+        if any(line.startswith("format:") for line in head.splitlines()):
+            rule_paths.append(f)
+        else:
+            scenario_paths.append(f)
+    return rule_paths, scenario_paths
+
+
+@app.command()
+@guarded
+def test(
+    paths: Optional[list[str]] = typer.Argument(None, help="Scenario files or folders (default: scenarios/)."),
+    rules: Optional[list[str]] = RulesOpt,
+    fmt: Format = FormatOpt,
+) -> None:
+    """Run every scenario that has an `expect` and report passes and failures."""
+    from .testing import check
+
+    base = _rules(rules)
+    files = [f for f in yaml_files(paths or ["scenarios"])]
+    results = []
+    diags: list[Diagnostic] = []
+    for f in files:
+        try:
+            sc = load_scenario(f, base)
+        except LoadError as exc:
+            diags.extend(exc.diagnostics)
+            continue
+        if sc.expect is None and not sc.expect_rules:
+            continue
+        results.append(check(base, display_path(f), sc))
+    if diags:
+        raise LoadError(diags)
+    failed = [r for r in results if not r.passed]
+    if fmt is Format.json:
+        typer.echo(json.dumps({
+            "results": [{"file": r.file, "scenario": r.scenario.id,
+                         "expected": r.scenario.expect.value if r.scenario.expect else None,
+                         "got": r.decision.verdict.value, "deciding_rules": r.deciding_rules,
+                         "passed": r.passed, "problems": r.problems} for r in results],
+            "passed": len(results) - len(failed), "failed": len(failed)}, indent=2))
+    else:
+        w = max([len(r.scenario.id) for r in results] + [8])
+        typer.echo(f"{'scenario':<{w}}  {'expected':<16}  {'got':<16}  deciding rules")
+        for r in results:
+            exp = r.scenario.expect.value if r.scenario.expect else "-"
+            mark = "" if r.passed else "  FAIL: " + "; ".join(r.problems)
+            typer.echo(f"{r.scenario.id:<{w}}  {exp:<16}  {r.decision.verdict.value:<16}  "
+                       f"{', '.join(r.deciding_rules) or '-'}{mark}")
+        typer.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@guarded
+def facts(
+    country: Optional[str] = typer.Argument(None, help="Country code or name; omit to list the datasets."),
+    date: Optional[str] = typer.Option(None, "--date", help="YYYY-MM-DD (default: today)."),
+    rules: Optional[list[str]] = RulesOpt,
+    fmt: Format = FormatOpt,
+) -> None:
+    """What the engine knows about a country on a date, with sources."""
+    from .worldview import country_facts, dataset_summary
+
+    base = _rules(rules)
+    if country is None:
+        summary = dataset_summary(base)
+        if fmt is Format.json:
+            typer.echo(json.dumps(summary, indent=2))
+        else:
+            for row in summary:
+                typer.echo(f"{row['dataset']:<24} {row['entries']:>5} {row['what']}")
+        return
+    code = resolve_country(country)
+    try:
+        day = dt.date.fromisoformat(date) if date else dt.date.today()
+    except ValueError:
+        raise LoadError([Diagnostic("bad-date", f"`{date}` is not a date", SourceSpan("--date"),
+                                    "use YYYY-MM-DD")]) from None
+    data = country_facts(base, code, day)
+    if fmt is Format.json:
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"{data['country']} {data['name']} on {data['date']}")
+    for row in data["facts"]:
+        typer.echo(f"  {row['fact']} = {json.dumps(row['value'])}  {row['basis']}")
+        for s in row["sources"]:
+            typer.echo(f"      source: {s['title']}" + (f" <{s['url']}>" if s['url'] else ""))
+
+
+def run() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,382 @@
+"""Reading rule files, world data, the item catalogue and scenarios into validated models.
+
+The only module that reads files. Every problem becomes a Diagnostic with ``file:line:col``;
+all of them are collected before anything is reported.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from . import yamlio
+from .errors import Diagnostic, LoadError, SourceSpan
+from .facts import check_leaf, coerce_value, fact_spec, suggest
+from .models import (
+    CatalogueItem,
+    ItemCatalogue,
+    Rule,
+    RuleFile,
+    Scenario,
+    WorldFile,
+    iter_leaves,
+)
+from .rulebase import RuleBase, World
+
+M = TypeVar("M", bound=BaseModel)
+
+FORMATS = {"policy-rules/v1": RuleFile, "policy-world/v1": WorldFile, "policy-items/v1": ItemCatalogue}
+
+
+def default_rules_path() -> str:
+    """``$POLICY_RULES``, else ``./rules``, else the ``rules/`` beside the package."""
+    env = os.environ.get("POLICY_RULES")
+    if env:
+        return env
+    if Path("rules").is_dir():
+        return "rules"
+    return str(Path(__file__).resolve().parent.parent / "rules")
+
+
+def display_path(path: str | Path) -> str:
+    """A path as users should see it: relative to the working directory when inside it."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+def yaml_files(paths: list[str]) -> list[str]:
+    """Every YAML file under the given files and folders, sorted, each once."""
+    found: set[str] = set()
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for f in p.rglob("*"):
+                if f.suffix in (".yaml", ".yml") and f.is_file():
+                    found.add(str(f))
+        elif p.exists():
+            found.add(str(p))
+        else:
+            raise LoadError([Diagnostic("no-such-path", f"no file or folder `{raw}`", SourceSpan(raw))])
+    return sorted(found, key=lambda f: display_path(f))
+
+
+# ------------------------------------------------------------------ pydantic errors -> diagnostics
+
+_KNOWN_KEYS = sorted(
+    {name for model in (RuleFile, Rule, WorldFile, ItemCatalogue, CatalogueItem, Scenario)
+     for f in model.model_fields.values() for name in [f.alias] if name}
+    | {name for model in (RuleFile, Rule, WorldFile, ItemCatalogue, CatalogueItem, Scenario)
+       for name in model.model_fields if not name.endswith("_")}
+    | {"from", "until", "fact", "all", "any", "not", "in", "not_in", "eq", "ne", "lt", "lte", "gt", "gte",
+       "within", "exists", "source", "instrument", "article", "quote", "url", "title", "members", "country",
+       "parties", "self_defence", "target", "scope", "imposed_by", "licence", "components", "origin",
+       "category", "lethal", "name", "publisher", "confidence", "seed", "note", "uncertain"}
+)
+
+
+def _clean(msg: str) -> str:
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+    return msg
+
+
+def _loc_text(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if isinstance(p, int) or p not in ("all", "any", "not", "fact", "list")
+             or p in loc[-1:]]
+    return ".".join(parts) if parts else "(document)"
+
+
+def validation_diagnostics(exc: ValidationError, doc: yamlio.Document) -> list[Diagnostic]:
+    out = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        kind = err["type"]
+        where = _loc_text(loc)
+        if kind == "extra_forbidden":
+            key = loc[-1]
+            match = difflib.get_close_matches(str(key), _KNOWN_KEYS, n=1, cutoff=0.7)
+            out.append(Diagnostic("unknown-field", f"unknown field `{key}` at `{where}`", doc.key_span(loc),
+                                  f"did you mean `{match[0]}`?" if match else "remove it or check the spelling"))
+        elif kind == "missing":
+            out.append(Diagnostic("missing-field", f"missing field `{loc[-1]}` at `{where}`", doc.span(loc[:-1])))
+        else:
+            msg = _clean(err["msg"])
+            msg = msg.replace("Input should be", "expected").replace("a valid dictionary or instance of ", "a mapping (")
+            if "a mapping (" in msg:
+                msg = msg.split("a mapping (")[0] + "a mapping"
+            out.append(Diagnostic("invalid-value", f"`{where}`: {msg}", doc.span(loc)))
+    return out
+
+
+def _validate(model: type[M], doc: yamlio.Document, diags: list[Diagnostic]) -> M | None:
+    if not isinstance(doc.data, dict):
+        diags.append(Diagnostic("not-a-mapping", "expected a YAML mapping at the top of the file", doc.span()))
+        return None
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        diags.extend(validation_diagnostics(exc, doc))
+        return None
+
+
+# ------------------------------------------------------------------ rulebase
+
+
+def load_rulebase(paths: list[str] | None = None) -> RuleBase:
+    """Load every rule, world and item file under ``paths`` (default: the rules folder).
+
+    Raises LoadError listing every problem found in any file.
+    """
+    paths = paths or [default_rules_path()]
+    diags: list[Diagnostic] = []
+    base = RuleBase()
+    rule_docs: list[tuple[RuleFile, yamlio.Document]] = []
+    world_docs: list[tuple[WorldFile, yamlio.Document]] = []
+    item_docs: list[tuple[ItemCatalogue, yamlio.Document]] = []
+    for path in yaml_files(paths):
+        shown = display_path(path)
+        try:
+            text = yamlio.read_text(path, shown)
+            doc = yamlio.parse(text, shown)
+        except LoadError as exc:
+            diags.extend(exc.diagnostics)
+            continue
+        base.files[shown] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        fmt = doc.data.get("format") if isinstance(doc.data, dict) else None
+        model = FORMATS.get(fmt) if isinstance(fmt, str) else None
+        if model is None:
+            if isinstance(doc.data, dict) and "format" not in doc.data and "exporter" in doc.data:
+                diags.append(Diagnostic("scenario-in-rules", "this looks like a scenario, not a rule file",
+                                        doc.span(), "keep scenarios under scenarios/"))
+            else:
+                diags.append(Diagnostic("unknown-format", f"unknown or missing `format`: `{fmt}`",
+                                        doc.span(("format",)),
+                                        "use one of: " + ", ".join(sorted(FORMATS))))
+            continue
+        obj = _validate(model, doc, diags)
+        if isinstance(obj, RuleFile):
+            rule_docs.append((obj, doc))
+        elif isinstance(obj, WorldFile):
+            world_docs.append((obj, doc))
+        elif isinstance(obj, ItemCatalogue):
+            item_docs.append((obj, doc))
+
+    _check_world(base.world, world_docs, diags)
+    _check_items(base, item_docs, diags)
+    _check_rules(base, rule_docs, diags)
+    if diags:
+        raise LoadError(diags)
+    return base
+
+
+def _check_world(world: World, docs: list[tuple[WorldFile, yamlio.Document]], diags: list[Diagnostic]) -> None:
+    seen_ids: dict[str, SourceSpan] = {}
+    for wf, doc in docs:
+        for gi, g in enumerate(wf.groups):
+            span = doc.span(("groups", gi, "id"))
+            if g.id in world.groups:
+                diags.append(Diagnostic("duplicate-group", f"group `{g.id}` is defined twice", span))
+                continue
+            world.groups[g.id] = g
+            source_ids = {s.id for s in g.sources}
+            by_country: dict[str, list[int]] = {}
+            for mi, m in enumerate(g.members):
+                by_country.setdefault(m.country, []).append(mi)
+                if m.source and m.source not in source_ids:
+                    diags.append(Diagnostic("unknown-source", f"source `{m.source}` is not in group `{g.id}`'s sources",
+                                            doc.span(("groups", gi, "members", mi, "source"))))
+            for country, idxs in by_country.items():
+                periods = sorted(((g.members[i].from_, g.members[i].until, i) for i in idxs),
+                                 key=lambda p: (p[0] is not None, p[0] or 0))
+                for (f1, u1, _), (f2, u2, i2) in zip(periods, periods[1:]):
+                    if u1 is None or (f2 is not None and f2 <= u1) or f2 is None:
+                        diags.append(Diagnostic(
+                            "overlapping-periods",
+                            f"`{country}` has overlapping membership periods in `{g.id}`",
+                            doc.span(("groups", gi, "members", i2)),
+                            "end the earlier period before the next one starts"))
+        for kind, items in (("conflicts", wf.conflicts), ("embargoes", wf.embargoes)):
+            for i, entry in enumerate(items):
+                span = doc.span((kind, i, "id"))
+                if entry.id in seen_ids:
+                    diags.append(Diagnostic("duplicate-id", f"world entry `{entry.id}` is already defined at "
+                                            f"{seen_ids[entry.id]}", span))
+                seen_ids[entry.id] = span
+        world.conflicts.extend(wf.conflicts)
+        world.embargoes.extend(wf.embargoes)
+    world.conflicts.sort(key=lambda c: c.id)
+    world.embargoes.sort(key=lambda e: e.id)
+
+
+def _check_items(base: RuleBase, docs: list[tuple[ItemCatalogue, yamlio.Document]], diags: list[Diagnostic]) -> None:
+    for cat, doc in docs:
+        for i, entry in enumerate(cat.categories):
+            if entry.id in base.categories:
+                diags.append(Diagnostic("duplicate-category", f"category `{entry.id}` is listed twice",
+                                        doc.span(("categories", i, "id"))))
+            base.categories[entry.id] = entry
+        for i, item in enumerate(cat.items):
+            if item.id in base.items:
+                diags.append(Diagnostic("duplicate-item", f"item `{item.id}` is defined twice",
+                                        doc.span(("items", i, "id"))))
+            base.items[item.id] = item
+
+
+def _check_rules(base: RuleBase, docs: list[tuple[RuleFile, yamlio.Document]], diags: list[Diagnostic]) -> None:
+    groups = base.world.group_kinds()
+    rule_at: dict[str, SourceSpan] = {}
+    for rf, doc in docs:
+        code = rf.jurisdiction
+        if code in base.jurisdictions:
+            diags.append(Diagnostic("duplicate-jurisdiction", f"jurisdiction `{code}` is defined in two files",
+                                    doc.span(("jurisdiction",))))
+            continue
+        base.jurisdictions[code] = rf
+        prefix = code.lower() + "."
+        source_ids = {s.id for s in rf.sources}
+        for si, s in enumerate(rf.sources):
+            base.source_index[(code, s.id)] = s
+            if s.seed and not _seed_exists(s.seed, doc.file):
+                diags.append(Diagnostic("missing-seed", f"seed file `{s.seed}` does not exist",
+                                        doc.span(("sources", si, "seed"))))
+        if rf.binds is not None:
+            for leaf, path in iter_leaves(rf.binds):
+                _leaf_diag(leaf, groups, doc, ("binds",) + path, diags)
+        local_ids = {r.id for r in rf.rules}
+        for ri, rule in enumerate(rf.rules):
+            span = doc.span(("rules", ri, "id"))
+            if rule.id in rule_at:
+                diags.append(Diagnostic("duplicate-rule-id", f"rule id `{rule.id}` is already defined at "
+                                        f"{rule_at[rule.id]}", span))
+            rule_at[rule.id] = span
+            base.spans[rule.id] = span
+            if not rule.id.startswith(prefix):
+                diags.append(Diagnostic("wrong-id-prefix", f"rule id `{rule.id}` must start with `{prefix}`", span))
+            for ci, c in enumerate(rule.citations):
+                if c.source not in source_ids:
+                    m = difflib.get_close_matches(c.source, sorted(source_ids), n=1)
+                    diags.append(Diagnostic("unknown-source", f"citation names source `{c.source}`, "
+                                            "which the file's `sources` do not define",
+                                            doc.span(("rules", ri, "citations", ci, "source")),
+                                            f"did you mean `{m[0]}`?" if m else "add it to `sources`"))
+            for ei, target in enumerate(rule.exception_to):
+                if target not in local_ids:
+                    m = difflib.get_close_matches(target, sorted(local_ids), n=1)
+                    diags.append(Diagnostic("unknown-rule", f"`exception_to` names `{target}`, "
+                                            "which is not a rule of this file",
+                                            doc.span(("rules", ri, "exception_to", ei)),
+                                            f"did you mean `{m[0]}`?" if m else None))
+                elif target == rule.id:
+                    diags.append(Diagnostic("exception-cycle", f"rule `{rule.id}` is an exception to itself",
+                                            doc.span(("rules", ri, "exception_to", ei))))
+            if rule.when is not None:
+                for leaf, path in iter_leaves(rule.when):
+                    _leaf_diag(leaf, groups, doc, ("rules", ri, "when") + path, diags)
+            if rf.kind == "regime" and rule.role.value != "exporter":
+                diags.append(Diagnostic("bad-role", "regime rules apply to the exporter; remove `role`",
+                                        doc.span(("rules", ri, "role"))))
+        _check_cycles(rf, doc, diags)
+
+
+def _seed_exists(seed: str, file: str) -> bool:
+    for base in (Path.cwd(), Path(file).resolve().parent.parent, Path(__file__).resolve().parent.parent):
+        if (base / seed).is_file():
+            return True
+    return False
+
+
+def _leaf_diag(leaf: Any, groups: dict[str, str], doc: yamlio.Document, loc: tuple[Any, ...],
+               diags: list[Diagnostic]) -> None:
+    problem = check_leaf(leaf, groups)
+    if problem:
+        code, msg, hint = problem
+        key = "fact" if code == "unknown-fact" else leaf.op if leaf.op != "in" else "in"
+        diags.append(Diagnostic(code, msg, doc.span(loc + (key,)), hint))
+
+
+def _check_cycles(rf: RuleFile, doc: yamlio.Document, diags: list[Diagnostic]) -> None:
+    edges = {r.id: [t for t in r.exception_to if t != r.id] for r in rf.rules}
+    state: dict[str, int] = {}
+    index = {r.id: i for i, r in enumerate(rf.rules)}
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for nxt in edges.get(node, []):
+            if state.get(nxt) == 1:
+                cycle = stack[stack.index(nxt):] + [nxt] if nxt in stack else [node, nxt]
+                diags.append(Diagnostic("exception-cycle", "exception cycle: " + " -> ".join(f"`{c}`" for c in cycle),
+                                        doc.span(("rules", index[node], "exception_to")),
+                                        "an exception cannot, through others, be an exception to itself"))
+            elif state.get(nxt) is None and nxt in edges:
+                visit(nxt, stack + [nxt])
+        state[node] = 2
+
+    for rid in edges:
+        if rid not in state:
+            visit(rid, [rid])
+
+
+# ------------------------------------------------------------------ scenarios
+
+
+def load_scenario(path: str, base: RuleBase) -> Scenario:
+    """Load one scenario file and resolve its items against the catalogue."""
+    shown = display_path(path)
+    doc = yamlio.load(path, shown)
+    return scenario_from_data(doc, base)
+
+
+def scenario_from_data(doc: yamlio.Document, base: RuleBase) -> Scenario:
+    """Validate scenario data (from a file or built by the CLI) and resolve items and assumptions."""
+    diags: list[Diagnostic] = []
+    if isinstance(doc.data, dict) and "format" in doc.data:
+        raise LoadError([Diagnostic("not-a-scenario", "this is a rule, world or item file, not a scenario",
+                                    doc.span(("format",)))])
+    sc = _validate(Scenario, doc, diags)
+    if sc is None:
+        raise LoadError(diags)
+    items = []
+    for i, item in enumerate(sc.items):
+        if item.id is not None:
+            cat = base.items.get(item.id)
+            if cat is None:
+                m = difflib.get_close_matches(item.id, sorted(base.items), n=1)
+                diags.append(Diagnostic("unknown-item", f"no item `{item.id}` in the item catalogue",
+                                        doc.span(("items", i, "id")),
+                                        f"did you mean `{m[0]}`?" if m else "give `category` and `lethal` instead"))
+                items.append(item)
+                continue
+            item = item.model_copy(update={
+                "name": item.name or cat.name,
+                "category": item.category or cat.category,
+                "lethal": cat.lethal if item.lethal is None else item.lethal,
+            })
+        items.append(item)
+    assume = {}
+    groups = base.world.group_kinds()
+    for key, value in sc.assume.items():
+        spec = fact_spec(key, groups)
+        if spec is None:
+            diags.append(Diagnostic("unknown-fact", f"cannot assume `{key}`: no fact has that name",
+                                    doc.key_span(("assume", key)), suggest(key, groups)))
+            continue
+        try:
+            assume[key] = coerce_value(spec, value)
+        except ValueError as exc:
+            diags.append(Diagnostic("bad-value", str(exc), doc.span(("assume", key))))
+    for i, rid in enumerate(sc.expect_rules):
+        if base.rule(rid) is None:
+            diags.append(Diagnostic("unknown-rule", f"`expect_rules` names `{rid}`, which no rule file defines",
+                                    doc.span(("expect_rules", i))))
+    if diags:
+        raise LoadError(diags)
+    return sc.model_copy(update={"items": items, "assume": assume})

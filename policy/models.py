@@ -1,0 +1,578 @@
+"""The data model: rule files, world data, items and scenarios, as pydantic v2 models.
+
+Models validate shape and types only. Cross-references (rule ids, facts, groups, items) are
+checked by the loader, which knows every file at once. No I/O and no evaluation here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from typing import Annotated, Any, Literal, Union
+
+from typing_extensions import TypeAliasType
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+from .countries import is_country
+
+
+class Verdict(str, enum.Enum):
+    """A verdict word. Ordered by severity: ``prohibited`` is the most severe."""
+
+    prohibited = "prohibited"
+    restricted = "restricted"
+    undetermined = "undetermined"
+    licence_required = "licence_required"
+    permitted = "permitted"
+
+    @property
+    def severity(self) -> int:
+        """Higher is more severe."""
+        return _SEVERITY[self]
+
+    @staticmethod
+    def most_severe(verdicts: "list[Verdict]") -> "Verdict":
+        """The most severe of several verdicts (``undetermined`` for none)."""
+        return max(verdicts, key=lambda v: v.severity) if verdicts else Verdict.undetermined
+
+
+_SEVERITY = {
+    Verdict.prohibited: 4,
+    Verdict.restricted: 3,
+    Verdict.undetermined: 2,
+    Verdict.licence_required: 1,
+    Verdict.permitted: 0,
+}
+
+RESTRICTIVE = frozenset({Verdict.prohibited, Verdict.restricted, Verdict.licence_required})
+
+
+class Effect(str, enum.Enum):
+    """What a rule says about a transfer it applies to."""
+
+    prohibited = "prohibited"
+    restricted = "restricted"
+    licence_required = "licence_required"
+    permitted = "permitted"
+    as_direct_export = "as_direct_export"
+    """Consent only where this state would allow the direct transfer itself."""
+
+
+class Binding(str, enum.Enum):
+    """How binding a rule's source is: law, or policy that a government may change at will."""
+
+    statute = "statute"
+    regulation = "regulation"
+    treaty = "treaty"
+    un_security_council = "un_security_council"
+    eu_legal_act = "eu_legal_act"
+    court_ruling = "court_ruling"
+    government_decision = "government_decision"
+    political_guideline = "political_guideline"
+    stated_policy = "stated_policy"
+
+    @property
+    def is_law(self) -> bool:
+        """True for sources that bind as law (may ground a ``prohibited`` verdict)."""
+        return self in _LAW
+
+
+_LAW = {Binding.statute, Binding.regulation, Binding.treaty, Binding.un_security_council,
+        Binding.eu_legal_act, Binding.court_ruling}
+
+BINDING_WORDS = {
+    Binding.statute: "statute (law)",
+    Binding.regulation: "regulation (law)",
+    Binding.treaty: "treaty obligation (law)",
+    Binding.un_security_council: "UN Security Council decision (binding law)",
+    Binding.eu_legal_act: "EU legal act (law)",
+    Binding.court_ruling: "court ruling",
+    Binding.government_decision: "government decision (not a statute)",
+    Binding.political_guideline: "political guideline (not a statute)",
+    Binding.stated_policy: "stated policy (not a statute)",
+}
+
+
+class Role(str, enum.Enum):
+    """Why a jurisdiction has a say in a transfer."""
+
+    exporter = "exporter"
+    original_producer = "original-producer"
+    licence_origin = "licence-origin"
+    component_origin = "component-origin"
+    regime = "regime"
+
+
+class Confidence(str, enum.Enum):
+    primary = "primary"
+    secondary = "secondary"
+    reported = "reported"
+    uncertain = "uncertain"
+
+
+class Strict(BaseModel):
+    """Base for file models: frozen, and unknown fields are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+$")
+KEBAB_RE = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
+
+
+def _country(value: str) -> str:
+    if not isinstance(value, str) or not is_country(value):
+        raise ValueError(f"`{value}` is not an ISO 3166-1 alpha-2 country code")
+    return value
+
+
+Country = Annotated[str, Field(description="ISO 3166-1 alpha-2 country code, e.g. KR, UA, NO")]
+
+
+class Source(Strict):
+    """A document that rules cite: a statute, a decision, a report."""
+
+    id: str = Field(description="kebab-case id, unique within the file")
+    title: str
+    url: str | None = None
+    publisher: str | None = None
+    date: dt.date | None = None
+    confidence: Confidence = Confidence.primary
+    seed: str | None = Field(None, description="path of a copy under seeds/")
+    note: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _kebab(cls, v: str) -> str:
+        if not KEBAB_RE.match(v):
+            raise ValueError(f"source id `{v}` must be kebab-case (e.g. `dapa-act`)")
+        return v
+
+
+class Citation(Strict):
+    """A rule's pointer into its legal source: instrument and article or decision."""
+
+    source: str = Field(description="id of an entry in the file's `sources`")
+    instrument: str
+    article: str | None = Field(None, description="article, paragraph or the decision's name/date")
+    quote: str | None = None
+    url: str | None = Field(None, description="a deeper link than the source's own URL")
+
+
+# ---------------------------------------------------------------- conditions
+
+Op = Literal["eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "within", "exists"]
+OPS: tuple[str, ...] = ("eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "within", "exists")
+
+
+class Leaf(Strict):
+    """``{fact: NAME, <op>: VALUE}``: one comparison of a fact with a value."""
+
+    fact: str
+    eq: Any = None
+    ne: Any = None
+    in_: list[Any] | None = Field(None, alias="in")
+    not_in: list[Any] | None = None
+    lt: Any = None
+    lte: Any = None
+    gt: Any = None
+    gte: Any = None
+    within: list[str] | str | None = None
+    exists: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_op(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            ops = [k for k in data if k != "fact" and k in OPS]
+            if len(ops) != 1 and not [k for k in data if k != "fact" and k not in OPS]:
+                raise ValueError(
+                    f"a condition needs exactly one operator ({', '.join(OPS)}); found {len(ops)}"
+                )
+        return data
+
+    @property
+    def op(self) -> str:
+        for name in OPS:
+            key = "in" if name == "in" else name
+            if key in self.model_fields_set or (name == "in" and "in_" in self.model_fields_set):
+                return name
+        raise AssertionError("validated leaf has an operator")  # pragma: no cover
+
+    @property
+    def value(self) -> Any:
+        return getattr(self, "in_" if self.op == "in" else self.op)
+
+
+class All(Strict):
+    all: list["Condition"]
+
+
+class Any_(Strict):
+    any: list["Condition"]
+
+
+class Not(Strict):
+    not_: "Condition" = Field(alias="not")
+
+
+def _condition_tag(v: Any) -> str | None:
+    if isinstance(v, list):
+        return "list"
+    if isinstance(v, dict):
+        for key in ("all", "any", "not", "fact"):
+            if key in v:
+                return key
+        return "fact"
+    if isinstance(v, BaseModel):
+        return {All: "all", Any_: "any", Not: "not", Leaf: "fact"}.get(type(v))
+    return None
+
+
+Condition = TypeAliasType("Condition", Annotated[
+    Union[
+        Annotated[All, Tag("all")],
+        Annotated[Any_, Tag("any")],
+        Annotated[Not, Tag("not")],
+        Annotated[Leaf, Tag("fact")],
+        Annotated[list["Condition"], Tag("list")],
+    ],
+    Discriminator(_condition_tag, custom_error_type="condition", custom_error_message=(
+        "expected a condition: {fact: ..., <op>: ...}, {all: [...]}, {any: [...]}, {not: ...} or a list"
+    )),
+])
+
+All.model_rebuild()
+Any_.model_rebuild()
+Not.model_rebuild()
+
+
+def iter_leaves(cond: Any, path: tuple[Any, ...] = ()) -> "list[tuple[Leaf, tuple[Any, ...]]]":
+    """Every leaf in a condition, with its path from the condition's root (for locations)."""
+    out: list[tuple[Leaf, tuple[Any, ...]]] = []
+    if cond is None:
+        return out
+    if isinstance(cond, Leaf):
+        out.append((cond, path))
+    elif isinstance(cond, list):
+        for i, c in enumerate(cond):
+            out.extend(iter_leaves(c, path + (i,)))
+    elif isinstance(cond, All):
+        for i, c in enumerate(cond.all):
+            out.extend(iter_leaves(c, path + ("all", i)))
+    elif isinstance(cond, Any_):
+        for i, c in enumerate(cond.any):
+            out.extend(iter_leaves(c, path + ("any", i)))
+    elif isinstance(cond, Not):
+        out.extend(iter_leaves(cond.not_, path + ("not",)))
+    return out
+
+
+# ---------------------------------------------------------------- rules
+
+
+class Rule(Strict):
+    """One rule of a jurisdiction: when it applies, what it says, and where that is written."""
+
+    id: str = Field(description="<jurisdiction>.<topic>.<name>, kebab-case segments, unique")
+    title: str
+    effect: Effect
+    binding: Binding
+    role: Role = Role.exporter
+    default: bool = Field(False, description="general rule: any other applicable rule of the file defeats it")
+    from_: dt.date | None = Field(None, alias="from", description="first day in force (inclusive)")
+    until: dt.date | None = Field(None, description="last day in force (inclusive)")
+    when: Condition | None = None
+    exception_to: list[str] = Field(default_factory=list, description="rules this rule defeats when it applies")
+    citations: list[Citation] = Field(min_length=1)
+    explanation: str | None = None
+    uncertain: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not ID_RE.match(v):
+            raise ValueError(f"rule id `{v}` must look like `kr.topic.name` (lower-case kebab-case segments)")
+        return v
+
+    @model_validator(mode="after")
+    def _checks(self) -> "Rule":
+        if self.from_ and self.until and self.until < self.from_:
+            raise ValueError(f"period ends ({self.until}) before it starts ({self.from_})")
+        if self.effect is Effect.prohibited and not self.binding.is_law:
+            raise ValueError(
+                f"effect `prohibited` needs a binding that is law; `{self.binding.value}` can at most be `restricted`"
+            )
+        return self
+
+    def in_force(self, day: dt.date) -> bool:
+        return (self.from_ is None or self.from_ <= day) and (self.until is None or day <= self.until)
+
+
+class RuleFile(Strict):
+    """``rules/<code>.yaml``: one jurisdiction's or regime's rules and their sources."""
+
+    schema_: str | None = Field(None, alias="$schema")
+    format: Literal["policy-rules/v1"]
+    jurisdiction: str = Field(description="ISO alpha-2 code for a state; an upper-case id for a regime")
+    name: str
+    kind: Literal["state", "regime"] = "state"
+    binds: Condition | None = Field(None, description="regimes: which exporters the regime binds")
+    if_no_rule_applies: Literal["undetermined", "permitted"] = "undetermined"
+    summary: str | None = None
+    not_encoded: str | None = None
+    sources: list[Source] = Field(min_length=1)
+    rules: list[Rule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _checks(self) -> "RuleFile":
+        if self.kind == "state" and not is_country(self.jurisdiction):
+            raise ValueError(f"jurisdiction `{self.jurisdiction}` is not an ISO 3166-1 alpha-2 country code")
+        if self.kind == "regime" and not re.match(r"^[A-Z][A-Z0-9-]+$", self.jurisdiction):
+            raise ValueError("a regime's jurisdiction id is upper case, e.g. `ATT`, `EU-CP`")
+        return self
+
+
+# ---------------------------------------------------------------- world data
+
+
+class Membership(Strict):
+    country: str
+    from_: dt.date | None = Field(None, alias="from")
+    until: dt.date | None = None
+    source: str | None = None
+    note: str | None = None
+    uncertain: str | None = None
+
+    _c = field_validator("country")(classmethod(lambda cls, v: _country(v)))
+
+    @model_validator(mode="after")
+    def _period(self) -> "Membership":
+        if self.from_ and self.until and self.until < self.from_:
+            raise ValueError(f"period ends ({self.until}) before it starts ({self.from_})")
+        return self
+
+    def covers(self, day: dt.date) -> bool:
+        return (self.from_ is None or self.from_ <= day) and (self.until is None or day <= self.until)
+
+
+class Group(Strict):
+    id: str = Field(description="upper-case id used in facts, e.g. NATO, EU, ATT")
+    name: str
+    kind: Literal["alliance", "union", "treaty", "regime", "list"]
+    sources: list[Source] = Field(default_factory=list)
+    note: str | None = None
+    members: list[Membership] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not re.match(r"^[A-Z][A-Z0-9_]*$", v):
+            raise ValueError(f"group id `{v}` must be upper case letters, digits and `_`")
+        return v
+
+
+class Party(Strict):
+    country: str
+    self_defence: bool = False
+    note: str | None = None
+
+    _c = field_validator("country")(classmethod(lambda cls, v: _country(v)))
+
+
+class Conflict(Strict):
+    id: str
+    name: str
+    kind: Literal["international", "internal"]
+    from_: dt.date = Field(alias="from")
+    until: dt.date | None = None
+    parties: list[Party] = Field(min_length=1)
+    sources: list[Source] = Field(min_length=1)
+    note: str | None = None
+    uncertain: str | None = None
+
+    @model_validator(mode="after")
+    def _period(self) -> "Conflict":
+        if self.until and self.until < self.from_:
+            raise ValueError(f"period ends ({self.until}) before it starts ({self.from_})")
+        return self
+
+    def covers(self, day: dt.date) -> bool:
+        return self.from_ <= day and (self.until is None or day <= self.until)
+
+
+class Embargo(Strict):
+    id: str
+    imposed_by: Literal["UN", "EU"]
+    target: str
+    scope: Literal["full", "non_state_actors", "non_government"]
+    from_: dt.date = Field(alias="from")
+    until: dt.date | None = None
+    instrument: str
+    sources: list[Source] = Field(min_length=1)
+    note: str | None = None
+    uncertain: str | None = None
+
+    _c = field_validator("target")(classmethod(lambda cls, v: _country(v)))
+
+    @model_validator(mode="after")
+    def _period(self) -> "Embargo":
+        if self.until and self.until < self.from_:
+            raise ValueError(f"period ends ({self.until}) before it starts ({self.from_})")
+        return self
+
+    def covers(self, day: dt.date) -> bool:
+        return self.from_ <= day and (self.until is None or day <= self.until)
+
+
+class WorldFile(Strict):
+    """``rules/world/*.yaml``: dated, sourced facts about the world."""
+
+    schema_: str | None = Field(None, alias="$schema")
+    format: Literal["policy-world/v1"]
+    groups: list[Group] = Field(default_factory=list)
+    conflicts: list[Conflict] = Field(default_factory=list)
+    embargoes: list[Embargo] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- items
+
+
+CATEGORY_RE = re.compile(r"^ML(?:[1-9]|1[0-9]|2[0-2])(?:\.[a-z0-9]+)*$")
+
+
+def category_within(category: str, parent: str) -> bool:
+    """True if ``category`` is ``parent`` or one of its sub-entries (``ML10.a.1`` within ``ML10``).
+
+    >>> category_within("ML10.a.1", "ML10"), category_within("ML1", "ML10"), category_within("ML3", "ML")
+    (True, False, True)
+    """
+    if parent == "ML":
+        return category.startswith("ML")
+    return category == parent or category.startswith(parent + ".")
+
+
+def _category(v: str) -> str:
+    if not isinstance(v, str) or not CATEGORY_RE.match(v):
+        raise ValueError(f"`{v}` is not a Munitions List category (ML1 to ML22, e.g. `ML3` or `ML10.a`)")
+    return v
+
+
+class CatalogueItem(Strict):
+    id: str
+    name: str
+    category: str
+    lethal: bool
+    unroca: str | None = None
+    note: str | None = None
+    sources: list[Source] = Field(default_factory=list)
+
+    _cat = field_validator("category")(classmethod(lambda cls, v: _category(v)))
+
+
+class CategoryEntry(Strict):
+    """A Munitions List category, with the lethality assumed when a transfer names only it."""
+
+    id: str
+    title: str
+    lethal: bool = Field(description="assumed lethality of an item known only by this category")
+
+    _cat = field_validator("id")(classmethod(lambda cls, v: _category(v)))
+
+
+class ItemCatalogue(Strict):
+    """``rules/items.yaml``: the items people ask about, with category and lethality."""
+
+    schema_: str | None = Field(None, alias="$schema")
+    format: Literal["policy-items/v1"]
+    sources: list[Source] = Field(default_factory=list)
+    categories: list[CategoryEntry] = Field(default_factory=list)
+    items: list[CatalogueItem] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- scenarios
+
+EndUser = Literal["government", "military", "police", "private", "non-state"]
+TransferKind = Literal["sale", "donation", "loan", "re-export"]
+
+
+class Component(Strict):
+    name: str
+    origin: str
+    category: str | None = None
+    lethal: bool | None = None
+
+    _c = field_validator("origin")(classmethod(lambda cls, v: _country(v)))
+
+
+class ScenarioItem(Strict):
+    """An item in a scenario: a catalogue id, or a name with category and lethality."""
+
+    id: str | None = None
+    name: str | None = None
+    category: str | None = None
+    lethal: bool | None = None
+    origin: str | None = None
+    licence_origin: str | None = Field(None, alias="licence")
+    components: list[Component] = Field(default_factory=list)
+    quantity: int | None = None
+
+    @field_validator("category")
+    @classmethod
+    def _cat(cls, v: str | None) -> str | None:
+        return None if v is None else _category(v)
+
+    @field_validator("origin", "licence_origin")
+    @classmethod
+    def _ctry(cls, v: str | None) -> str | None:
+        return None if v is None else _country(v)
+
+    @model_validator(mode="after")
+    def _named(self) -> "ScenarioItem":
+        if self.id is None and self.category is None:
+            raise ValueError("an item needs a catalogue `id` or a `category`")
+        return self
+
+
+class ScenarioSource(Strict):
+    title: str
+    url: str | None = None
+    date: dt.date | None = None
+    note: str | None = None
+
+
+class Scenario(Strict):
+    """A what-if transfer, optionally with the verdict a test expects."""
+
+    schema_: str | None = Field(None, alias="$schema")
+    id: str
+    title: str
+    kind: Literal["documented", "hypothetical"] = "hypothetical"
+    date: dt.date
+    exporter: str
+    recipient: str
+    end_user: EndUser = "military"
+    transfer: TransferKind = "sale"
+    via: list[str] = Field(default_factory=list)
+    items: list[ScenarioItem] = Field(min_length=1)
+    assume: dict[str, Any] = Field(default_factory=dict)
+    expect: Verdict | None = None
+    expect_rules: list[str] = Field(default_factory=list)
+    expect_deciding: list[str] = Field(default_factory=list, description="jurisdictions expected to decide")
+    sources: list[ScenarioSource] = Field(default_factory=list)
+    note: str | None = None
+
+    _c = field_validator("exporter", "recipient")(classmethod(lambda cls, v: _country(v)))
+
+    @field_validator("via")
+    @classmethod
+    def _via(cls, v: list[str]) -> list[str]:
+        return [_country(x) for x in v]
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not KEBAB_RE.match(v):
+            raise ValueError(f"scenario id `{v}` must be kebab-case")
+        return v

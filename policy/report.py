@@ -1,0 +1,260 @@
+"""Rendering decisions for people (text, Markdown) and for scripts (JSON).
+
+Pure functions from engine results to strings; output is sorted and stable, so the same
+rules and scenario always give byte-identical reports.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .countries import country_name
+from .derive import FactValue
+from .engine import Decision, JurisdictionVerdict, RuleFinding
+from .models import BINDING_WORDS, Effect, Role, Rule
+from .rulebase import RuleBase
+
+ROLE_WORDS = {
+    Role.exporter: "exporter",
+    Role.original_producer: "original producer (consent to re-export)",
+    Role.licence_origin: "licensor (consent to transfer)",
+    Role.component_origin: "origin of a component (consent to re-export)",
+    Role.regime: "international regime",
+}
+
+
+def _citations(base: RuleBase, jurisdiction: str, rule: Rule) -> list[dict[str, Any]]:
+    out = []
+    for c in rule.citations:
+        src = base.source_index.get((jurisdiction, c.source))
+        out.append({
+            "instrument": c.instrument,
+            "article": c.article,
+            "source": c.source,
+            "title": src.title if src else None,
+            "url": c.url or (src.url if src else None),
+            "seed": src.seed if src else None,
+            "confidence": src.confidence.value if src else None,
+            "quote": c.quote,
+        })
+    return out
+
+
+def _rule_json(base: RuleBase, jv: JurisdictionVerdict, f: RuleFinding) -> dict[str, Any]:
+    r = f.rule
+    d: dict[str, Any] = {
+        "id": r.id,
+        "title": r.title,
+        "effect": f.effect_verdict.value if f.effect_verdict else r.effect.value,
+        "binding": r.binding.value,
+        "status": f.status,
+        "in_force": {"from": r.from_.isoformat() if r.from_ else None,
+                     "until": r.until.isoformat() if r.until else None},
+        "citations": _citations(base, jv.jurisdiction, r),
+        "conditions": [x.describe() for x in f.trace],
+    }
+    if r.effect is Effect.as_direct_export:
+        d["rule_effect"] = r.effect.value
+    if f.defeated_by:
+        d["defeated_by"] = f.defeated_by
+    if f.nested is not None:
+        d["nested"] = jurisdiction_json(base, f.nested)
+    if r.explanation:
+        d["explanation"] = " ".join(r.explanation.split())
+    if r.uncertain:
+        d["uncertain"] = " ".join(r.uncertain.split())
+    return d
+
+
+def jurisdiction_json(base: RuleBase, jv: JurisdictionVerdict) -> dict[str, Any]:
+    """One jurisdiction's verdict as JSON-ready data."""
+    fired = [f for f in jv.findings if f.status in ("fired", "conflict")]
+    return {
+        "jurisdiction": jv.jurisdiction,
+        "name": jv.name,
+        "role": jv.role.value,
+        "item": jv.item,
+        "verdict": jv.verdict.value,
+        "reason": jv.reason,
+        "rules": [_rule_json(base, jv, f) for f in fired],
+        "defeated": [_rule_json(base, jv, f) for f in jv.findings if f.status == "defeated"],
+        "unknown": [_rule_json(base, jv, f) for f in jv.findings if f.status == "unknown"],
+        "not_applicable": [f.rule.id for f in jv.findings if f.status == "not_applicable"],
+        "not_in_force": [f.rule.id for f in jv.findings if f.status == "not_in_force"],
+        "conflicts": [list(p) for p in jv.conflicts],
+        "missing_facts": jv.missing_facts,
+    }
+
+
+def decision_json(base: RuleBase, d: Decision) -> dict[str, Any]:
+    """A decision as JSON-ready data: verdict, jurisdictions, facts with provenance, record."""
+    sc = d.scenario
+    return {
+        "scenario": {
+            "id": sc.id, "title": sc.title, "kind": sc.kind, "date": sc.date.isoformat(),
+            "exporter": sc.exporter, "recipient": sc.recipient, "end_user": sc.end_user,
+            "transfer": sc.transfer, "via": sc.via,
+            "items": [i.model_dump(mode="json", exclude_none=True, exclude_defaults=True, by_alias=True)
+                      for i in sc.items],
+        },
+        "verdict": d.verdict.value,
+        "deciding": sorted({j.jurisdiction for j in d.deciding}),
+        "jurisdictions": [jurisdiction_json(base, j) for j in d.jurisdictions],
+        "facts": {k: v.to_json() for k, v in d.facts.items()},
+        "record": d.record,
+    }
+
+
+def render_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+# ------------------------------------------------------------------ text
+
+
+def _fact_line(name: str, fv: FactValue) -> str:
+    v = fv.to_json()["value"]
+    shown = "unknown" if v is None else json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
+    line = f"  {name} = {shown}  [{fv.origin}] {fv.basis}"
+    for title, url in fv.sources:
+        line += f"\n      source: {title}" + (f" <{url}>" if url else "")
+    return line
+
+
+def _text_jurisdiction(base: RuleBase, jv: JurisdictionVerdict, indent: str = "") -> list[str]:
+    out = [f"{indent}{jv.jurisdiction} {jv.name} [{ROLE_WORDS[jv.role]}] -> {jv.verdict.value}",
+           f"{indent}  {jv.reason}"]
+    for f in jv.findings:
+        r = f.rule
+        if f.status in ("not_in_force",):
+            continue
+        mark = {"fired": "APPLIES", "conflict": "CONFLICT", "defeated": "DEFEATED", "unknown": "UNKNOWN",
+                "not_applicable": "does not apply"}[f.status]
+        effect = f.effect_verdict.value if f.effect_verdict else r.effect.value
+        out.append(f"{indent}  {mark}: {r.id} -> {effect}")
+        out.append(f"{indent}      {r.title}")
+        if f.status in ("fired", "conflict", "defeated", "unknown"):
+            out.append(f"{indent}      binding: {BINDING_WORDS[r.binding]}")
+            period = f"from {r.from_}" if r.from_ else ""
+            if r.until:
+                period += f" until {r.until}"
+            if period:
+                out.append(f"{indent}      in force: {period.strip()}")
+        if f.trace:
+            out.append(f"{indent}      because: " + "; ".join(x.describe() for x in f.trace))
+        if f.defeated_by:
+            out.append(f"{indent}      defeated by: " + ", ".join(f.defeated_by) +
+                       (" (general rule, displaced by a specific one)" if r.default else " (exception)"))
+        if f.status in ("fired", "conflict", "defeated"):
+            for c in _citations(base, jv.jurisdiction, r):
+                where = f"{c['instrument']}" + (f", {c['article']}" if c["article"] else "")
+                line = f"{indent}      cites: {where}"
+                if c["url"]:
+                    line += f" <{c['url']}>"
+                elif c["seed"]:
+                    line += f" (seed: {c['seed']})"
+                out.append(line)
+                if c["quote"]:
+                    out.append(f"{indent}        \"{c['quote']}\"")
+            if r.explanation and f.status in ("fired", "conflict"):
+                out.append(f"{indent}      note: " + " ".join(r.explanation.split()))
+            if r.uncertain and f.status in ("fired", "conflict"):
+                out.append(f"{indent}      uncertain: " + " ".join(r.uncertain.split()))
+        if f.nested is not None:
+            out.append(f"{indent}      consent test: the direct transfer from {f.nested.jurisdiction} would be:")
+            out.extend(_text_jurisdiction(base, f.nested, indent + "        "))
+    if jv.missing_facts:
+        out.append(f"{indent}  missing facts: " + ", ".join(jv.missing_facts))
+    return out
+
+
+def render_text(base: RuleBase, d: Decision) -> str:
+    """A readable explanation: verdict, each jurisdiction's rules and citations, facts used."""
+    sc = d.scenario
+    lines = [
+        f"Verdict: {d.verdict.value.upper()}",
+        f"  {sc.title}",
+        f"  {sc.date} | {sc.exporter} ({country_name(sc.exporter)}) -> {sc.recipient} ({country_name(sc.recipient)})"
+        f" | {sc.transfer} | end user: {sc.end_user}" + (f" | via {', '.join(sc.via)}" if sc.via else ""),
+    ]
+    for it in sc.items:
+        bits = [it.category or "?"]
+        bits.append("lethal" if it.lethal else "non-lethal" if it.lethal is False else "lethality from category")
+        if it.origin:
+            bits.append(f"made in {it.origin}")
+        if it.licence_origin:
+            bits.append(f"under licence from {it.licence_origin}")
+        for comp in it.components:
+            bits.append(f"component {comp.name} from {comp.origin}")
+        lines.append(f"  item: {it.name or it.id} ({', '.join(bits)})")
+    deciding = sorted({f"{j.jurisdiction} ({ROLE_WORDS[j.role]})" for j in d.deciding})
+    lines.append(f"  deciding: {', '.join(deciding)}")
+    chain = _chain(d)
+    if chain:
+        lines += ["", "Chain:", chain]
+    lines.append("")
+    lines.append("Jurisdictions:")
+    for jv in d.jurisdictions:
+        lines.extend(_text_jurisdiction(base, jv))
+        lines.append("")
+    lines.append("Facts used:")
+    for name, fv in d.facts.items():
+        lines.append(_fact_line(name, fv))
+    lines.append("")
+    lines.append(f"Record: date {d.record['date']}, policy {d.record['policy_version']}, "
+                 f"rules digest {d.record['rules_digest'][:16]} ({d.record['rule_files']} files)")
+    return "\n".join(lines) + "\n"
+
+
+def _chain(d: Decision) -> str:
+    sc = d.scenario
+    producers = [j for j in d.jurisdictions if j.role in (Role.original_producer, Role.licence_origin,
+                                                          Role.component_origin)]
+    if not producers and not sc.via:
+        return ""
+    exporter = next((j for j in d.jurisdictions if j.role is Role.exporter), None)
+    parts = [f"{j.jurisdiction} ({ROLE_WORDS[j.role].split(' (')[0]}: {j.verdict.value})" for j in producers]
+    parts += [f"{v} (holder)" for v in sc.via]
+    if exporter:
+        parts.append(f"{exporter.jurisdiction} (exporter: {exporter.verdict.value})")
+    parts.append(f"{sc.recipient} (recipient)")
+    return "  " + " -> ".join(parts)
+
+
+# ------------------------------------------------------------------ markdown
+
+
+def render_markdown(base: RuleBase, d: Decision) -> str:
+    """The explanation as Markdown, for briefings and pull requests."""
+    sc = d.scenario
+    out = [f"# {sc.title}", "",
+           f"**Verdict: `{d.verdict.value}`** — {sc.date}, {country_name(sc.exporter)} ({sc.exporter}) → "
+           f"{country_name(sc.recipient)} ({sc.recipient}), {sc.transfer}, end user {sc.end_user}.", "",
+           "| jurisdiction | role | item | verdict | reason |", "|---|---|---|---|---|"]
+    for j in d.jurisdictions:
+        out.append(f"| {j.jurisdiction} {j.name} | {ROLE_WORDS[j.role]} | {j.item} | `{j.verdict.value}` | "
+                   f"{j.reason.replace('|', '/')} |")
+    for j in d.jurisdictions:
+        rules = [f for f in j.findings if f.status in ("fired", "conflict", "defeated")]
+        if not rules:
+            continue
+        out += ["", f"## {j.jurisdiction} {j.name} ({ROLE_WORDS[j.role]})", ""]
+        for f in rules:
+            r = f.rule
+            effect = f.effect_verdict.value if f.effect_verdict else r.effect.value
+            status = {"fired": "applies", "conflict": "conflicts", "defeated": "defeated"}[f.status]
+            out.append(f"- **{r.id}** ({status}, `{effect}`, {BINDING_WORDS[r.binding]}): {r.title}")
+            if f.defeated_by:
+                out.append(f"  - defeated by {', '.join(f.defeated_by)}")
+            for c in _citations(base, j.jurisdiction, r):
+                cite = c["instrument"] + (f", {c['article']}" if c["article"] else "")
+                out.append(f"  - cites [{cite}]({c['url']})" if c["url"] else f"  - cites {cite}")
+            if r.explanation and f.status != "defeated":
+                out.append(f"  - {' '.join(r.explanation.split())}")
+    out += ["", "## Facts used", "", "| fact | value | origin | basis |", "|---|---|---|---|"]
+    for name, fv in d.facts.items():
+        v = fv.to_json()["value"]
+        out.append(f"| `{name}` | `{json.dumps(v, ensure_ascii=False)}` | {fv.origin} | {fv.basis.replace('|', '/')} |")
+    out += ["", f"_Record: policy {d.record['policy_version']}, rules digest `{d.record['rules_digest'][:16]}`._"]
+    return "\n".join(out) + "\n"
