@@ -23,7 +23,15 @@ _EXTRA_NAMES = {
     "venezuela": "VE", "bolivia": "BO", "moldova": "MD", "tanzania": "TZ", "palestine": "PS",
     "ivory coast": "CI", "drc": "CD", "dr congo": "CD", "democratic republic of congo": "CD",
     "burma": "MM", "uae": "AE", "emirates": "AE", "saudi": "SA", "kosovo": "XK",
+    "republic of korea": "KR", "korea, republic of": "KR", "democratic people's republic of korea": "KP",
+    "russian federation": "RU", "united kingdom": "GB", "swiss confederation": "CH",
 }
+
+# Short names for display where ISO's are long or inverted ("Korea, Republic of").
+_DISPLAY = {"KR": "South Korea", "KP": "North Korea", "RU": "Russia", "IR": "Iran", "SY": "Syria",
+            "VE": "Venezuela", "TW": "Taiwan", "BO": "Bolivia", "MD": "Moldova", "TZ": "Tanzania",
+            "GB": "United Kingdom", "US": "United States", "PS": "Palestine", "CD": "DR Congo",
+            "LA": "Laos", "VN": "Vietnam", "TR": "Türkiye"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -48,8 +56,8 @@ def is_country(code: str) -> bool:
 
 
 def country_name(code: str) -> str:
-    """The country's ISO short name, or the code itself if unknown."""
-    return _table()[0].get(code, code)
+    """The country's usual short name, or the code itself if unknown."""
+    return _DISPLAY.get(code) or _table()[0].get(code, code)
 
 
 def resolve_country(text: str) -> str:

@@ -137,7 +137,12 @@ def parse(text: str, file: str) -> Document:
         mark = exc.problem_mark or exc.context_mark
         span = SourceSpan(file, mark.line + 1, mark.column + 1) if mark else SourceSpan(file)
         problem = (exc.problem or exc.context or "invalid YAML").strip()
-        raise LoadError([Diagnostic("yaml-syntax", f"invalid YAML: {problem}", span)]) from None
+        hint = None
+        if "mapping values are not allowed" in problem:
+            hint = "a value that contains `: ` must be quoted, e.g. article: \"Art. 5: scope\""
+        elif "found character '\\t'" in problem:
+            hint = "YAML indentation uses spaces, not tabs"
+        raise LoadError([Diagnostic("yaml-syntax", f"invalid YAML: {problem}", span, hint)]) from None
     except yaml.YAMLError as exc:  # e.g. more than one document
         raise LoadError([Diagnostic("yaml-syntax", f"invalid YAML: {exc}", SourceSpan(file))]) from None
     except RecursionError:

@@ -1,0 +1,158 @@
+"""The `policy` command end to end: the issue's must-show cases, exit codes, error messages."""
+
+import json
+import shutil
+
+import pytest
+
+from policy.cli import app
+
+from .conftest import ROOT, write
+
+
+def what_if(runner, *args, fmt="json"):
+    res = runner.invoke(app, ["what-if", "--rules", str(ROOT / "rules"), "-f", fmt, *args])
+    return res
+
+
+def verdict(runner, *args):
+    res = what_if(runner, *args)
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout)
+
+
+def test_korea_ukraine_shells_restricted_as_stated_policy_with_sources(runner):
+    d = verdict(runner, "--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30")
+    assert d["verdict"] == "restricted"
+    kr = next(j for j in d["jurisdictions"] if j["jurisdiction"] == "KR")
+    [rule] = kr["rules"]
+    assert rule["id"] == "kr.conflict.no-lethal-to-belligerents"
+    assert rule["binding"] == "stated_policy"
+    assert any(c["url"] and "urdupoint" in c["url"] for c in rule["citations"])
+    text = what_if(runner, "--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30",
+                   fmt="text").stdout
+    assert "stated policy (not a statute)" in text and "Verdict: RESTRICTED" in text
+
+
+def test_korea_ukraine_helmets_licence_required(runner):
+    d = verdict(runner, "--exporter", "KR", "--recipient", "UA", "--item", "ML13", "--date", "2023-01-30")
+    assert d["verdict"] == "licence_required"
+
+
+@pytest.mark.parametrize("date,expected", [("2022-01-15", "restricted"), ("2022-03-15", "licence_required")])
+def test_germany_ukraine_flips_on_the_2022_decision(runner, date, expected):
+    d = verdict(runner, "--exporter", "DE", "--recipient", "UA", "--item", "ML3", "--date", date)
+    assert d["verdict"] == expected
+    if expected == "licence_required":
+        de = next(j for j in d["jurisdictions"] if j["jurisdiction"] == "DE")
+        defeated = {r["id"]: r["defeated_by"] for r in de["defeated"]}
+        assert defeated["de.principles.no-exports-to-armed-conflict"] == ["de.decision.2022-02-26-ukraine-self-defence"]
+
+
+@pytest.mark.parametrize("date,transfer,expected", [
+    ("2022-01-15", "sale", "restricted"),
+    ("2022-03-15", "donation", "licence_required"),
+    ("2022-03-15", "sale", "restricted"),
+    ("2024-02-01", "sale", "licence_required"),
+])
+def test_norway_ukraine(runner, date, transfer, expected):
+    d = verdict(runner, "--exporter", "NO", "--recipient", "UA", "--item", "ML3", "--date", date,
+                "--transfer", transfer)
+    assert d["verdict"] == expected
+
+
+def test_korea_poland_k2(runner):
+    d = verdict(runner, "--exporter", "KR", "--recipient", "PL", "--item", "k2-tank", "--date", "2022-08-27")
+    assert d["verdict"] == "licence_required"
+
+
+def test_assumption_flips_verdict_and_is_marked_assumed(runner):
+    d = verdict(runner, "--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30",
+                "--assume", "recipient.in_armed_conflict=false")
+    assert d["verdict"] == "licence_required"
+    assert d["facts"]["recipient.in_armed_conflict"]["origin"] == "assumed"
+
+
+def test_exporter_without_rules_is_undetermined_never_permitted(runner):
+    d = verdict(runner, "--exporter", "BR", "--recipient", "AR", "--item", "ML3", "--date", "2023-01-30")
+    assert d["verdict"] == "undetermined"
+    assert any(j["jurisdiction"] == "BR" and "no rules are encoded" in j["reason"] for j in d["jurisdictions"])
+
+
+def test_json_has_record_and_is_identical_whatever_the_file_order(runner, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(ROOT / "rules", a)
+    b.mkdir()
+    # same files, other names and nesting: discovery order differs
+    for i, f in enumerate(sorted((ROOT / "rules").rglob("*.yaml"), reverse=True)):
+        (b / f"z{i:02d}_{f.name}").write_bytes(f.read_bytes())
+    args = ["what-if", "--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30", "-f", "json"]
+    out_a = runner.invoke(app, [*args, "--rules", str(a)]).stdout
+    out_b = runner.invoke(app, [*args, "--rules", str(b)]).stdout
+    assert out_a == out_b
+    rec = json.loads(out_a)["record"]
+    assert rec["date"] == "2023-01-30" and len(rec["rules_digest"]) == 64 and rec["policy_version"]
+
+
+def test_fail_on_exits_1_when_severe_enough(runner):
+    args = ["--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30"]
+    assert what_if(runner, *args, "--fail-on", "restricted").exit_code == 1
+    assert what_if(runner, *args, "--fail-on", "prohibited").exit_code == 0
+
+
+@pytest.mark.parametrize("text,code,line", [
+    ("format: policy-rules/v1\njurisdiction: DE\nname: x\n  bad: [\n", "yaml-syntax", 4),
+    ("format: policy-rules/v1\njurisdiction: DE\nname: x\nname: y\nsources: [{id: a, title: b}]\n", "duplicate-key", 4),
+    ("format: policy-rules/v1\njurisdiction: DE\nname: x\nsources: [{id: a, title: b}]\nsummery: typo\n",
+     "unknown-field", 5),
+])
+def test_bad_rule_file_exit_2_one_line_with_file_and_line(runner, tmp_path, text, code, line):
+    write(tmp_path, "rules/de.yaml", text)
+    res = runner.invoke(app, ["what-if", "--rules", str(tmp_path / "rules"), "--exporter", "DE",
+                              "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30"])
+    assert res.exit_code == 2
+    first = res.stderr.splitlines()[0]
+    assert f"de.yaml:{line}:" in first and f"[{code}]" in first
+    assert "Traceback" not in res.output
+
+
+def test_norway_code_works_unquoted_in_rules_and_scenarios(runner, tmp_path):
+    write(tmp_path, "s.yaml", """
+        id: no-test
+        title: t
+        date: 2022-01-15
+        exporter: NO
+        recipient: UA
+        items: [{category: ML3, lethal: true}]
+        expect: restricted
+    """)
+    res = runner.invoke(app, ["evaluate", str(tmp_path / "s.yaml"), "--rules", str(ROOT / "rules"), "-f", "json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["scenario"]["exporter"] == "NO"
+
+
+@pytest.mark.parametrize("args,code", [
+    (["--exporter", "Ukrane", "--recipient", "UA", "--item", "ML3"], "unknown-country"),
+    (["--exporter", "KR", "--recipient", "UA", "--item", "155mm"], "unknown-item"),
+    (["--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-02-30"], "invalid-value"),
+    (["--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--assume", "recipient.in_war=true"], "unknown-fact"),
+])
+def test_user_errors_on_the_command_line(runner, args, code):
+    res = what_if(runner, *args)
+    assert res.exit_code == 2
+    assert f"[{code}]" in res.stderr and "Traceback" not in res.output
+
+
+def test_scenario_with_unknown_field_and_bad_country(runner, tmp_path):
+    write(tmp_path, "s.yaml", """
+        id: bad
+        title: t
+        date: 2023-01-30
+        exporter: XY
+        recipient: UA
+        items: [{category: ML3}]
+        expekt: restricted
+    """)
+    res = runner.invoke(app, ["evaluate", str(tmp_path / "s.yaml"), "--rules", str(ROOT / "rules")])
+    assert res.exit_code == 2
+    assert "s.yaml:4:" in res.stderr and "s.yaml:7:1" in res.stderr and "did you mean `expect`" in res.stderr

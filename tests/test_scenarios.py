@@ -1,0 +1,22 @@
+"""The scenario library is a test suite: every scenario with `expect` must pass."""
+
+from pathlib import Path
+
+import pytest
+
+from policy.loader import load_scenario
+from policy.testing import check
+
+from .conftest import ROOT
+
+FILES = sorted((ROOT / "scenarios").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(ROOT / "scenarios")) for p in FILES])
+def test_scenario(shipped, path: Path):
+    sc = load_scenario(str(path), shipped)
+    assert sc.sources, "every scenario names its sources"
+    if sc.expect is None:
+        pytest.skip("no expectation")
+    result = check(shipped, str(path), sc)
+    assert result.passed, "; ".join(result.problems)
