@@ -72,6 +72,9 @@ def guarded(fn: F) -> F:
             raise typer.Exit(2) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
+        except BrokenPipeError:  # output piped into `head` and closed: not an error
+            sys.stderr.close()
+            raise typer.Exit(0) from None
         except Exception as exc:  # pragma: no cover - a bug, shown for developers only with --debug
             if _DEBUG["on"]:
                 traceback.print_exc()

@@ -122,8 +122,7 @@ class Facts:
                 since = f" since {m.from_}" if m.from_ else ""
                 srcs = [s for s in group.sources if s.id == m.source] or group.sources
                 return FactValue(name, True, "derived", f"world data: {country} in `{group.id}`{since}", _cite(srcs))
-            return FactValue(name, False, "derived", f"world data: {country} not in `{group.id}` on {day}",
-                             _cite(group.sources[:1]))
+            return FactValue(name, False, "derived", f"world data: {country} not in `{group.id}` on {day}")
         if len(parts) == 3 and parts[1] == "under_embargo":
             by = parts[2]
             hits = [e for e in world.embargoes_on(recipient, by, day) if _covers_end_user(e.scope, self.scenario.end_user)]

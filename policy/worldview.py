@@ -18,8 +18,9 @@ def country_facts(base: RuleBase, code: str, day: dt.date) -> dict[str, Any]:
     facts = Facts(sc, ScenarioItem.model_validate({"category": "ML1"}), base.world)
     names = ["recipient.in_armed_conflict", "recipient.in_international_armed_conflict",
              "recipient.self_defence", "recipient.under_embargo.UN", "recipient.under_embargo.EU"]
-    for gid in sorted(base.world.groups):
-        names.append(f"recipient.member_of.{gid}")
+    for gid, group in sorted(base.world.groups.items()):
+        verb = "party_to" if group.kind == "treaty" else "member_of"
+        names.append(f"recipient.{verb}.{gid}")
     rows = []
     for name in names:
         fv = facts.get(name)
