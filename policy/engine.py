@@ -137,6 +137,13 @@ def _item_verdicts(base: RuleBase, sc: Scenario, item: ScenarioItem) -> list[Jur
                           comp_item.name or label, ())
         if jv is not None and (jv.findings or jv.kind == "missing"):
             out.append(jv)
+    for holder in sc.via:
+        # An intermediate holder passes the item on: its own rules for a re-export to the final recipient.
+        onward = sc.model_copy(update={"exporter": holder, "via": [], "transfer": "re-export"})
+        held = item.model_copy(update={"origin": item.origin or sc.exporter})
+        jv = _judge_party(base, holder, Role.exporter, Facts(onward, held, base.world, _lethality(base)), label, ())
+        jv.role = Role.re_exporter
+        out.append(jv)
     for code in sorted(base.jurisdictions):
         jf = base.jurisdictions[code]
         if jf.kind != "regime":

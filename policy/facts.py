@@ -39,7 +39,7 @@ STATIC_FACTS: dict[str, FactSpec] = {
         FactSpec("recipient", "country", "scenario", "the final destination"),
         FactSpec("end_user", "enum", "scenario", "the declared end user", END_USERS),
         FactSpec("transfer", "enum", "scenario", "the kind of transfer", TRANSFERS),
-        FactSpec("via", "countries", "scenario", "the chain of holders between producer and exporter"),
+        FactSpec("via", "countries", "scenario", "intermediate holders after the exporter, before the final recipient"),
         FactSpec("item.id", "str", "scenario", "the item's catalogue id"),
         FactSpec("item.category", "category", "scenario", "the item's Munitions List category"),
         FactSpec("item.lethal", "bool", "scenario", "whether the item is lethal"),

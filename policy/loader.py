@@ -344,6 +344,16 @@ def scenario_from_data(doc: yamlio.Document, base: RuleBase) -> Scenario:
     sc = _validate(Scenario, doc, diags)
     if sc is None:
         raise LoadError(diags)
+    chain = [sc.exporter, *sc.via, sc.recipient]
+    seen_at: dict[str, int] = {}
+    for pos, state in enumerate(chain):
+        if state in seen_at:
+            where = ("via", pos - 1) if 0 < pos < len(chain) - 1 else ("recipient",) if pos else ("exporter",)
+            diags.append(Diagnostic("cyclic-chain", f"the chain of holders visits `{state}` twice: "
+                                    + " -> ".join(chain), doc.span(where),
+                                    "list each holder once: exporter, then `via` holders, then the recipient"))
+            break
+        seen_at[state] = pos
     items = []
     for i, item in enumerate(sc.items):
         if item.id is not None:

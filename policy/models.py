@@ -101,6 +101,7 @@ class Role(str, enum.Enum):
     original_producer = "original-producer"
     licence_origin = "licence-origin"
     component_origin = "component-origin"
+    re_exporter = "re-exporter"
     regime = "regime"
 
 

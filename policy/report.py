@@ -20,6 +20,7 @@ ROLE_WORDS = {
     Role.original_producer: "original producer (consent to re-export)",
     Role.licence_origin: "licensor (consent to transfer)",
     Role.component_origin: "origin of a component (consent to re-export)",
+    Role.re_exporter: "intermediate holder (its own rules for passing the item on)",
     Role.regime: "international regime",
 }
 
@@ -208,18 +209,21 @@ def render_text(base: RuleBase, d: Decision) -> str:
 
 
 def _chain(d: Decision) -> str:
+    """producer -> exporter -> holders -> recipient, each link with its verdict."""
     sc = d.scenario
-    producers = [j for j in d.jurisdictions if j.role in (Role.original_producer, Role.licence_origin,
-                                                          Role.component_origin)]
-    if not producers and not sc.via:
+    consent = [j for j in d.jurisdictions if j.role in (Role.original_producer, Role.licence_origin,
+                                                        Role.component_origin)]
+    holders = {j.jurisdiction: j for j in d.jurisdictions if j.role is Role.re_exporter}
+    if not consent and not holders:
         return ""
     exporter = next((j for j in d.jurisdictions if j.role is Role.exporter), None)
-    parts = [f"{j.jurisdiction} ({ROLE_WORDS[j.role].split(' (')[0]}: {j.verdict.value})" for j in producers]
-    parts += [f"{v} (holder)" for v in sc.via]
+    parts = [f"{j.jurisdiction} ({ROLE_WORDS[j.role].split(' (')[0]}: {j.verdict.value})" for j in consent]
     if exporter:
         parts.append(f"{exporter.jurisdiction} (exporter: {exporter.verdict.value})")
+    parts += [f"{v} (holder: {holders[v].verdict.value})" if v in holders else f"{v} (holder)" for v in sc.via]
     parts.append(f"{sc.recipient} (recipient)")
-    return "  " + " -> ".join(parts)
+    deciding = ", ".join(sorted({j.jurisdiction for j in d.deciding}))
+    return "  " + " -> ".join(parts) + f"\n  deciding jurisdiction: {deciding}"
 
 
 # ------------------------------------------------------------------ markdown
