@@ -21,7 +21,7 @@ import typer
 from . import __version__
 from .countries import country_name, resolve_country
 from .errors import Diagnostic, LoadError, PolicyError, SourceSpan
-from .loader import default_rules_path, display_path, load_rulebase, load_scenario, scenario_from_data, yaml_files
+from .loader import apply_overlays, default_rules_path, display_path, load_rulebase, load_scenario, scenario_from_data, yaml_files
 from .models import CATEGORY_RE, Verdict
 from .rulebase import RuleBase
 from .yamlio import Document, parse
@@ -102,8 +102,12 @@ FailOpt = typer.Option(None, "--fail-on", help="Exit 1 when the verdict is this 
 AssumeOpt = typer.Option(None, "--assume", help="Override a fact: KEY=VALUE (repeatable).")
 
 
-def _rules(paths: list[str] | None) -> RuleBase:
-    return load_rulebase(paths or [default_rules_path()])
+WithOpt = typer.Option(None, "--with", help="Overlay file: a what-if on the law (repeatable).")
+
+
+def _rules(paths: list[str] | None, overlays: list[str] | None = None) -> RuleBase:
+    base = load_rulebase(paths or [default_rules_path()])
+    return apply_overlays(base, list(overlays)) if overlays else base
 
 
 def _parse_assume(items: list[str] | None) -> dict[str, Any]:
@@ -136,11 +140,12 @@ def evaluate(
     fmt: Format = FormatOpt,
     fail_on: Optional[FailOn] = FailOpt,
     assume: Optional[list[str]] = AssumeOpt,
+    overlays: Optional[list[str]] = WithOpt,
 ) -> None:
     """Evaluate scenario files and explain each verdict."""
     from .engine import evaluate as run
 
-    base = _rules(rules)
+    base = _rules(rules, overlays)
     extra = _parse_assume(assume)
     decisions = []
     for f in files:
@@ -193,11 +198,12 @@ def what_if(
     rules: Optional[list[str]] = RulesOpt,
     fmt: Format = FormatOpt,
     fail_on: Optional[FailOn] = FailOpt,
+    overlays: Optional[list[str]] = WithOpt,
 ) -> None:
     """Evaluate a transfer given on the command line."""
     from .engine import evaluate as run
 
-    base = _rules(rules)
+    base = _rules(rules, overlays)
     day = date or dt.date.today().isoformat()
     exp, rec = resolve_country(exporter), resolve_country(recipient)
     items = [_item_data(base, i, lethal) for i in item]
@@ -225,45 +231,61 @@ def validate(
     paths: Optional[list[str]] = typer.Argument(None, help="Rule, world, item or scenario files/folders."),
     rules: Optional[list[str]] = RulesOpt,
 ) -> None:
-    """Check rule files and scenarios; report every problem as file:line:col."""
+    """Check rule files, world data, items, overlays and scenarios; report every problem as file:line:col."""
+    from .loader import apply_overlay
+
     targets = paths or [default_rules_path(), "scenarios"]
-    rule_paths, scenario_paths = _split(targets)
+    rule_paths, overlay_paths, scenario_paths = _split(targets)
     diags: list[Diagnostic] = []
+    base: RuleBase | None = None
     try:
         base = load_rulebase(list(rules or []) + rule_paths if (rules or rule_paths) else [default_rules_path()])
     except LoadError as exc:
         diags.extend(exc.diagnostics)
-        base = None
-    n_files = len(rule_paths)
-    for f in scenario_paths:
-        n_files += 1
-        if base is None:
-            continue
-        try:
-            load_scenario(f, base)
-        except LoadError as exc:
-            diags.extend(exc.diagnostics)
+    if base is not None:
+        for f in overlay_paths:
+            try:
+                apply_overlay(base, f)
+            except LoadError as exc:
+                diags.extend(exc.diagnostics)
+        for f in scenario_paths:
+            try:
+                load_scenario(f, base)
+            except LoadError as exc:
+                diags.extend(exc.diagnostics)
     if diags:
         raise LoadError(diags)
-    files = len(base.files) if base else 0
-    typer.echo(f"ok: {files} rule/world/item files, {len(scenario_paths)} scenarios, "
-               f"{sum(len(j.rules) for j in base.jurisdictions.values()) if base else 0} rules, no errors")
+    assert base is not None
+    typer.echo(f"ok: {len(base.files)} rule/world/item files, {len(overlay_paths)} overlays, "
+               f"{len(scenario_paths)} scenarios, {sum(len(j.rules) for j in base.jurisdictions.values())} rules, "
+               "no errors")
 
 
-def _split(targets: list[str]) -> tuple[list[str], list[str]]:
-    """Sort YAML files into rule-side files (with a `format`) and scenarios."""
-    rule_paths, scenario_paths = [], []
+def _is_overlay(path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return any(line.startswith("format: policy-overlay/") for line in fh.read(4096).splitlines())
+    except OSError:
+        return False
+
+
+def _split(targets: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """Sort YAML files into rule-side files (rules, world, items), overlays and scenarios."""
+    rule_paths, overlay_paths, scenario_paths = [], [], []
     for f in yaml_files(targets):
         try:
             with open(f, encoding="utf-8", errors="replace") as fh:
-                head = fh.read(4096)
+                head = fh.read(4096).splitlines()
         except OSError:
-            head = ""
-        if any(line.startswith("format:") for line in head.splitlines()):
+            head = []
+        fmt = next((line for line in head if line.startswith("format:")), "")
+        if "policy-overlay/" in fmt:
+            overlay_paths.append(f)
+        elif fmt:
             rule_paths.append(f)
         else:
             scenario_paths.append(f)
-    return rule_paths, scenario_paths
+    return rule_paths, overlay_paths, scenario_paths
 
 
 @app.command()
@@ -272,12 +294,14 @@ def test(
     paths: Optional[list[str]] = typer.Argument(None, help="Scenario files or folders (default: scenarios/)."),
     rules: Optional[list[str]] = RulesOpt,
     fmt: Format = FormatOpt,
+    overlays: Optional[list[str]] = WithOpt,
+    coverage: bool = typer.Option(False, "--coverage", help="Report how many scenarios made each rule fire."),
 ) -> None:
     """Run every scenario that has an `expect` and report passes and failures."""
     from .testing import check
 
-    base = _rules(rules)
-    files = [f for f in yaml_files(paths or ["scenarios"])]
+    base = _rules(rules, overlays)
+    files = [f for f in yaml_files(paths or ["scenarios"]) if not _is_overlay(f)]
     results = []
     diags: list[Diagnostic] = []
     for f in files:
@@ -307,6 +331,9 @@ def test(
             mark = "" if r.passed else "  FAIL: " + "; ".join(r.problems)
             typer.echo(f"{r.scenario.id:<{w}}  {exp:<16}  {r.decision.verdict.value:<16}  "
                        f"{', '.join(r.deciding_rules) or '-'}{mark}")
+        if coverage:
+            typer.echo("")
+            typer.echo(_coverage_text(base, results))
         typer.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     if failed:
         raise typer.Exit(1)
@@ -347,6 +374,20 @@ def facts(
         typer.echo(f"  {row['fact']} = {json.dumps(row['value'])}  {row['basis']}")
         for s in row["sources"]:
             typer.echo(f"      source: {s['title']}" + (f" <{s['url']}>" if s['url'] else ""))
+
+
+def _coverage_text(base: RuleBase, results: list[Any]) -> str:
+    from .testing import coverage as count
+
+    counts = count(base, results)
+    width = max(len(r) for r in counts) if counts else 10
+    lines = ["coverage: scenarios in which each rule applied"]
+    lines += [f"  {rid:<{width}}  {n}" for rid, n in counts.items()]
+    never = [rid for rid, n in counts.items() if n == 0]
+    lines.append(f"{len(counts) - len(never)} of {len(counts)} rules exercised; "
+                 f"{len(never)} never apply in any scenario" + (":" if never else ""))
+    lines += [f"  {rid}" for rid in never]
+    return "\n".join(lines)
 
 
 def run() -> None:  # pragma: no cover - console entry point

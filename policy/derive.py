@@ -50,6 +50,7 @@ class Facts:
     item: ScenarioItem
     world: World
     lethality: dict[str, bool] = field(default_factory=dict)  # category -> assumed lethality
+    assumed: dict[str, Any] = field(default_factory=dict)  # facts assumed by overlays
     used: dict[str, FactValue] = field(default_factory=dict)
 
     def get(self, name: str) -> FactValue:
@@ -66,6 +67,8 @@ class Facts:
         sc = self.scenario
         if name in sc.assume:
             return FactValue(name, sc.assume[name], "assumed", "assumed by the user (what-if)")
+        if name in self.assumed:
+            return FactValue(name, self.assumed[name], "assumed", "assumed by an overlay (what-if on the law)")
         if name in ("date", "exporter", "recipient", "end_user", "transfer"):
             return FactValue(name, getattr(sc, name), "scenario", "stated in the scenario")
         if name == "via":

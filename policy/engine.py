@@ -103,6 +103,8 @@ def evaluate(base: RuleBase, scenario: Scenario) -> Decision:
         "rules_digest": rulebase_digest(base),
         "rule_files": len(base.files),
     }
+    if base.overlays:
+        record["overlays"] = list(base.overlays)
     return Decision(scenario, verdict, results, dict(sorted(facts.items())), record)
 
 
@@ -117,7 +119,7 @@ def _item_label(item: ScenarioItem) -> str:
 def _item_verdicts(base: RuleBase, sc: Scenario, item: ScenarioItem) -> list[JurisdictionVerdict]:
     label = _item_label(item)
     out: list[JurisdictionVerdict] = []
-    facts = Facts(sc, item, base.world, _lethality(base))
+    facts = Facts(sc, item, base.world, _lethality(base), base.assume)
     out.append(_judge_party(base, sc.exporter, Role.exporter, facts, label, ()))
     for role, state in ((Role.original_producer, item.origin), (Role.licence_origin, item.licence_origin)):
         if state and state != sc.exporter:
@@ -133,7 +135,7 @@ def _item_verdicts(base: RuleBase, sc: Scenario, item: ScenarioItem) -> list[Jur
             "lethal": item.lethal if comp.lethal is None else comp.lethal,
             "origin": comp.origin,
         })
-        jv = _judge_party(base, comp.origin, Role.component_origin, Facts(sc, comp_item, base.world, _lethality(base)),
+        jv = _judge_party(base, comp.origin, Role.component_origin, Facts(sc, comp_item, base.world, _lethality(base), base.assume),
                           comp_item.name or label, ())
         if jv is not None and (jv.findings or jv.kind == "missing"):
             out.append(jv)
@@ -141,7 +143,7 @@ def _item_verdicts(base: RuleBase, sc: Scenario, item: ScenarioItem) -> list[Jur
         # An intermediate holder passes the item on: its own rules for a re-export to the final recipient.
         onward = sc.model_copy(update={"exporter": holder, "via": [], "transfer": "re-export"})
         held = item.model_copy(update={"origin": item.origin or sc.exporter})
-        jv = _judge_party(base, holder, Role.exporter, Facts(onward, held, base.world, _lethality(base)), label, ())
+        jv = _judge_party(base, holder, Role.exporter, Facts(onward, held, base.world, _lethality(base), base.assume), label, ())
         jv.role = Role.re_exporter
         out.append(jv)
     for code in sorted(base.jurisdictions):
@@ -290,4 +292,4 @@ def _direct(base: RuleBase, jf: RuleFile, facts: Facts, label: str,
     direct = sc.model_copy(update={"exporter": jf.jurisdiction, "via": [], "transfer": kind,
                                    "id": sc.id + "-direct", "title": f"direct transfer from {jf.jurisdiction}"})
     item = facts.item.model_copy(update={"origin": None, "licence_origin": None, "components": []})
-    return _judge(base, jf, Role.exporter, Facts(direct, item, base.world, _lethality(base)), label, stack)
+    return _judge(base, jf, Role.exporter, Facts(direct, item, base.world, _lethality(base), base.assume), label, stack)

@@ -10,7 +10,7 @@ import difflib
 import hashlib
 import os
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -20,6 +20,7 @@ from .facts import check_leaf, coerce_value, fact_spec, suggest
 from .models import (
     CatalogueItem,
     ItemCatalogue,
+    Overlay,
     Rule,
     RuleFile,
     Scenario,
@@ -178,14 +179,18 @@ def load_rulebase(paths: list[str] | None = None) -> RuleBase:
     return base
 
 
-def _check_world(world: World, docs: list[tuple[WorldFile, yamlio.Document]], diags: list[Diagnostic]) -> None:
+def _check_world(world: World, docs: list[tuple[WorldFile, Any]], diags: list[Diagnostic],
+                 extend: bool = False) -> None:
     seen_ids: dict[str, SourceSpan] = {}
     for wf, doc in docs:
         for gi, g in enumerate(wf.groups):
             span = doc.span(("groups", gi, "id"))
             if g.id in world.groups:
-                diags.append(Diagnostic("duplicate-group", f"group `{g.id}` is defined twice", span))
-                continue
+                if not extend:
+                    diags.append(Diagnostic("duplicate-group", f"group `{g.id}` is defined twice", span))
+                    continue
+                old = world.groups[g.id]
+                g = old.model_copy(update={"members": old.members + g.members, "sources": old.sources + g.sources})
             world.groups[g.id] = g
             source_ids = {s.id for s in g.sources}
             by_country: dict[str, list[int]] = {}
@@ -241,8 +246,6 @@ def _check_rules(base: RuleBase, docs: list[tuple[RuleFile, yamlio.Document]], d
                                     doc.span(("jurisdiction",))))
             continue
         base.jurisdictions[code] = rf
-        prefix = code.lower() + "."
-        source_ids = {s.id for s in rf.sources}
         for si, s in enumerate(rf.sources):
             base.source_index[(code, s.id)] = s
             if s.seed and not _seed_exists(s.seed, doc.file):
@@ -251,40 +254,61 @@ def _check_rules(base: RuleBase, docs: list[tuple[RuleFile, yamlio.Document]], d
         if rf.binds is not None:
             for leaf, path in iter_leaves(rf.binds):
                 _leaf_diag(leaf, groups, doc, ("binds",) + path, diags)
-        local_ids = {r.id for r in rf.rules}
         for ri, rule in enumerate(rf.rules):
-            span = doc.span(("rules", ri, "id"))
-            if rule.id in rule_at:
-                diags.append(Diagnostic("duplicate-rule-id", f"rule id `{rule.id}` is already defined at "
-                                        f"{rule_at[rule.id]}", span))
-            rule_at[rule.id] = span
-            base.spans[rule.id] = span
-            if not rule.id.startswith(prefix):
-                diags.append(Diagnostic("wrong-id-prefix", f"rule id `{rule.id}` must start with `{prefix}`", span))
-            for ci, c in enumerate(rule.citations):
-                if c.source not in source_ids:
-                    m = difflib.get_close_matches(c.source, sorted(source_ids), n=1)
-                    diags.append(Diagnostic("unknown-source", f"citation names source `{c.source}`, "
-                                            "which the file's `sources` do not define",
-                                            doc.span(("rules", ri, "citations", ci, "source")),
-                                            f"did you mean `{m[0]}`?" if m else "add it to `sources`"))
-            for ei, target in enumerate(rule.exception_to):
-                if target not in local_ids:
-                    m = difflib.get_close_matches(target, sorted(local_ids), n=1)
-                    diags.append(Diagnostic("unknown-rule", f"`exception_to` names `{target}`, "
-                                            "which is not a rule of this file",
-                                            doc.span(("rules", ri, "exception_to", ei)),
-                                            f"did you mean `{m[0]}`?" if m else None))
-                elif target == rule.id:
-                    diags.append(Diagnostic("exception-cycle", f"rule `{rule.id}` is an exception to itself",
-                                            doc.span(("rules", ri, "exception_to", ei))))
-            if rule.when is not None:
-                for leaf, path in iter_leaves(rule.when):
-                    _leaf_diag(leaf, groups, doc, ("rules", ri, "when") + path, diags)
-            if rf.kind == "regime" and rule.role.value != "exporter":
-                diags.append(Diagnostic("bad-role", "regime rules apply to the exporter; remove `role`",
-                                        doc.span(("rules", ri, "role"))))
+            _check_rule(rf, rule, doc, ("rules", ri), groups, rule_at, base, diags)
         _check_cycles(rf, doc, diags)
+
+
+def _check_rule(rf: RuleFile, rule: Rule, doc: Any, loc: tuple[Any, ...], groups: dict[str, str],
+                rule_at: dict[str, SourceSpan], base: RuleBase, diags: list[Diagnostic]) -> None:
+    """Checks of one rule against its file: id, sources, exceptions, facts, role."""
+    prefix = rf.jurisdiction.lower() + "."
+    source_ids = {s.id for s in rf.sources}
+    local_ids = {r.id for r in rf.rules}
+    span = doc.span(loc + ("id",))
+    if rule.id in rule_at:
+        diags.append(Diagnostic("duplicate-rule-id", f"rule id `{rule.id}` is already defined at "
+                                f"{rule_at[rule.id]}", span))
+    rule_at[rule.id] = span
+    base.spans[rule.id] = span
+    if not rule.id.startswith(prefix):
+        diags.append(Diagnostic("wrong-id-prefix", f"rule id `{rule.id}` must start with `{prefix}`", span))
+    for ci, c in enumerate(rule.citations):
+        if c.source not in source_ids:
+            m = difflib.get_close_matches(c.source, sorted(source_ids), n=1)
+            diags.append(Diagnostic("unknown-source", f"citation names source `{c.source}`, "
+                                    "which the file's `sources` do not define",
+                                    doc.span(loc + ("citations", ci, "source")),
+                                    f"did you mean `{m[0]}`?" if m else "add it to `sources`"))
+    for ei, target in enumerate(rule.exception_to):
+        if target not in local_ids:
+            m = difflib.get_close_matches(target, sorted(local_ids), n=1)
+            diags.append(Diagnostic("unknown-rule", f"`exception_to` names `{target}`, "
+                                    "which is not a rule of this jurisdiction",
+                                    doc.span(loc + ("exception_to", ei)),
+                                    f"did you mean `{m[0]}`?" if m else None))
+        elif target == rule.id:
+            diags.append(Diagnostic("exception-cycle", f"rule `{rule.id}` is an exception to itself",
+                                    doc.span(loc + ("exception_to", ei))))
+    if rule.when is not None:
+        for leaf, path in iter_leaves(rule.when):
+            _leaf_diag(leaf, groups, doc, loc + ("when",) + path, diags)
+    if rf.kind == "regime" and rule.role.value != "exporter":
+        diags.append(Diagnostic("bad-role", "regime rules apply to the exporter; remove `role`",
+                                doc.span(loc + ("role",))))
+
+
+class _Prefixed:
+    """A document view whose locations are relative to a sub-tree (an overlay's `world:` or rules)."""
+
+    def __init__(self, doc: yamlio.Document, prefix: tuple[Any, ...]) -> None:
+        self.doc, self.prefix, self.file = doc, prefix, doc.file
+
+    def span(self, loc: tuple[Any, ...] = ()) -> SourceSpan:
+        return self.doc.span(self.prefix + tuple(loc))
+
+    def key_span(self, loc: tuple[Any, ...]) -> SourceSpan:
+        return self.doc.key_span(self.prefix + tuple(loc))
 
 
 def _seed_exists(seed: str, file: str) -> bool:
@@ -294,7 +318,7 @@ def _seed_exists(seed: str, file: str) -> bool:
     return False
 
 
-def _leaf_diag(leaf: Any, groups: dict[str, str], doc: yamlio.Document, loc: tuple[Any, ...],
+def _leaf_diag(leaf: Any, groups: dict[str, str], doc: Any, loc: tuple[Any, ...],
                diags: list[Diagnostic]) -> None:
     problem = check_leaf(leaf, groups)
     if problem:
@@ -303,10 +327,12 @@ def _leaf_diag(leaf: Any, groups: dict[str, str], doc: yamlio.Document, loc: tup
         diags.append(Diagnostic(code, msg, doc.span(loc + (key,)), hint))
 
 
-def _check_cycles(rf: RuleFile, doc: yamlio.Document, diags: list[Diagnostic]) -> None:
+def _check_cycles(rf: RuleFile, doc: Any, diags: list[Diagnostic],
+                  where: Callable[[str], SourceSpan] | None = None) -> None:
     edges = {r.id: [t for t in r.exception_to if t != r.id] for r in rf.rules}
     state: dict[str, int] = {}
     index = {r.id: i for i, r in enumerate(rf.rules)}
+    locate = where or (lambda rid: doc.span(("rules", index[rid], "exception_to")))
 
     def visit(node: str, stack: list[str]) -> None:
         state[node] = 1
@@ -314,7 +340,7 @@ def _check_cycles(rf: RuleFile, doc: yamlio.Document, diags: list[Diagnostic]) -
             if state.get(nxt) == 1:
                 cycle = stack[stack.index(nxt):] + [nxt] if nxt in stack else [node, nxt]
                 diags.append(Diagnostic("exception-cycle", "exception cycle: " + " -> ".join(f"`{c}`" for c in cycle),
-                                        doc.span(("rules", index[node], "exception_to")),
+                                        locate(node),
                                         "an exception cannot, through others, be an exception to itself"))
             elif state.get(nxt) is None and nxt in edges:
                 visit(nxt, stack + [nxt])
@@ -390,3 +416,109 @@ def scenario_from_data(doc: yamlio.Document, base: RuleBase) -> Scenario:
     if diags:
         raise LoadError(diags)
     return sc.model_copy(update={"items": items, "assume": assume})
+
+
+# ------------------------------------------------------------------ overlays
+
+
+def load_overlay(path: str) -> tuple[Overlay, yamlio.Document]:
+    """Read and validate an overlay file (a what-if on the law)."""
+    shown = display_path(path)
+    doc = yamlio.load(path, shown)
+    diags: list[Diagnostic] = []
+    ov = _validate(Overlay, doc, diags)
+    if ov is None:
+        raise LoadError(diags)
+    return ov, doc
+
+
+def apply_overlays(base: RuleBase, paths: list[str]) -> RuleBase:
+    """A new rulebase with each overlay's rule changes, assumptions and world data applied in order."""
+    for path in paths:
+        base = apply_overlay(base, path)
+    return base
+
+
+def apply_overlay(base: RuleBase, path: str) -> RuleBase:
+    """A new rulebase: ``base`` with one overlay applied. ``base`` itself is not changed."""
+    ov, doc = load_overlay(path)
+    diags: list[Diagnostic] = []
+    new = RuleBase(
+        jurisdictions=dict(base.jurisdictions),
+        world=World(dict(base.world.groups), list(base.world.conflicts), list(base.world.embargoes)),
+        items=base.items, categories=base.categories, files=dict(base.files), spans=dict(base.spans),
+        source_index=dict(base.source_index), assume=dict(base.assume), overlays=[*base.overlays, ov.id],
+    )
+    new.files[doc.file] = hashlib.sha256(yamlio.read_text(path, doc.file).encode("utf-8")).hexdigest()
+    if ov.world is not None:
+        _check_world(new.world, [(ov.world, _Prefixed(doc, ("world",)))], diags, extend=True)
+        new.world.conflicts.sort(key=lambda c: c.id)
+        new.world.embargoes.sort(key=lambda e: e.id)
+    groups = new.world.group_kinds()
+    for code, change in sorted(ov.changes.items()):
+        rf = new.jurisdictions.get(code)
+        if rf is None:
+            m = difflib.get_close_matches(code, sorted(new.jurisdictions), n=1)
+            diags.append(Diagnostic("unknown-jurisdiction", f"no rule file for jurisdiction `{code}`",
+                                    doc.key_span(("changes", code)), f"did you mean `{m[0]}`?" if m else None))
+            continue
+        rules = list(rf.rules)
+        ids = {r.id: i for i, r in enumerate(rules)}
+        for i, rid in enumerate(change.disable):
+            if rid not in ids:
+                diags.append(Diagnostic("unknown-rule", f"cannot disable `{rid}`: no such rule in `{code}`",
+                                        doc.span(("changes", code, "disable", i))))
+        for i, rule in enumerate(change.replace):
+            if rule.id not in ids:
+                diags.append(Diagnostic("unknown-rule", f"cannot replace `{rule.id}`: no such rule in `{code}`",
+                                        doc.span(("changes", code, "replace", i, "id")),
+                                        "use `add` for a new rule"))
+            else:
+                rules[ids[rule.id]] = rule
+        for i, rule in enumerate(change.add):
+            if rule.id in ids:
+                diags.append(Diagnostic("duplicate-rule-id", f"rule `{rule.id}` already exists in `{code}`",
+                                        doc.span(("changes", code, "add", i, "id")),
+                                        "use `replace` to change an existing rule"))
+        disabled = set(change.disable)
+        rules = [r for r in rules if r.id not in disabled] + list(change.add)
+        existing = {s.id for s in rf.sources}
+        extra = [s for s in ov.sources if s.id not in existing]
+        updated = rf.model_copy(update={"rules": rules, "sources": list(rf.sources) + extra})
+        for s in extra:
+            new.source_index[(code, s.id)] = s
+        new.jurisdictions[code] = updated
+        rule_at = {rid: span for rid, span in new.spans.items() if not rid.startswith(code.lower() + ".")}
+        for kind in ("replace", "add"):
+            for i, rule in enumerate(getattr(change, kind)):
+                _check_rule(updated, rule, doc, ("changes", code, kind, i), groups, rule_at, new, diags)
+        changed = {r.id: (kind, i) for kind in ("replace", "add") for i, r in enumerate(getattr(change, kind))}
+
+        def where(rid: str, code: str = code, changed: dict[str, tuple[str, int]] = changed) -> SourceSpan:
+            if rid in changed:
+                kind, i = changed[rid]
+                return doc.span(("changes", code, kind, i, "exception_to"))
+            return new.spans.get(rid, doc.span())
+
+        _check_cycles(updated, doc, diags, where)
+        for rid in disabled:
+            new.spans.pop(rid, None)
+        for other in rules:
+            for t in other.exception_to:
+                if t in disabled:
+                    diags.append(Diagnostic("unknown-rule", f"`{other.id}` is an exception to `{t}`, "
+                                            "which the overlay disables", where(other.id),
+                                            "disable or replace the exception too"))
+    for key, value in ov.assume.items():
+        spec = fact_spec(key, groups)
+        if spec is None:
+            diags.append(Diagnostic("unknown-fact", f"cannot assume `{key}`: no fact has that name",
+                                    doc.key_span(("assume", key)), suggest(key, groups)))
+            continue
+        try:
+            new.assume[key] = coerce_value(spec, value)
+        except ValueError as exc:
+            diags.append(Diagnostic("bad-value", str(exc), doc.span(("assume", key))))
+    if diags:
+        raise LoadError(diags)
+    return new

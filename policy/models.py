@@ -577,3 +577,35 @@ class Scenario(Strict):
         if not KEBAB_RE.match(v):
             raise ValueError(f"scenario id `{v}` must be kebab-case")
         return v
+
+
+# ---------------------------------------------------------------- overlays (what-if on the law)
+
+
+class JurisdictionChange(Strict):
+    """Changes to one jurisdiction's rules: rules added, replaced (same id) or disabled."""
+
+    add: list[Rule] = Field(default_factory=list)
+    replace: list[Rule] = Field(default_factory=list)
+    disable: list[str] = Field(default_factory=list)
+
+
+class Overlay(Strict):
+    """A hypothetical change to the law or the facts, as data (OpenFisca's 'reform')."""
+
+    schema_: str | None = Field(None, alias="$schema")
+    format: Literal["policy-overlay/v1"]
+    id: str
+    title: str
+    description: str | None = None
+    sources: list[Source] = Field(default_factory=list, description="sources the added rules cite")
+    changes: dict[str, JurisdictionChange] = Field(default_factory=dict)
+    assume: dict[str, Any] = Field(default_factory=dict, description="facts assumed in every evaluation")
+    world: WorldFile | None = Field(None, description="world data added (memberships, conflicts, embargoes)")
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not KEBAB_RE.match(v):
+            raise ValueError(f"overlay id `{v}` must be kebab-case")
+        return v

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import SourceSpan
 from .models import CatalogueItem, CategoryEntry, Conflict, Embargo, Group, Membership, Rule, RuleFile, Source
@@ -55,6 +56,8 @@ class RuleBase:
     files: dict[str, str] = field(default_factory=dict)  # display path -> sha256 of content
     spans: dict[str, SourceSpan] = field(default_factory=dict)  # rule id -> where it is written
     source_index: dict[tuple[str, str], Source] = field(default_factory=dict)  # (jurisdiction, source id)
+    assume: dict[str, Any] = field(default_factory=dict)  # facts assumed by overlays, for every transfer
+    overlays: list[str] = field(default_factory=list)  # ids of the overlays applied, in order
 
     def category(self, code: str) -> CategoryEntry | None:
         """The catalogue entry for a category or its nearest listed parent (ML10.a.1 -> ML10)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .engine import Decision, evaluate
+from .engine import Decision, JurisdictionVerdict, evaluate
 from .models import Scenario
 from .rulebase import RuleBase
 
@@ -46,3 +46,29 @@ def check(base: RuleBase, file: str, scenario: Scenario) -> TestResult:
         if code not in deciding:
             problems.append(f"expected `{code}` to decide; deciding: {', '.join(sorted(deciding))}")
     return TestResult(file, scenario, d, problems)
+
+
+def fired_rules(decision: Decision) -> set[str]:
+    """Every rule that applied anywhere in a decision, nested consent evaluations included."""
+    out: set[str] = set()
+
+    def walk(jv: "JurisdictionVerdict") -> None:
+        for f in jv.findings:
+            if f.status in ("fired", "conflict"):
+                out.add(f.rule.id)
+            if f.nested is not None:
+                walk(f.nested)
+
+    for j in decision.jurisdictions:
+        walk(j)
+    return out
+
+
+def coverage(base: RuleBase, results: list[TestResult]) -> dict[str, int]:
+    """For each rule of the rulebase, how many scenarios made it apply (sorted by rule id)."""
+    counts = {rid: 0 for _, r in base.all_rules() for rid in [r.id]}
+    for res in results:
+        for rid in fired_rules(res.decision):
+            if rid in counts:
+                counts[rid] += 1
+    return dict(sorted(counts.items()))
