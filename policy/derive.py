@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .facts import STATIC_FACTS, fact_spec
-from .models import Scenario, ScenarioItem, Source
+from .models import Scenario, ScenarioItem, Source, category_within
 from .rulebase import World
 
 
@@ -112,7 +112,8 @@ class Facts:
                 c = found[0][0]
                 what = "acting in self-defence in" if name == "recipient.self_defence" else "a party to"
                 return FactValue(name, True, "derived",
-                                 f"world data: {recipient} is {what} `{c.id}` ({c.name}) since {c.from_}",
+                                 f"world data: {recipient} is {what} `{c.id}` ({c.name})"
+                                 + (f" since {c.from_}" if c.from_ else ""),
                                  _cite(c.sources))
             return FactValue(name, False, "derived",
                              f"world data: no encoded conflict lists {recipient} as such a party on {day}")
@@ -128,7 +129,10 @@ class Facts:
             return FactValue(name, False, "derived", f"world data: {country} not in `{group.id}` on {day}")
         if len(parts) == 3 and parts[1] == "under_embargo":
             by = parts[2]
-            hits = [e for e in world.embargoes_on(recipient, by, day) if _covers_end_user(e.scope, self.scenario.end_user)]
+            cat = self.item.category or ""
+            hits = [e for e in world.embargoes_on(recipient, by, day)
+                    if _covers_end_user(e.scope, self.scenario.end_user)
+                    or any(category_within(cat, c) for c in e.full_for)]
             if hits:
                 e = hits[0]
                 return FactValue(name, True, "derived",

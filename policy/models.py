@@ -386,7 +386,7 @@ class Conflict(Strict):
     id: str
     name: str
     kind: Literal["international", "internal"]
-    from_: dt.date = Field(alias="from")
+    from_: dt.date | None = Field(None, alias="from", description="start; null when long-running with no agreed start")
     until: dt.date | None = None
     parties: list[Party] = Field(min_length=1)
     sources: list[Source] = Field(min_length=1)
@@ -395,12 +395,12 @@ class Conflict(Strict):
 
     @model_validator(mode="after")
     def _period(self) -> "Conflict":
-        if self.until and self.until < self.from_:
+        if self.until and self.from_ and self.until < self.from_:
             raise ValueError(f"period ends ({self.until}) before it starts ({self.from_})")
         return self
 
     def covers(self, day: dt.date) -> bool:
-        return self.from_ <= day and (self.until is None or day <= self.until)
+        return (self.from_ is None or self.from_ <= day) and (self.until is None or day <= self.until)
 
 
 class Embargo(Strict):
@@ -408,6 +408,8 @@ class Embargo(Strict):
     imposed_by: Literal["UN", "EU"]
     target: str
     scope: Literal["full", "non_state_actors", "non_government"]
+    full_for: list[str] = Field(default_factory=list, description=(
+        "categories for which the embargo covers every end user whatever the scope (e.g. heavy weapons)"))
     from_: dt.date = Field(alias="from")
     until: dt.date | None = None
     instrument: str
