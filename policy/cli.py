@@ -21,7 +21,7 @@ import typer
 from . import __version__
 from .countries import country_name, resolve_country
 from .errors import Diagnostic, LoadError, PolicyError, SourceSpan
-from .loader import apply_overlays, default_rules_path, display_path, load_rulebase, load_scenario, scenario_from_data, yaml_files
+from .loader import apply_overlays, classify, default_rules_path, display_path, load_rulebase, load_scenario, scenario_from_data, yaml_files
 from .models import CATEGORY_RE, Verdict
 from .rulebase import RuleBase
 from .yamlio import Document, parse
@@ -235,7 +235,7 @@ def validate(
     from .loader import apply_overlay
 
     targets = paths or [default_rules_path(), "scenarios"]
-    rule_paths, overlay_paths, scenario_paths = _split(targets)
+    rule_paths, overlay_paths, scenario_paths = classify(targets)
     diags: list[Diagnostic] = []
     base: RuleBase | None = None
     try:
@@ -261,33 +261,6 @@ def validate(
                "no errors")
 
 
-def _is_overlay(path: str) -> bool:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return any(line.startswith("format: policy-overlay/") for line in fh.read(4096).splitlines())
-    except OSError:
-        return False
-
-
-def _split(targets: list[str]) -> tuple[list[str], list[str], list[str]]:
-    """Sort YAML files into rule-side files (rules, world, items), overlays and scenarios."""
-    rule_paths, overlay_paths, scenario_paths = [], [], []
-    for f in yaml_files(targets):
-        try:
-            with open(f, encoding="utf-8", errors="replace") as fh:
-                head = fh.read(4096).splitlines()
-        except OSError:
-            head = []
-        fmt = next((line for line in head if line.startswith("format:")), "")
-        if "policy-overlay/" in fmt:
-            overlay_paths.append(f)
-        elif fmt:
-            rule_paths.append(f)
-        else:
-            scenario_paths.append(f)
-    return rule_paths, overlay_paths, scenario_paths
-
-
 @app.command()
 @guarded
 def test(
@@ -301,7 +274,7 @@ def test(
     from .testing import check
 
     base = _rules(rules, overlays)
-    files = [f for f in yaml_files(paths or ["scenarios"]) if not _is_overlay(f)]
+    files = classify(paths or ["scenarios"])[2]
     results = []
     diags: list[Diagnostic] = []
     for f in files:

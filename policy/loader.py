@@ -69,6 +69,25 @@ def yaml_files(paths: list[str]) -> list[str]:
     return sorted(found, key=lambda f: display_path(f))
 
 
+def classify(paths: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """Sort YAML files by their `format:` line: rule-side files (rules, world, items), overlays, scenarios."""
+    rule_paths, overlay_paths, scenario_paths = [], [], []
+    for f in yaml_files(paths):
+        try:
+            with open(f, encoding="utf-8", errors="replace") as fh:
+                head = fh.read(4096).splitlines()
+        except OSError:
+            head = []
+        fmt = next((line for line in head if line.startswith("format:")), "")
+        if "policy-overlay/" in fmt:
+            overlay_paths.append(f)
+        elif fmt:
+            rule_paths.append(f)
+        else:
+            scenario_paths.append(f)
+    return rule_paths, overlay_paths, scenario_paths
+
+
 # ------------------------------------------------------------------ pydantic errors -> diagnostics
 
 _KNOWN_KEYS = sorted(
