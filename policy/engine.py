@@ -19,7 +19,8 @@ from .conditions import LeafResult, evaluate as eval_condition
 from .countries import country_name
 from .derive import FactValue, Facts
 from .errors import PolicyError
-from .models import RESTRICTIVE, Effect, Role, Rule, RuleFile, Scenario, ScenarioItem, Verdict
+from .logic import Candidate, resolve
+from .models import Effect, Role, Rule, RuleFile, Scenario, ScenarioItem, Verdict
 from .rulebase import RuleBase
 
 MAX_UNKNOWN_RULES = 10
@@ -255,33 +256,9 @@ def _facts_of(findings: list[RuleFinding]) -> set[str]:
 
 def _resolve(jf: RuleFile, applicable: list[RuleFinding]
              ) -> tuple[Verdict, list[str], list[tuple[str, str]], dict[str, list[str]]]:
-    """Default logic over the applicable rules: defeat, then conflict check, then severity."""
-    defeats: dict[str, list[str]] = {}
-    ids = {f.rule.id for f in applicable}
-    non_default = [f for f in applicable if not f.rule.default]
-    for f in applicable:
-        for target in f.rule.exception_to:
-            if target in ids:
-                defeats.setdefault(target, []).append(f.rule.id)
-        if f.rule.default:
-            others = [g.rule.id for g in non_default]
-            if others:
-                defeats.setdefault(f.rule.id, []).extend(others)
-    live = [f for f in applicable if f.rule.id not in defeats]
-    permits = [f for f in live if f.effect_verdict is Verdict.permitted]
-    restricts = [f for f in live if f.effect_verdict in RESTRICTIVE]
-    conflicts = sorted({tuple(sorted((p.rule.id, r.rule.id))) for p in permits for r in restricts
-                        if p.rule.effect is not Effect.as_direct_export and r.rule.effect is not Effect.as_direct_export})
-    conflict_pairs: list[tuple[str, str]] = [(a, b) for a, b in conflicts]
-    if conflict_pairs:
-        return Verdict.undetermined, [], conflict_pairs, {k: sorted(v) for k, v in defeats.items()}
-    verdicts = [f.effect_verdict for f in live if f.effect_verdict is not None]
-    if not verdicts:
-        fallback = Verdict(jf.if_no_rule_applies)
-        return fallback, [], [], {k: sorted(v) for k, v in defeats.items()}
-    verdict = Verdict.most_severe(verdicts)
-    determining = sorted(f.rule.id for f in live if f.effect_verdict == verdict)
-    return verdict, determining, [], {k: sorted(v) for k, v in defeats.items()}
+    cands = [Candidate(f.rule.id, f.rule.default, tuple(f.rule.exception_to), f.effect_verdict or Verdict.undetermined,
+                       f.rule.effect is Effect.as_direct_export) for f in applicable]
+    return resolve(cands, Verdict(jf.if_no_rule_applies))
 
 
 def _direct(base: RuleBase, jf: RuleFile, facts: Facts, label: str,

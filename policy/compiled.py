@@ -1,0 +1,294 @@
+"""Rules compiled once into plain Python closures, for screening many transfers fast.
+
+Conditions become closures over already-coerced values (built only from validated rule data,
+never from text); rules are indexed by jurisdiction and role. Verdicts are identical to the
+explained engine's (a test checks this); only the explanation is left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from .facts import coerce_value, fact_spec
+from .logic import Candidate, resolve
+from .models import All, Any_, Effect, Leaf, Not, Role, RuleFile, Verdict, category_within
+from .rulebase import RuleBase
+
+Pred = Callable[[Mapping[str, Any]], "bool | None"]
+MAX_UNKNOWN_RULES = 10
+
+
+def _leaf(leaf: Leaf, groups: dict[str, str]) -> Pred:
+    name, op, raw = leaf.fact, leaf.op, leaf.value
+    spec = fact_spec(name, groups)
+    assert spec is not None  # INVARIANT: the loader rejected unknown facts
+
+    def co(v: Any) -> Any:
+        return coerce_value(spec, v) if spec.type not in ("str",) else v
+
+    if op == "exists":
+        want = bool(raw)
+        return lambda f: (f.get(name) is not None) == want
+    if op == "within":
+        parents = tuple([raw] if isinstance(raw, str) else raw)
+
+        def within(f: Mapping[str, Any]) -> bool | None:
+            v = f.get(name)
+            return None if v is None else any(category_within(v, p) for p in parents)
+        return within
+    if op in ("in", "not_in"):
+        values = frozenset(co(v) for v in raw)
+        positive = op == "in"
+        if spec.type == "countries":
+            return lambda f: (None if (v := f.get(name)) is None
+                              else (not values.isdisjoint(v)) == positive)
+        return lambda f: None if (v := f.get(name)) is None else ((v in values) == positive)
+    x = co(raw)
+    if op == "eq":
+        return lambda f: None if (v := f.get(name)) is None else v == x
+    if op == "ne":
+        return lambda f: None if (v := f.get(name)) is None else v != x
+    if op == "lt":
+        return lambda f: None if (v := f.get(name)) is None else v < x
+    if op == "lte":
+        return lambda f: None if (v := f.get(name)) is None else v <= x
+    if op == "gt":
+        return lambda f: None if (v := f.get(name)) is None else v > x
+    return lambda f: None if (v := f.get(name)) is None else v >= x
+
+
+def compile_condition(cond: Any, groups: dict[str, str]) -> Pred:
+    """A closure computing a condition's three-valued truth from a mapping of fact values."""
+    if cond is None:
+        return lambda f: True
+    if isinstance(cond, Leaf):
+        return _leaf(cond, groups)
+    if isinstance(cond, (list, All)):
+        parts = tuple(compile_condition(c, groups) for c in (cond if isinstance(cond, list) else cond.all))
+        if len(parts) == 1:
+            return parts[0]
+
+        def all_(f: Mapping[str, Any]) -> bool | None:
+            out: bool | None = True
+            for p in parts:
+                r = p(f)
+                if r is False:
+                    return False
+                if r is None:
+                    out = None
+            return out
+        return all_
+    if isinstance(cond, Any_):
+        parts = tuple(compile_condition(c, groups) for c in cond.any)
+
+        def any_(f: Mapping[str, Any]) -> bool | None:
+            out: bool | None = False
+            for p in parts:
+                r = p(f)
+                if r is True:
+                    return True
+                if r is None:
+                    out = None
+            return out
+        return any_
+    if isinstance(cond, Not):
+        inner = compile_condition(cond.not_, groups)
+        return lambda f: None if (r := inner(f)) is None else not r
+    raise TypeError(f"not a condition: {cond!r}")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    id: str
+    effect: Effect
+    default: bool
+    exception_to: tuple[str, ...]
+    from_: dt.date | None
+    until: dt.date | None
+    pred: Pred
+
+
+@dataclass
+class CompiledJurisdiction:
+    code: str
+    kind: str
+    if_no_rule_applies: Verdict
+    binds: Pred | None
+    by_role: dict[Role, tuple[CompiledRule, ...]] = field(default_factory=dict)
+
+
+def compile_file(jf: RuleFile, groups: dict[str, str]) -> CompiledJurisdiction:
+    by_role: dict[Role, list[CompiledRule]] = {}
+    for r in jf.rules:
+        by_role.setdefault(r.role, []).append(CompiledRule(
+            r.id, r.effect, r.default, tuple(r.exception_to), r.from_, r.until,
+            compile_condition(r.when, groups)))
+    return CompiledJurisdiction(
+        jf.jurisdiction, jf.kind, Verdict(jf.if_no_rule_applies),
+        compile_condition(jf.binds, groups) if jf.binds is not None else None,
+        {role: tuple(rules) for role, rules in by_role.items()})
+
+
+def compile_rulebase(base: RuleBase) -> dict[str, CompiledJurisdiction]:
+    """Compile every jurisdiction of a rulebase once."""
+    groups = base.world.group_kinds()
+    return {code: compile_file(jf, groups) for code, jf in sorted(base.jurisdictions.items())}
+
+
+DirectFn = Callable[[CompiledJurisdiction], Verdict]
+
+
+def judge(cj: CompiledJurisdiction, role: Role, facts: Mapping[str, Any], day: dt.date,
+          direct: DirectFn | None = None) -> tuple[Verdict, tuple[str, ...]]:
+    """One jurisdiction's verdict and determining rule ids; no explanation is built.
+
+    ``direct`` computes the nested direct-export verdict for ``as_direct_export`` rules.
+    """
+    rule_role = Role.exporter if role is Role.regime else role
+    active: list[tuple[CompiledRule, bool | None]] = []
+    for r in cj.by_role.get(rule_role, ()):
+        if (r.from_ is not None and day < r.from_) or (r.until is not None and day > r.until):
+            continue
+        st = r.pred(facts)
+        if st is not False:
+            active.append((r, st))
+    if role not in (Role.exporter, Role.regime) and not active:
+        return Verdict.permitted, ()
+
+    def cand(r: CompiledRule) -> Candidate:
+        if r.effect is Effect.as_direct_export:
+            v = direct(cj) if direct is not None else Verdict.undetermined
+            return Candidate(r.id, r.default, r.exception_to, v, True)
+        return Candidate(r.id, r.default, r.exception_to, Verdict(r.effect.value), False)
+
+    cands = {r.id: cand(r) for r, _ in active}
+    unknown = [r for r, st in active if st is None]
+    if not unknown:
+        v, det, _, _ = resolve(list(cands.values()), cj.if_no_rule_applies)
+        return v, tuple(det)
+    if len(unknown) > MAX_UNKNOWN_RULES:
+        return Verdict.undetermined, ()
+    outcomes: dict[Verdict, tuple[str, ...]] = {}
+    for combo in itertools.product((False, True), repeat=len(unknown)):
+        on = {r.id for r, v in zip(unknown, combo) if v}
+        applicable = [cands[r.id] for r, st in active if st is True or r.id in on]
+        v, det, _, _ = resolve(applicable, cj.if_no_rule_applies)
+        outcomes.setdefault(v, tuple(det))
+    if len(outcomes) == 1:
+        return next(iter(outcomes.items()))
+    return Verdict.undetermined, ()
+
+
+# ---------------------------------------------------------------- screening real transfers
+
+
+@dataclass(frozen=True)
+class Screening:
+    """A verdict without explanation: overall, per jurisdiction (code, role, verdict), deciding rules."""
+
+    verdict: Verdict
+    jurisdictions: tuple[tuple[str, str, Verdict], ...]
+    deciding_rules: tuple[str, ...]
+
+
+class _Values:
+    """Fact values of one item of one transfer, derived lazily (no provenance kept)."""
+
+    __slots__ = ("facts",)
+
+    def __init__(self, facts: Any) -> None:
+        self.facts = facts
+
+    def get(self, name: str, default: Any = None) -> Any:
+        v = self.facts.get(name).value
+        return default if v is None else v
+
+
+class Screener:
+    """Compiled rules plus the world data: screens scenarios without building explanations."""
+
+    def __init__(self, base: RuleBase) -> None:
+        self.base = base
+        self.compiled = compile_rulebase(base)
+        self.lethality = {code: c.lethal for code, c in base.categories.items()}
+        self.regimes = [cj for cj in self.compiled.values() if cj.kind == "regime"]
+
+    def _facts(self, sc: Any, item: Any) -> _Values:
+        from .derive import Facts
+
+        return _Values(Facts(sc, item, self.base.world, self.lethality, self.base.assume))
+
+    def _direct(self, sc: Any, item: Any) -> DirectFn:
+        def direct(cj: CompiledJurisdiction, stack: tuple[str, ...] = ()) -> Verdict:
+            kind = "sale" if sc.transfer == "re-export" else sc.transfer
+            dsc = sc.model_copy(update={"exporter": cj.code, "via": [], "transfer": kind})
+            ditem = item.model_copy(update={"origin": None, "licence_origin": None, "components": []})
+            return judge(cj, Role.exporter, self._facts(dsc, ditem), sc.date)[0]
+        return direct
+
+    def screen(self, sc: Any) -> Screening:
+        """The verdict for a scenario, as ``engine.evaluate`` would give it."""
+        from .models import ScenarioItem
+
+        out: list[tuple[str, str, Verdict]] = []
+        deciding: list[tuple[Verdict, tuple[str, ...]]] = []
+        day = sc.date
+
+        def add(code: str, role: Role, res: tuple[Verdict, tuple[str, ...]]) -> None:
+            out.append((code, role.value, res[0]))
+            deciding.append(res)
+
+        for item in sc.items:
+            facts = self._facts(sc, item)
+            direct = self._direct(sc, item)
+            ex = self.compiled.get(sc.exporter)
+            add(sc.exporter, Role.exporter,
+                judge(ex, Role.exporter, facts, day, direct) if ex else (Verdict.undetermined, ()))
+            for role, state in ((Role.original_producer, item.origin), (Role.licence_origin, item.licence_origin)):
+                if state and state != sc.exporter:
+                    cj = self.compiled.get(state)
+                    if cj is None:
+                        add(state, role, (Verdict.undetermined, ()))
+                    elif self._claims(cj, role, facts, day):
+                        add(state, role, judge(cj, role, facts, day, direct))
+            for comp in item.components:
+                if comp.origin == sc.exporter:
+                    continue
+                ci = ScenarioItem.model_validate({
+                    "name": comp.name, "category": comp.category or item.category,
+                    "lethal": item.lethal if comp.lethal is None else comp.lethal, "origin": comp.origin})
+                cj = self.compiled.get(comp.origin)
+                cf = self._facts(sc, ci)
+                if cj is None:
+                    add(comp.origin, Role.component_origin, (Verdict.undetermined, ()))
+                elif self._claims(cj, Role.component_origin, cf, day):
+                    add(comp.origin, Role.component_origin, judge(cj, Role.component_origin, cf, day,
+                                                                  self._direct(sc, ci)))
+            for holder in sc.via:
+                onward = sc.model_copy(update={"exporter": holder, "via": [], "transfer": "re-export"})
+                held = item.model_copy(update={"origin": item.origin or sc.exporter})
+                cj = self.compiled.get(holder)
+                add(holder, Role.re_exporter,
+                    judge(cj, Role.exporter, self._facts(onward, held), day, self._direct(onward, held))
+                    if cj else (Verdict.undetermined, ()))
+            for cj in self.regimes:
+                binds = cj.binds(facts) if cj.binds is not None else True
+                if binds is False:
+                    continue
+                res = judge(cj, Role.regime, facts, day)
+                add(cj.code, Role.regime, res if binds else (Verdict.undetermined, ()))
+        verdict = Verdict.most_severe([v for _, _, v in out])
+        rules = sorted({rid for v, det in deciding if v == verdict for rid in det})
+        return Screening(verdict, tuple(out), tuple(rules))
+
+    @staticmethod
+    def _claims(cj: CompiledJurisdiction, role: Role, facts: Mapping[str, Any], day: dt.date) -> bool:
+        """A state has a say in a consent role only if one of its rules of that role may apply."""
+        for r in cj.by_role.get(role, ()):
+            if (r.from_ is None or r.from_ <= day) and (r.until is None or day <= r.until) \
+                    and r.pred(facts) is not False:
+                return True
+        return False
