@@ -349,6 +349,128 @@ def facts(
             typer.echo(f"      source: {s['title']}" + (f" <{s['url']}>" if s['url'] else ""))
 
 
+class DiffFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    html = "html"
+    json = "json"
+
+
+def _side_base(spec: str) -> tuple[RuleBase, str]:
+    """A rules directory/file, or `git:REV` (the rules/ folder at that revision)."""
+    if spec.startswith("git:"):
+        from .gitrules import rules_at_revision
+
+        folder = rules_at_revision(spec[4:])
+        return load_rulebase([folder]), spec
+    return load_rulebase([spec]), spec
+
+
+def _write_output(text: str, output: str | None) -> None:
+    """Print, or write the file atomically (a temp file renamed over the target)."""
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    import os
+    import tempfile
+
+    target = Path(output)
+    fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, target)
+
+
+def _parse_date(value: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise LoadError([Diagnostic("bad-date", f"`{value}` is not a date", SourceSpan(option),
+                                    "use YYYY-MM-DD")]) from None
+
+
+@app.command()
+@guarded
+def diff(
+    old: Optional[str] = typer.Argument(None, help="Old rules: a folder, a file, or git:REV (default: rules/)."),
+    new: Optional[str] = typer.Argument(None, help="New rules: a folder, a file, or git:REV (default: OLD)."),
+    overlays: Optional[list[str]] = WithOpt,
+    at: Optional[str] = typer.Option(None, "--at", help="With --vs: compare the same rules on two dates."),
+    vs: Optional[str] = typer.Option(None, "--vs", help="The second date for --at."),
+    scenarios: Optional[list[str]] = typer.Option(None, "--scenarios", help="Scenario files/folders (default scenarios/)."),
+    fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", "-f", help="Output format."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    fail_on_change: bool = typer.Option(False, "--fail-on-change", help="Exit 1 when any verdict changes."),
+) -> None:
+    """Policy diff report: changed rules, flipped scenarios, and every region of transfers that changes."""
+    from .diff import Side, diff as run_diff
+    from .diffreport import diff_json, render_diff_html, render_diff_markdown, render_diff_text
+
+    if (at is None) != (vs is None):
+        raise LoadError([Diagnostic("bad-arguments", "`--at` and `--vs` go together",
+                                    help="e.g. policy diff --at 2022-02-01 --vs 2022-03-01")])
+    old_spec = old or default_rules_path()
+    old_base, old_label = _side_base(old_spec)
+    if new is None or new == old_spec:
+        new_base, new_label = old_base, old_label
+    else:
+        new_base, new_label = _side_base(new)
+    if overlays:
+        new_base = apply_overlays(new_base, list(overlays))
+        new_label = f"{new_label} + {' + '.join(new_base.overlays)}"
+    d1 = _parse_date(at, "--at") if at else None
+    d2 = _parse_date(vs, "--vs") if vs else None
+    if d1 and d2:
+        old_label, new_label = f"{old_label} on {d1}", f"{new_label} on {d2}"
+    files = classify(scenarios or ["scenarios"])[2] if (scenarios or Path("scenarios").is_dir()) else []
+    scs = [load_scenario(f, new_base) for f in files]
+    report = run_diff(Side(old_label, old_base, d1), Side(new_label, new_base, d2), scs)
+    if fmt is DiffFormat.json:
+        text = json.dumps(diff_json(report), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = {DiffFormat.text: render_diff_text, DiffFormat.markdown: render_diff_markdown,
+                DiffFormat.html: render_diff_html}[fmt](report)
+    _write_output(text, output)
+    if fail_on_change and report.changed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@guarded
+def timeline(
+    exporter: str = typer.Option(..., "--exporter"),
+    recipient: str = typer.Option(..., "--recipient"),
+    item: str = typer.Option(..., "--item", help="ML category or catalogue item."),
+    start: str = typer.Option(..., "--from", help="First date (YYYY-MM-DD)."),
+    end: str = typer.Option(..., "--to", help="Last date (YYYY-MM-DD)."),
+    lethal: Optional[bool] = typer.Option(None, "--lethal/--non-lethal"),
+    end_user: str = typer.Option("military", "--end-user"),
+    transfer: str = typer.Option("sale", "--transfer"),
+    rules: Optional[list[str]] = RulesOpt,
+    overlays: Optional[list[str]] = WithOpt,
+    fmt: Format = FormatOpt,
+) -> None:
+    """The dates on which a transfer's verdict changes, each with the rule or fact that changes there."""
+    from .diff import timeline as run_timeline
+    from .diffreport import render_timeline_text
+
+    base = _rules(rules, overlays)
+    d1, d2 = _parse_date(start, "--from"), _parse_date(end, "--to")
+    if d2 < d1:
+        raise LoadError([Diagnostic("bad-period", f"`--to {d2}` is before `--from {d1}`")])
+    exp, rec = resolve_country(exporter), resolve_country(recipient)
+    data = {"id": "timeline", "title": f"{country_name(exp)} -> {country_name(rec)}: {item}",
+            "date": d1.isoformat(), "exporter": exp, "recipient": rec, "end_user": end_user,
+            "transfer": transfer, "items": [_item_data(base, item, lethal)]}
+    sc = scenario_from_data(Document("command line", data, None), base)
+    rows = run_timeline(base, sc, d1, d2)
+    if fmt is Format.json:
+        typer.echo(json.dumps([{"date": d.isoformat(), "verdict": v.value, "rules": ev, "world": w}
+                               for d, v, ev, w in rows], indent=2))
+    else:
+        typer.echo(render_timeline_text(f"Timeline {sc.title}, {d1} to {d2}", rows), nl=False)
+
+
 def _coverage_text(base: RuleBase, results: list[Any]) -> str:
     from .testing import coverage as count
 
