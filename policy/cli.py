@@ -349,6 +349,62 @@ def facts(
             typer.echo(f"      source: {s['title']}" + (f" <{s['url']}>" if s['url'] else ""))
 
 
+@app.command()
+@guarded
+def lint(
+    paths: Optional[list[str]] = typer.Argument(None, help="Rules folders or files (default: rules/)."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 if there is any warning."),
+    today: Optional[str] = typer.Option(None, "--today", help="Date for `expired` (default: today)."),
+    fmt: Format = FormatOpt,
+) -> None:
+    """Warnings about rules that are valid but likely wrong (conflicts, dead or shadowed rules, thin citations)."""
+    from .lint import lint as run_lint
+
+    base = load_rulebase(list(paths) if paths else [default_rules_path()])
+    day = _parse_date(today, "--today") if today else dt.date.today()
+    found = run_lint(base, day)
+    warnings = [d for d in found if d.severity == "warning"]
+    if fmt is Format.json:
+        typer.echo(json.dumps([d.to_json() for d in found], indent=2, ensure_ascii=False))
+    else:
+        for d in found:
+            typer.echo(d.render())
+        infos = len(found) - len(warnings)
+        typer.echo(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}, {infos} notes, "
+                   f"{sum(len(j.rules) for j in base.jurisdictions.values())} rules checked")
+    if strict and warnings:
+        raise typer.Exit(1)
+
+
+@app.command()
+@guarded
+def schema(
+    output: str = typer.Option("schema", "--output", "-o", help="Folder to write the JSON Schema files into."),
+    check: bool = typer.Option(False, "--check", help="Only check that the folder is up to date; exit 1 if not."),
+) -> None:
+    """Write JSON Schema for rule, world, item, scenario and overlay files (for editors' YAML language server)."""
+    from .schema import schemas
+
+    folder = Path(output)
+    stale = []
+    for name, text in schemas().items():
+        target = folder / name
+        current = target.read_text(encoding="utf-8") if target.exists() else None
+        if current == text:
+            continue
+        stale.append(name)
+        if not check:
+            folder.mkdir(parents=True, exist_ok=True)
+            _write_output(text, str(target))
+    if check:
+        if stale:
+            typer.echo(f"out of date: {', '.join(stale)} (run `policy schema -o {output}`)", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{output}/ is up to date")
+    else:
+        typer.echo(f"wrote {len(stale)} schema file(s) to {output}/" if stale else f"{output}/ already up to date")
+
+
 class DiffFormat(str, Enum):
     text = "text"
     markdown = "markdown"

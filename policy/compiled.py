@@ -106,6 +106,7 @@ class CompiledRule:
     effect: Effect
     default: bool
     exception_to: tuple[str, ...]
+    yields_to: tuple[str, ...]
     from_: dt.date | None
     until: dt.date | None
     pred: Pred
@@ -124,7 +125,7 @@ def compile_file(jf: RuleFile, groups: dict[str, str]) -> CompiledJurisdiction:
     by_role: dict[Role, list[CompiledRule]] = {}
     for r in jf.rules:
         by_role.setdefault(r.role, []).append(CompiledRule(
-            r.id, r.effect, r.default, tuple(r.exception_to), r.from_, r.until,
+            r.id, r.effect, r.default, tuple(r.exception_to), tuple(r.yields_to), r.from_, r.until,
             compile_condition(r.when, groups)))
     return CompiledJurisdiction(
         jf.jurisdiction, jf.kind, Verdict(jf.if_no_rule_applies),
@@ -161,8 +162,8 @@ def judge(cj: CompiledJurisdiction, role: Role, facts: Mapping[str, Any], day: d
     def cand(r: CompiledRule) -> Candidate:
         if r.effect is Effect.as_direct_export:
             v = direct(cj) if direct is not None else Verdict.undetermined
-            return Candidate(r.id, r.default, r.exception_to, v, True)
-        return Candidate(r.id, r.default, r.exception_to, Verdict(r.effect.value), False)
+            return Candidate(r.id, r.default, r.exception_to, v, True, r.yields_to)
+        return Candidate(r.id, r.default, r.exception_to, Verdict(r.effect.value), False, r.yields_to)
 
     cands = {r.id: cand(r) for r, _ in active}
     unknown = [r for r, st in active if st is None]

@@ -257,7 +257,7 @@ def _facts_of(findings: list[RuleFinding]) -> set[str]:
 def _resolve(jf: RuleFile, applicable: list[RuleFinding]
              ) -> tuple[Verdict, list[str], list[tuple[str, str]], dict[str, list[str]]]:
     cands = [Candidate(f.rule.id, f.rule.default, tuple(f.rule.exception_to), f.effect_verdict or Verdict.undetermined,
-                       f.rule.effect is Effect.as_direct_export) for f in applicable]
+                       f.rule.effect is Effect.as_direct_export, tuple(f.rule.yields_to)) for f in applicable]
     return resolve(cands, Verdict(jf.if_no_rule_applies))
 
 

@@ -162,14 +162,16 @@ def load_rulebase(paths: list[str] | None = None) -> RuleBase:
     rule_docs: list[tuple[RuleFile, yamlio.Document]] = []
     world_docs: list[tuple[WorldFile, yamlio.Document]] = []
     item_docs: list[tuple[ItemCatalogue, yamlio.Document]] = []
+    failed_rule_docs: list[yamlio.Document] = []
     for path in yaml_files(paths):
         shown = display_path(path)
         try:
             text = yamlio.read_text(path, shown)
-            doc = yamlio.parse(text, shown)
+            doc = yamlio.parse(text, shown, keep_going=True)
         except LoadError as exc:
             diags.extend(exc.diagnostics)
             continue
+        diags.extend(doc.problems)
         base.files[shown] = hashlib.sha256(text.encode("utf-8")).hexdigest()
         fmt = doc.data.get("format") if isinstance(doc.data, dict) else None
         model = FORMATS.get(fmt) if isinstance(fmt, str) else None
@@ -183,6 +185,8 @@ def load_rulebase(paths: list[str] | None = None) -> RuleBase:
                                         "use one of: " + ", ".join(sorted(FORMATS))))
             continue
         obj = _validate(model, doc, diags)
+        if obj is None and model is RuleFile:
+            failed_rule_docs.append(doc)
         if isinstance(obj, RuleFile):
             rule_docs.append((obj, doc))
         elif isinstance(obj, WorldFile):
@@ -193,9 +197,32 @@ def load_rulebase(paths: list[str] | None = None) -> RuleBase:
     _check_world(base.world, world_docs, diags)
     _check_items(base, item_docs, diags)
     _check_rules(base, rule_docs, diags)
+    for doc in failed_rule_docs:
+        _salvage_conditions(doc, base.world.group_kinds(), diags)
     if diags:
         raise LoadError(diags)
     return base
+
+
+def _salvage_conditions(doc: yamlio.Document, groups: dict[str, str], diags: list[Diagnostic]) -> None:
+    """Check the conditions of a rule file that failed validation, so one run reports every mistake."""
+    from pydantic import TypeAdapter
+
+    from .models import Condition
+
+    rules = doc.data.get("rules") if isinstance(doc.data, dict) else None
+    if not isinstance(rules, list):
+        return
+    adapter: TypeAdapter[Any] = TypeAdapter(Condition)
+    for i, raw in enumerate(rules):
+        if not isinstance(raw, dict) or raw.get("when") is None:
+            continue
+        try:
+            cond = adapter.validate_python(raw["when"])
+        except ValidationError:
+            continue  # already reported by the file's validation
+        for leaf, path in iter_leaves(cond):
+            _leaf_diag(leaf, groups, doc, ("rules", i, "when") + path, diags)
 
 
 def _check_world(world: World, docs: list[tuple[WorldFile, Any]], diags: list[Diagnostic],
@@ -309,6 +336,10 @@ def _check_rule(rf: RuleFile, rule: Rule, doc: Any, loc: tuple[Any, ...], groups
         elif target == rule.id:
             diags.append(Diagnostic("exception-cycle", f"rule `{rule.id}` is an exception to itself",
                                     doc.span(loc + ("exception_to", ei))))
+    for yi, target in enumerate(rule.yields_to):
+        if target not in local_ids or target == rule.id:
+            diags.append(Diagnostic("unknown-rule", f"`yields_to` names `{target}`, which is not another rule "
+                                    "of this jurisdiction", doc.span(loc + ("yields_to", yi))))
     if rule.when is not None:
         for leaf, path in iter_leaves(rule.when):
             _leaf_diag(leaf, groups, doc, loc + ("when",) + path, diags)
@@ -349,6 +380,10 @@ def _leaf_diag(leaf: Any, groups: dict[str, str], doc: Any, loc: tuple[Any, ...]
 def _check_cycles(rf: RuleFile, doc: Any, diags: list[Diagnostic],
                   where: Callable[[str], SourceSpan] | None = None) -> None:
     edges = {r.id: [t for t in r.exception_to if t != r.id] for r in rf.rules}
+    for r in rf.rules:  # `A yields_to B` is `B exception_to A`
+        for winner in r.yields_to:
+            if winner in edges and winner != r.id:
+                edges[winner].append(r.id)
     state: dict[str, int] = {}
     index = {r.id: i for i, r in enumerate(rf.rules)}
     locate = where or (lambda rid: doc.span(("rules", index[rid], "exception_to")))
@@ -376,18 +411,18 @@ def _check_cycles(rf: RuleFile, doc: Any, diags: list[Diagnostic],
 def load_scenario(path: str, base: RuleBase) -> Scenario:
     """Load one scenario file and resolve its items against the catalogue."""
     shown = display_path(path)
-    doc = yamlio.load(path, shown)
+    doc = yamlio.load(path, shown, keep_going=True)
     return scenario_from_data(doc, base)
 
 
 def scenario_from_data(doc: yamlio.Document, base: RuleBase) -> Scenario:
     """Validate scenario data (from a file or built by the CLI) and resolve items and assumptions."""
-    diags: list[Diagnostic] = []
+    diags: list[Diagnostic] = list(doc.problems)
     if isinstance(doc.data, dict) and "format" in doc.data:
         raise LoadError([Diagnostic("not-a-scenario", "this is a rule, world or item file, not a scenario",
                                     doc.span(("format",)))])
     sc = _validate(Scenario, doc, diags)
-    if sc is None:
+    if sc is None or (diags and not sc.items):
         raise LoadError(diags)
     chain = [sc.exporter, *sc.via, sc.recipient]
     seen_at: dict[str, int] = {}
@@ -443,10 +478,10 @@ def scenario_from_data(doc: yamlio.Document, base: RuleBase) -> Scenario:
 def load_overlay(path: str) -> tuple[Overlay, yamlio.Document]:
     """Read and validate an overlay file (a what-if on the law)."""
     shown = display_path(path)
-    doc = yamlio.load(path, shown)
-    diags: list[Diagnostic] = []
+    doc = yamlio.load(path, shown, keep_going=True)
+    diags: list[Diagnostic] = list(doc.problems)
     ov = _validate(Overlay, doc, diags)
-    if ov is None:
+    if ov is None or diags:
         raise LoadError(diags)
     return ov, doc
 

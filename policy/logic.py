@@ -18,13 +18,15 @@ class Candidate(NamedTuple):
     exception_to: tuple[str, ...]
     verdict: Verdict
     consent_test: bool  # an as_direct_export rule: its verdict is another evaluation's
+    yields_to: tuple[str, ...] = ()
 
 
 def resolve(applicable: list[Candidate], if_none: Verdict
             ) -> tuple[Verdict, list[str], list[tuple[str, str]], dict[str, list[str]]]:
     """Verdict, determining rule ids, conflicting pairs, and which rules defeated which.
 
-    - a rule listed in an applicable rule's ``exception_to`` is defeated;
+    - a rule listed in an applicable rule's ``exception_to`` is defeated (``yields_to`` is the
+      same relation written on the losing rule);
     - a ``default`` rule is defeated by any applicable non-default rule;
     - restrictive verdicts accumulate (most severe holds);
     - a ``permitted`` rule meeting a restrictive one (neither a consent test) is a conflict.
@@ -36,6 +38,9 @@ def resolve(applicable: list[Candidate], if_none: Verdict
         for target in c.exception_to:
             if target in ids:
                 defeats.setdefault(target, []).append(c.id)
+        for winner in c.yields_to:
+            if winner in ids:
+                defeats.setdefault(c.id, []).append(winner)
         if c.default and others:
             defeats.setdefault(c.id, []).extend(others)
     live = [c for c in applicable if c.id not in defeats]

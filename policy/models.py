@@ -115,7 +115,7 @@ class Confidence(str, enum.Enum):
 class Strict(BaseModel):
     """Base for file models: frozen, and unknown fields are errors."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+$")
@@ -286,6 +286,7 @@ class Rule(Strict):
     until: dt.date | None = Field(None, description="last day in force (inclusive)")
     when: Condition | None = None
     exception_to: list[str] = Field(default_factory=list, description="rules this rule defeats when it applies")
+    yields_to: list[str] = Field(default_factory=list, description="rules that defeat this rule when they apply")
     citations: list[Citation] = Field(min_length=1)
     explanation: str | None = None
     uncertain: str | None = None

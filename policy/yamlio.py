@@ -10,7 +10,7 @@ then builds plain Python data itself, so that every problem carries ``file:line:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -57,6 +57,8 @@ class Document:
     file: str
     data: Any
     root: yaml.Node | None
+    problems: list[Diagnostic] = field(default_factory=list)
+    """Problems that did not stop parsing (a duplicate key keeps its first value; a bad tag becomes null)."""
 
     def span(self, loc: tuple[Any, ...] | list[Any] = ()) -> SourceSpan:
         """The position of the value at ``loc`` (mapping keys and list indexes).
@@ -127,8 +129,13 @@ def read_text(path: str, display: str | None = None) -> str:
         ) from None
 
 
-def parse(text: str, file: str) -> Document:
-    """Parse one YAML document strictly. Raises LoadError with every problem found."""
+def parse(text: str, file: str, keep_going: bool = False) -> Document:
+    """Parse one YAML document strictly. Raises LoadError with every problem found.
+
+    With ``keep_going``, problems that leave usable data (duplicate keys, refused tags) are
+    returned in ``Document.problems`` instead, so that a caller can report them together with
+    the validation errors of the same file.
+    """
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise LoadError([Diagnostic("file-too-large", f"file is larger than {MAX_BYTES // 1024} KiB", SourceSpan(file))])
     try:
@@ -149,14 +156,14 @@ def parse(text: str, file: str) -> Document:
         raise LoadError([Diagnostic("too-deep", "YAML nesting is too deep", SourceSpan(file))]) from None
     builder = _Builder(file)
     data = builder.build(root) if root is not None else None
-    if builder.problems:
+    if builder.problems and (builder._stopped or not keep_going):
         raise LoadError(builder.problems)
-    return Document(file, data, root)
+    return Document(file, data, root, builder.problems)
 
 
-def load(path: str, display: str | None = None) -> Document:
+def load(path: str, display: str | None = None, keep_going: bool = False) -> Document:
     """Read and parse a YAML file."""
-    return parse(read_text(path, display), display or path)
+    return parse(read_text(path, display), display or path, keep_going)
 
 
 class _Builder:
@@ -215,7 +222,7 @@ class _Builder:
                         "duplicate-key",
                         f"duplicate key `{key}` (first at line {first.start_mark.line + 1})",
                         key_node,
-                        "remove one of the two; YAML keeps only the last silently",
+                        "remove one of the two; plain YAML readers silently keep only the last",
                     )
                     continue
                 seen[key] = key_node
