@@ -189,7 +189,7 @@ def what_if(
     item: list[str] = typer.Option(..., "--item", help="ML category (ML3) or catalogue item (155mm-shell)."),
     date: Optional[str] = typer.Option(None, "--date", help="YYYY-MM-DD (default: today)."),
     lethal: Optional[bool] = typer.Option(None, "--lethal/--non-lethal", help="Override the item's lethality."),
-    end_user: str = typer.Option("military", "--end-user", help="government|military|police|private|non-state"),
+    end_user: str = typer.Option("military", "--end-user", help="government|military|police|private|humanitarian|non-state"),
     transfer: str = typer.Option("sale", "--transfer", help="sale|donation|loan|re-export"),
     origin: Optional[str] = typer.Option(None, "--origin", help="State that produced the item (re-exports)."),
     licence: Optional[str] = typer.Option(None, "--licence", help="State whose licence the item was made under."),

@@ -119,6 +119,7 @@ class CompiledJurisdiction:
     if_no_rule_applies: Verdict
     binds: Pred | None
     by_role: dict[Role, tuple[CompiledRule, ...]] = field(default_factory=dict)
+    fast: dict[Role, Any] = field(default_factory=dict)  # generated evaluators (exporter, regime)
 
 
 def compile_file(jf: RuleFile, groups: dict[str, str]) -> CompiledJurisdiction:
@@ -127,10 +128,15 @@ def compile_file(jf: RuleFile, groups: dict[str, str]) -> CompiledJurisdiction:
         by_role.setdefault(r.role, []).append(CompiledRule(
             r.id, r.effect, r.default, tuple(r.exception_to), tuple(r.yields_to), r.from_, r.until,
             compile_condition(r.when, groups)))
-    return CompiledJurisdiction(
+    cj = CompiledJurisdiction(
         jf.jurisdiction, jf.kind, Verdict(jf.if_no_rule_applies),
         compile_condition(jf.binds, groups) if jf.binds is not None else None,
         {role: tuple(rules) for role, rules in by_role.items()})
+    for role in (Role.regime,) if jf.kind == "regime" else (Role.exporter,):
+        fn = generate(cj, jf, role, groups)
+        if fn is not None:
+            cj.fast[role] = fn
+    return cj
 
 
 def compile_rulebase(base: RuleBase) -> dict[str, CompiledJurisdiction]:
@@ -148,6 +154,11 @@ def judge(cj: CompiledJurisdiction, role: Role, facts: Mapping[str, Any], day: d
 
     ``direct`` computes the nested direct-export verdict for ``as_direct_export`` rules.
     """
+    fast = cj.fast.get(role)
+    if fast is not None:
+        res = fast(facts, day)
+        if res is not None:
+            return res  # type: ignore[no-any-return]
     rule_role = Role.exporter if role is Role.regime else role
     active: list[tuple[CompiledRule, bool | None]] = []
     for r in cj.by_role.get(rule_role, ()):
@@ -293,3 +304,165 @@ class Screener:
                     and r.pred(facts) is not False:
                 return True
         return False
+
+
+# ---------------------------------------------------------------- generated fast path
+
+
+class _Gen:
+    """Builds the source of one jurisdiction-role evaluator.
+
+    Safety: the text contains only generated names (``_c3``, ``_v2``...) and operators; every
+    value from a rule file (fact names, constants, dates) is passed in the namespace, never
+    written into the source. So no rule text can become code.
+    """
+
+    def __init__(self, groups: dict[str, str]) -> None:
+        self.groups = groups
+        self.ns: dict[str, Any] = {"_within": category_within}
+        self.facts: dict[str, str] = {}
+
+    def const(self, value: Any) -> str:
+        name = f"_c{len(self.ns)}"
+        self.ns[name] = value
+        return name
+
+    def var(self, fact: str) -> str:
+        if fact not in self.facts:
+            self.facts[fact] = f"_v{len(self.facts)}"
+        return self.facts[fact]
+
+    def cond(self, cond: Any) -> str:
+        if cond is None:
+            return "True"
+        if isinstance(cond, Leaf):
+            return self.leaf(cond)
+        if isinstance(cond, (list, All)):
+            parts = [self.cond(c) for c in (cond if isinstance(cond, list) else cond.all)]
+            return "(" + " and ".join(parts) + ")" if parts else "True"
+        if isinstance(cond, Any_):
+            parts = [self.cond(c) for c in cond.any]
+            return "(" + " or ".join(parts) + ")" if parts else "False"
+        if isinstance(cond, Not):
+            return f"(not {self.cond(cond.not_)})"
+        raise TypeError(cond)  # pragma: no cover
+
+    def leaf(self, leaf: Leaf) -> str:
+        spec = fact_spec(leaf.fact, self.groups)
+        assert spec is not None
+        v = self.var(leaf.fact)
+        op, raw = leaf.op, leaf.value
+        co = (lambda x: x) if spec.type == "str" else (lambda x: coerce_value(spec, x))
+        if op == "exists":
+            return f"({v} is not None)" if raw else f"({v} is None)"
+        if op == "within":
+            parents = tuple([raw] if isinstance(raw, str) else raw)
+            if len(parents) == 1:
+                return f"_within({v}, {self.const(parents[0])})"
+            return "(" + " or ".join(f"_within({v}, {self.const(p)})" for p in parents) + ")"
+        if op in ("in", "not_in"):
+            values = frozenset(co(x) for x in raw)
+            if spec.type == "countries":
+                test = f"(not {self.const(values)}.isdisjoint({v}))"
+            else:
+                test = f"({v} in {self.const(values)})"
+            return test if op == "in" else f"(not {test})"
+        sym = {"eq": "==", "ne": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}[op]
+        return f"({v} {sym} {self.const(co(raw))})"
+
+
+def _partition_fact(rules: list[Any]) -> str | None:
+    """The fact most rules test first with `eq` (e.g. `exporter`), if at least three do."""
+    counts: dict[str, int] = {}
+    for r in rules:
+        leaf = _first_leaf(r.when)
+        if leaf is not None and leaf.op == "eq":
+            counts[leaf.fact] = counts.get(leaf.fact, 0) + 1
+    best = max(sorted(counts), key=lambda f: counts[f], default=None)
+    return best if best is not None and counts[best] >= 3 else None
+
+
+def _first_leaf(cond: Any) -> Leaf | None:
+    if isinstance(cond, Leaf):
+        return cond
+    parts = cond if isinstance(cond, list) else cond.all if isinstance(cond, All) else None
+    return parts[0] if parts and isinstance(parts[0], Leaf) else None
+
+
+def _split_key(cond: Any, key_fact: str | None) -> tuple[Any, Any]:
+    """(value, rest of the condition) when the condition starts with `key_fact eq value`."""
+    leaf = _first_leaf(cond)
+    if key_fact is None or leaf is None or leaf.fact != key_fact or leaf.op != "eq":
+        return None, cond
+    if isinstance(cond, Leaf):
+        return leaf.value, None
+    parts = cond if isinstance(cond, list) else cond.all
+    return leaf.value, list(parts[1:]) or None
+
+
+def generate(cj: CompiledJurisdiction, jf: RuleFile, role: Role, groups: dict[str, str]
+             ) -> Callable[[Mapping[str, Any], dt.date], "tuple[Verdict, tuple[str, ...]] | None"] | None:
+    """A generated evaluator for one jurisdiction and role, or None if it has consent tests.
+
+    It returns None (use ``judge``) when a fact it needs is unknown; otherwise the same verdict
+    and determining rules as ``judge``. Results of the default logic are cached per set of
+    applicable rules, so a call costs the condition tests plus one dictionary lookup.
+    """
+    rule_role = Role.exporter if role is Role.regime else role
+    rules = [r for r in jf.rules if r.role == rule_role]
+    if any(r.effect is Effect.as_direct_export for r in rules):
+        return None
+    g = _Gen(groups)
+    # Rules whose condition starts with `<fact> eq <value>` on one common fact (say the exporter)
+    # are grouped under one test of that fact, so a call skips the other groups at once.
+    key_fact = _partition_fact(rules)
+    groups_of: dict[Any, list[tuple[int, Any]]] = {}
+    plain: list[tuple[int, Any]] = []
+    for i, r in enumerate(rules):
+        first, rest = _split_key(r.when, key_fact)
+        (groups_of.setdefault(first, []) if first is not None else plain).append((i, rest))
+
+    def emit(i: int, cond: Any, indent: str) -> str:
+        r = rules[i]
+        tests = []
+        if r.from_ is not None:
+            tests.append(f"({g.const(r.from_)} <= day)")
+        if r.until is not None:
+            tests.append(f"(day <= {g.const(r.until)})")
+        tests.append(g.cond(cond))
+        return f"{indent}if {' and '.join(tests)}:\n{indent}    fired |= {1 << i}"
+
+    body = [emit(i, cond, "    ") for i, cond in plain]
+    if groups_of:
+        kv = g.var(key_fact)
+        for n, (value, members) in enumerate(sorted(groups_of.items(), key=lambda kv_: str(kv_[0]))):
+            spec = fact_spec(key_fact, groups)
+            assert spec is not None
+            body.append(f"    {'if' if n == 0 else 'elif'} {kv} == {g.const(coerce_value(spec, value))}:")
+            body += [emit(i, cond, "        ") for i, cond in members]
+    reads = [f"    {var} = get({g.const(fact)})" for fact, var in g.facts.items()]
+    guard = " or ".join(f"{var} is None" for var in g.facts.values()) or "False"
+    cands = [Candidate(r.id, r.default, tuple(r.exception_to), Verdict(r.effect.value), False, tuple(r.yields_to))
+             for r in rules]
+    if_none = cj.if_no_rule_applies
+    cache: dict[int, tuple[Verdict, tuple[str, ...]]] = {}
+
+    def settle(fired: int) -> tuple[Verdict, tuple[str, ...]]:
+        hit = cache.get(fired)
+        if hit is None:
+            applicable = [c for i, c in enumerate(cands) if fired >> i & 1]
+            v, det, _, _ = resolve(applicable, if_none)
+            hit = (v, tuple(det))
+            if len(cache) < 65536:
+                cache[fired] = hit
+        return hit
+
+    g.ns["_settle"] = settle
+    g.ns["_cache"] = cache
+    src = ("def _judge(facts, day):\n    get = facts.get\n" + "\n".join(reads) +
+           f"\n    if {guard}:\n        return None\n    fired = 0\n" + "\n".join(body) +
+           "\n    hit = _cache.get(fired)\n    return hit if hit is not None else _settle(fired)\n")
+    exec(compile(src, f"<rules {jf.jurisdiction} {role.value}>", "exec"), g.ns)  # noqa: S102 - generated, see _Gen
+    fn = g.ns["_judge"]
+    fn.__source__ = src  # type: ignore[attr-defined]
+    return fn  # type: ignore[no-any-return]

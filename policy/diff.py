@@ -340,7 +340,8 @@ def exhaustive(old: Side, new: Side) -> tuple[list[Region], int, list[str]]:
                     facts["exporter"] = code
                 da = dims[date_i].values[idx[date_i]] if date_i is not None else fixed_a
                 db = dims[date_i].values[idx[date_i]] if date_i is not None else fixed_b
-                va, vb = _verdict(ca, role, facts, da), _verdict(cb, role, facts, db)
+                va = _verdict(ca, role, {**facts, "date": da}, da)
+                vb = _verdict(cb, role, {**facts, "date": db}, db)
                 total += 1
                 if va != vb:
                     changed.setdefault((va, vb), set()).add(idx)

@@ -27,7 +27,7 @@ class FactSpec:
     default: Any = None  # only assessment facts have one
 
 
-END_USERS = ("government", "military", "police", "private", "non-state")
+END_USERS = ("government", "military", "police", "private", "humanitarian", "non-state")
 TRANSFERS = ("sale", "donation", "loan", "re-export")
 PARTIES = ("exporter", "recipient")
 
@@ -68,6 +68,8 @@ STATIC_FACTS: dict[str, FactSpec] = {
         FactSpec("risk.atrocity_knowledge", "bool", "assessment",
                  "the exporting state knows the items would be used in genocide, crimes against humanity or war crimes",
                  default=False),
+        FactSpec("consent.original_producer", "bool", "assessment",
+                 "the original producer has consented to this re-export", default=False),
         FactSpec("risk.overriding", "bool", "assessment",
                  "an overriding risk of a negative consequence under ATT Article 7(1) remains after mitigation",
                  default=False),
@@ -131,6 +133,8 @@ def coerce_value(spec: FactSpec, value: Any) -> Any:
             return dt.date.fromisoformat(str(value))
         except ValueError:
             raise ValueError(f"`{value}` is not a date (YYYY-MM-DD)") from None
+    if t == "countries" and isinstance(value, (list, tuple)):
+        return tuple(coerce_value(FactSpec(spec.name, "country", spec.origin, ""), v) for v in value)
     if t in ("country", "countries"):
         if not isinstance(value, str) or not is_country(value):
             raise ValueError(f"`{value}` is not an ISO 3166-1 alpha-2 country code")

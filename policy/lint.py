@@ -50,6 +50,7 @@ def lint(base: RuleBase, today: dt.date) -> list[Diagnostic]:
             if "exporter" not in facts and jf.kind == "state":
                 facts["exporter"] = code
             day = dims[date_i].values[idx[date_i]] if date_i is not None else dt.date(2000, 1, 1)
+            facts["date"] = day
             for role in {r.role for r in jf.rules}:
                 on = [rid for rid, r in rules.items() if r.role == role and r.in_force(day)
                       and compiled[rid].pred(facts) is True]

@@ -497,7 +497,7 @@ class ItemCatalogue(Strict):
 
 # ---------------------------------------------------------------- scenarios
 
-EndUser = Literal["government", "military", "police", "private", "non-state"]
+EndUser = Literal["government", "military", "police", "private", "humanitarian", "non-state"]
 TransferKind = Literal["sale", "donation", "loan", "re-export"]
 
 
