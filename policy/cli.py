@@ -405,6 +405,178 @@ def schema(
         typer.echo(f"wrote {len(stale)} schema file(s) to {output}/" if stale else f"{output}/ already up to date")
 
 
+@app.command()
+@guarded
+def batch(
+    input: str = typer.Argument(..., help="JSON Lines (.jsonl) or CSV (.csv) file of transfers; - for stdin."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file (.jsonl or .csv); default stdout."),
+    rules: Optional[list[str]] = RulesOpt,
+    overlays: Optional[list[str]] = WithOpt,
+    strict: bool = typer.Option(False, "--strict", help="Stop at the first bad line."),
+    workers: int = typer.Option(0, "--workers", help="Processes (0: both cores for inputs over 1 MiB)."),
+    input_format: Optional[str] = typer.Option(None, "--input-format", help="jsonl or csv (default: by extension)."),
+    output_format: Optional[str] = typer.Option(None, "--output-format", help="jsonl or csv (default: by extension)."),
+) -> None:
+    """Screen many transfers: verdict, per-jurisdiction verdicts and deciding rules for each line."""
+    import os
+    import tempfile
+    import time
+
+    from .batch import BatchScreener, process_chunk, read_lines
+
+    in_fmt = input_format or ("csv" if input.endswith(".csv") else "jsonl")
+    out_fmt = output_format or ("csv" if (output or "").endswith(".csv") else "jsonl")
+    for fmt_, opt in ((in_fmt, "--input-format"), (out_fmt, "--output-format")):
+        if fmt_ not in ("jsonl", "csv"):
+            raise LoadError([Diagnostic("bad-format", f"`{fmt_}` is not jsonl or csv", SourceSpan(opt))])
+    paths = list(rules or [default_rules_path()])
+    base = _rules(paths, overlays)
+    if input == "-":
+        stream = sys.stdin
+        size = 0
+    else:
+        try:
+            stream = open(input, encoding="utf-8", newline="")
+            size = os.path.getsize(input)
+        except OSError as exc:
+            raise LoadError([Diagnostic("unreadable-file", f"cannot read: {exc.strerror}", SourceSpan(input))]) from None
+    n_workers = workers or (2 if size > 1 << 20 and (os.cpu_count() or 1) > 1 else 1)
+    if output:
+        target = Path(output)
+        fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
+        out = os.fdopen(fd, "w", encoding="utf-8", newline="")
+    else:
+        out, tmp = sys.stdout, None
+    if out_fmt == "csv":
+        from .batch import OUT_FIELDS
+
+        out.write(",".join(OUT_FIELDS) + "\n")
+    show = sys.stderr.isatty()
+    done = bad = 0
+    start = time.perf_counter()
+    name = input if input != "-" else "<stdin>"
+
+    def chunks(size_: int = 2000):  # type: ignore[no-untyped-def]
+        buf = []
+        for item in read_lines(stream, in_fmt):
+            buf.append(item)
+            if len(buf) >= size_:
+                yield buf
+                buf = []
+        if buf:
+            yield buf
+
+    try:
+        if n_workers > 1:
+            import multiprocessing as mp
+
+            pool = mp.get_context("fork").Pool(n_workers, initializer=_batch_worker_init,
+                                               initargs=(paths, list(overlays or [])))
+            results = pool.imap(_batch_worker_run, ((c, out_fmt) for c in chunks()), chunksize=1)
+        else:
+            bs = BatchScreener(base)
+            pool = None
+            results = (process_chunk(c, out_fmt, bs) for c in chunks())
+        for text, errors in results:
+            out.write(text)
+            for line, msg in errors:
+                typer.echo(f"{name}:{line}: error[bad-line]: {msg}", err=True)
+                if strict:
+                    raise LoadError([Diagnostic("bad-line", msg, SourceSpan(name, line))])
+            bad += len(errors)
+            done += text.count("\n")
+            if show:
+                rate = done / max(time.perf_counter() - start, 1e-9)
+                sys.stderr.write(f"\r{done} transfers screened, {bad} bad lines ({rate:,.0f}/s)")
+        if pool is not None:
+            pool.close()
+            pool.join()
+    except BaseException:
+        if tmp:
+            out.close()
+            os.unlink(tmp)
+        raise
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    if tmp:
+        out.close()
+        os.replace(tmp, output)  # type: ignore[arg-type]
+    if show:
+        sys.stderr.write("\n")
+    typer.echo(f"{done} transfers screened, {bad} bad lines", err=True)
+    if bad:
+        raise typer.Exit(2)
+
+
+def _batch_worker_init(paths: list[str], overlays: list[str]) -> None:
+    from .batch import _init_worker
+
+    _init_worker(paths, overlays)
+
+
+def _batch_worker_run(args: Any) -> Any:
+    from .batch import process_chunk
+
+    chunk, out_fmt = args
+    return process_chunk(chunk, out_fmt)
+
+
+@app.command()
+@guarded
+def matrix(
+    exporters: str = typer.Option(..., "--exporters", help="Comma-separated exporters (codes or names)."),
+    recipients: str = typer.Option(..., "--recipients", help="Comma-separated recipients."),
+    item: str = typer.Option(..., "--item", help="ML category or catalogue item."),
+    date: Optional[str] = typer.Option(None, "--date", help="YYYY-MM-DD (default: today)."),
+    lethal: Optional[bool] = typer.Option(None, "--lethal/--non-lethal"),
+    end_user: str = typer.Option("military", "--end-user"),
+    transfer: str = typer.Option("sale", "--transfer"),
+    rules: Optional[list[str]] = RulesOpt,
+    overlays: Optional[list[str]] = WithOpt,
+    fmt: str = typer.Option("text", "--format", "-f", help="text, markdown, csv or json."),
+) -> None:
+    """The verdict grid: every exporter against every recipient, for one item on one date."""
+    from .compiled import Screener
+
+    if fmt not in ("text", "markdown", "csv", "json"):
+        raise LoadError([Diagnostic("bad-format", f"`{fmt}` is not text, markdown, csv or json", SourceSpan("--format"))])
+    base = _rules(rules, overlays)
+    day = _parse_date(date, "--date") if date else dt.date.today()
+    exps = [resolve_country(x) for x in exporters.split(",") if x.strip()]
+    recs = [resolve_country(x) for x in recipients.split(",") if x.strip()]
+    screener = Screener(base)
+    grid: dict[str, dict[str, str]] = {}
+    for e in exps:
+        grid[e] = {}
+        for r in recs:
+            if e == r:
+                grid[e][r] = "-"
+                continue
+            data = {"id": "matrix", "title": "matrix", "date": day.isoformat(), "exporter": e, "recipient": r,
+                    "end_user": end_user, "transfer": transfer, "items": [_item_data(base, item, lethal)]}
+            sc = scenario_from_data(Document("command line", data, None), base)
+            grid[e][r] = screener.screen(sc).verdict.value
+    if fmt == "json":
+        typer.echo(json.dumps({"date": day.isoformat(), "item": item, "verdicts": grid}, indent=2))
+    elif fmt == "csv":
+        typer.echo("exporter," + ",".join(recs))
+        for e in exps:
+            typer.echo(e + "," + ",".join(grid[e][r] for r in recs))
+    elif fmt == "markdown":
+        typer.echo(f"Verdicts for `{item}` on {day}\n")
+        typer.echo("| exporter \\ recipient | " + " | ".join(recs) + " |")
+        typer.echo("|---|" + "---|" * len(recs))
+        for e in exps:
+            typer.echo(f"| {e} | " + " | ".join(f"`{grid[e][r]}`" for r in recs) + " |")
+    else:
+        w = max(len(v) for row in grid.values() for v in row.values())
+        typer.echo(f"{item} on {day}")
+        typer.echo((" " * 10 + "".join(f"{r:<{w + 2}}" for r in recs)).rstrip())
+        for e in exps:
+            typer.echo((f"{e:<10}" + "".join(f"{grid[e][r]:<{w + 2}}" for r in recs)).rstrip())
+
+
 class DiffFormat(str, Enum):
     text = "text"
     markdown = "markdown"
