@@ -433,15 +433,30 @@ def generate(cj: CompiledJurisdiction, jf: RuleFile, role: Role, groups: dict[st
         return f"{indent}if {' and '.join(tests)}:\n{indent}    fired |= {1 << i}"
 
     body = [emit(i, cond, "    ") for i, cond in plain]
+    group_defs: list[tuple[int, list[str]]] = []
     if groups_of:
-        kv = g.var(key_fact)
+        # one function per value of the partition fact, found by one dictionary lookup
+        spec = fact_spec(key_fact, groups)
+        assert spec is not None
+        table: dict[Any, str] = {}
         for n, (value, members) in enumerate(sorted(groups_of.items(), key=lambda kv_: str(kv_[0]))):
-            spec = fact_spec(key_fact, groups)
-            assert spec is not None
-            body.append(f"    {'if' if n == 0 else 'elif'} {kv} == {g.const(coerce_value(spec, value))}:")
-            body += [emit(i, cond, "        ") for i, cond in members]
+            inner = [emit(i, cond, "    ") for i, cond in members]
+            group_defs.append((n, inner))
+            table[coerce_value(spec, value)] = f"_g{n}"
+        kv = g.var(key_fact)
+        body.append(f"    grp = {g.const(table)}.get({kv})")
+        body.append("    if grp is not None:\n        fired |= _groups[grp](facts, day)")
     reads = [f"    {var} = get({g.const(fact)})" for fact, var in g.facts.items()]
     guard = " or ".join(f"{var} is None" for var in g.facts.values()) or "False"
+    group_src = ""
+    import re
+
+    for n, inner in group_defs:
+        text = "\n".join(inner)
+        used = set(re.findall(r"\b_v\d+\b", text))
+        own = [line for line, var in zip(reads, g.facts.values()) if var in used]
+        group_src += (f"def _g{n}(facts, day):\n    get = facts.get\n" + "\n".join(own) +
+                      "\n    fired = 0\n" + text + "\n    return fired\n")
     cands = [Candidate(r.id, r.default, tuple(r.exception_to), Verdict(r.effect.value), False, tuple(r.yields_to))
              for r in rules]
     if_none = cj.if_no_rule_applies
@@ -459,10 +474,11 @@ def generate(cj: CompiledJurisdiction, jf: RuleFile, role: Role, groups: dict[st
 
     g.ns["_settle"] = settle
     g.ns["_cache"] = cache
-    src = ("def _judge(facts, day):\n    get = facts.get\n" + "\n".join(reads) +
+    src = (group_src + "def _judge(facts, day):\n    get = facts.get\n" + "\n".join(reads) +
            f"\n    if {guard}:\n        return None\n    fired = 0\n" + "\n".join(body) +
            "\n    hit = _cache.get(fired)\n    return hit if hit is not None else _settle(fired)\n")
     exec(compile(src, f"<rules {jf.jurisdiction} {role.value}>", "exec"), g.ns)  # noqa: S102 - generated, see _Gen
+    g.ns["_groups"] = {f"_g{n}": g.ns[f"_g{n}"] for n, _ in group_defs}
     fn = g.ns["_judge"]
     fn.__source__ = src  # type: ignore[attr-defined]
     return fn  # type: ignore[no-any-return]

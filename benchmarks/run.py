@@ -1,0 +1,260 @@
+"""Benchmarks: this engine beside the hand-written floor and the peer engines, in one table.
+
+    python benchmarks/run.py            # full run (a few minutes on 2 cores)
+    python benchmarks/run.py --quick    # smaller inputs
+
+Every engine is first checked to give the reference's decision on every scenario (run_peer.py
+exits non-zero otherwise). Times are medians of repeats; ratios are taken pair by pair in the
+same process (engine / hand-written function), never from single absolute times. Peers need
+their venvs: `bash benchmarks/peers/setup_venvs.sh` (they are skipped, and said so, if absent).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PEERS = HERE / "peers"
+VENVS = HERE / ".venvs"
+PY = sys.executable
+
+
+def peer_line(python: str, peer: str, n: int, repeats: int, env: dict[str, str] | None = None) -> dict:
+    res = subprocess.run([python, "run_peer.py", peer, "--n", str(n), "--repeats", str(repeats)],
+                         cwd=PEERS, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    if res.returncode != 0:
+        raise SystemExit(f"{peer}: disagrees with the reference or failed:\n{res.stderr[-2000:]}\n{res.stdout}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def single_calls(n: int, repeats: int) -> list[tuple[str, dict | None, str]]:
+    rows: list[tuple[str, dict | None, str]] = []
+    rows.append(("policy: compiled, facts in the engine's schema", peer_line(PY, "policy", n, repeats,
+                                                                            {"POLICY_PEER_MODE": "prepared"}), ""))
+    rows.append(("policy: compiled, converting the benchmark's fields", peer_line(PY, "policy", n, repeats), ""))
+    rows.append(("policy: explained path (explanation on)", peer_line(PY, "policy", max(n // 10, 1000), repeats,
+                                                                     {"POLICY_PEER_MODE": "explained"}), ""))
+    rows.append(("naive YAML interpreter (interp_peer)", peer_line(PY, "interp", n, repeats), ""))
+    for venv, peer, label in (("cedar", "cedar", "cedarpy"), ("zen037", "zen", "zen-engine 0.37.1"),
+                              ("zen", "zen", "zen-engine (current)"), ("ruleengine", "ruleengine", "rule-engine")):
+        python = VENVS / venv / "bin" / "python"
+        if python.exists():
+            rows.append((label, peer_line(str(python), peer, n, repeats), ""))
+        else:
+            rows.append((label, None, "skipped: run benchmarks/peers/setup_venvs.sh"))
+    return rows
+
+
+def columnar(rows_n: int, repeats: int) -> dict:
+    sys.path.insert(0, str(PEERS))
+    import policy_peer
+    import scenarios
+    from policy.columnar import ColumnarJurisdiction, encode
+    from policy.loader import load_rulebase
+    from policy.models import Role
+
+    base = load_rulebase([str(HERE / "bench_rules")])
+    policy_peer.load()
+    sample = [policy_peer.facts(s) for s in scenarios.generate(20000, 5)]
+    rows = [sample[i % len(sample)] for i in range(rows_n)]
+    t0 = time.perf_counter()
+    cols = encode({k: [r[k] for r in rows] for k in rows[0]})
+    t_encode = time.perf_counter() - t0
+    col = ColumnarJurisdiction(base.jurisdictions["BENCH"], Role.regime, base.world.group_kinds())
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        col.verdicts(cols)
+        times.append(time.perf_counter() - t0)
+    # same rows one by one through the hand-written function, for the ratio
+    import reference
+
+    reference.load()
+    raw = scenarios.generate(20000, 5)
+    t0 = time.perf_counter()
+    for i in range(min(rows_n, 200_000)):
+        reference.decide(raw[i % len(raw)])
+    ref_per = (time.perf_counter() - t0) / min(rows_n, 200_000)
+    med = statistics.median(times)
+    return {"rows": rows_n, "decisions_per_s": rows_n / med, "seconds": med, "encode_s": t_encode,
+            "reference_loop_per_s": 1 / ref_per}
+
+
+def transfers_jsonl(path: Path, n: int, seed: int = 0) -> None:
+    rng = random.Random(seed)
+    exporters = ["KR", "DE", "NO", "CH", "JP", "US", "GB", "FR", "SE", "IT", "PL", "IL", "TR", "CA", "AU", "ES"]
+    recipients = ["UA", "PL", "SA", "TW", "KP", "RU", "IN", "BR", "EG", "AE", "IL", "US", "GB", "JP", "VN", "ID"]
+    items = ["ML1", "ML2", "ML3", "ML4", "ML6", "ML10", "ML13", "155mm-shell", "k2-tank", "helmet"]
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            e = rng.choice(exporters)
+            r = rng.choice([x for x in recipients if x != e])
+            day = f"{rng.randint(2012, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+            fh.write(json.dumps({"id": i, "date": day, "exporter": e, "recipient": r, "item": rng.choice(items),
+                                 "end_user": rng.choice(["military", "government", "police"])}) + "\n")
+
+
+PLAIN_LOOP = """
+import json, sys
+with open(sys.argv[1], encoding="utf-8") as f, open(sys.argv[2], "w", encoding="utf-8") as out:
+    for line in f:
+        d = json.loads(line)
+        out.write(json.dumps(d) + "\\n")
+"""
+
+RSS = """
+import resource, subprocess, sys, time
+t0 = time.perf_counter()
+rc = subprocess.run(sys.argv[1:]).returncode
+print(time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc)
+"""
+
+
+def run_measured(cmd: list[str]) -> tuple[float, int]:
+    res = subprocess.run([PY, "-c", RSS, *cmd], capture_output=True, text=True, cwd=ROOT)
+    secs, rss, rc = res.stdout.split()
+    if rc not in ("0", "2"):
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{res.stderr[-2000:]}")
+    return float(secs), int(rss)
+
+
+def batch(lines_small: int, lines_big: int) -> dict:
+    policy = str(Path(PY).with_name("policy"))
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (lines_small, lines_big):
+            src, dst = Path(tmp) / f"in{n}.jsonl", Path(tmp) / f"out{n}.jsonl"
+            transfers_jsonl(src, n)
+            t_plain, _ = run_measured([PY, "-c", PLAIN_LOOP, str(src), str(dst)])
+            t_batch, rss = run_measured([policy, "batch", str(src), "-o", str(dst)])
+            out[n] = {"plain_s": t_plain, "batch_s": t_batch, "ratio": t_batch / t_plain, "peak_rss_mb": rss / 1024,
+                      "lines_per_s": n / t_batch}
+    return out
+
+
+def generated_rulebase(folder: Path, n_rules: int) -> None:
+    """n_rules spread over 100 states (100 rules each), keyed by recipient, with dates."""
+    import pycountry
+
+    codes = sorted(c.alpha_2 for c in pycountry.countries)[:100]
+    (folder / "world.yaml").write_text("format: policy-world/v1\n", encoding="utf-8")
+    per = n_rules // len(codes)
+    for code in codes:
+        lines = ["format: policy-rules/v1", f"jurisdiction: \"{code}\"", f"name: Generated {code}",
+                 "sources: [{id: s, title: generated}]", "rules:",
+                 f"  - {{id: {code.lower()}.general.licence, title: licence, effect: licence_required, "
+                 "binding: statute, default: true, citations: [{source: s, instrument: Act, article: \"1\"}]}"]
+        for i in range(per - 1):
+            rec = codes[(i * 7) % len(codes)]
+            cat = f"ML{1 + i % 22}"
+            lines.append(f"  - {{id: {code.lower()}.gen.r{i}, title: r{i}, effect: restricted, binding: stated_policy, "
+                         f"from: 20{10 + i % 10}-01-01, when: [{{fact: recipient, eq: \"{rec}\"}}, "
+                         f"{{fact: item.category, within: [{cat}]}}], "
+                         f"citations: [{{source: s, instrument: Policy, article: \"{i}\"}}]}}")
+        (folder / f"{code.lower()}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def load_and_scale(repeats: int) -> dict:
+    from policy.compiled import Screener
+    from policy.loader import load_rulebase, scenario_from_data
+    from policy.yamlio import Document
+
+    def timed_load(path: str) -> tuple[float, object]:
+        times, base = [], None
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            base = load_rulebase([path])
+            Screener(base)
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times), base
+
+    t_shipped, shipped = timed_load(str(ROOT / "rules"))
+    with tempfile.TemporaryDirectory() as tmp:
+        generated_rulebase(Path(tmp), 10_000)
+        t_big, big = timed_load(tmp)
+
+    def per_call(base: object, exporter: str, recipient: str) -> float:
+        sc = scenario_from_data(Document("b", {"id": "b", "title": "b", "date": "2023-01-30", "exporter": exporter,
+                                               "recipient": recipient, "items": [{"category": "ML3"}]}, None), base)
+        s = Screener(base)
+        for _ in range(200):
+            s.screen(sc)
+        t0 = time.perf_counter()
+        for _ in range(3000):
+            s.screen(sc)
+        return (time.perf_counter() - t0) / 3000 * 1e6
+
+    n_big = sum(len(j.rules) for j in big.jurisdictions.values())  # type: ignore[attr-defined]
+    return {"shipped_load_s": t_shipped, "big_rules": n_big, "big_load_s": t_big,
+            "shipped_call_us": per_call(shipped, "KR", "UA"), "big_call_us": per_call(big, "AD", "AE")}
+
+
+def startup(repeats: int) -> dict:
+    policy = str(Path(PY).with_name("policy"))
+
+    def wall(cmd: list[str]) -> float:
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, cwd=ROOT, check=True)
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
+
+    return {"help_s": wall([policy, "--help"]),
+            "first_verdict_s": wall([policy, "what-if", "--exporter", "KR", "--recipient", "UA", "--item", "ML3",
+                                     "--date", "2023-01-30"])}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="policy benchmarks")
+    ap.add_argument("--quick", action="store_true", help="smaller inputs")
+    args = ap.parse_args()
+    n, repeats = (5000, 3) if args.quick else (20000, 5)
+    print(f"policy benchmarks on {os.cpu_count()} cores, Python {sys.version.split()[0]}"
+          f"{' (quick)' if args.quick else ''}\n")
+    rows = single_calls(n, repeats)
+    ref = statistics.median([r["reference_us"] for _, r, _ in rows if r])
+    cedar = next((r for label, r, _ in rows if label == "cedarpy" and r), None)
+    zen = next((r for label, r, _ in rows if label == "zen-engine 0.37.1" and r), None)
+    policy_prepared = rows[0][1]
+    print("Single decisions on the 31-rule benchmark policy (shared/bench/policy.yaml), all checked equal:")
+    print(f"  {'engine':<52} {'µs/decision':>11} {'× hand-written':>15}")
+    print(f"  {'hand-written Python function (the floor)':<52} {ref:>11.2f} {1.0:>15.1f}")
+    for label, r, note in rows:
+        if r is None:
+            print(f"  {label:<52} {note}")
+        else:
+            print(f"  {label:<52} {r['peer_us']:>11.2f} {r['ratio']:>15.1f}")
+    if cedar and policy_prepared:
+        print(f"  -> policy (compiled) is {cedar['ratio'] / policy_prepared['ratio']:.0f}× faster per decision "
+              f"than cedarpy" + (f" and {zen['ratio'] / policy_prepared['ratio']:.0f}× faster than zen-engine "
+                                 "0.37.1" if zen else "") + " (ratios of ratios, each measured beside the floor)")
+    c = columnar(200_000 if args.quick else 1_000_000, repeats)
+    print(f"\nColumnar (numpy, one core): {c['rows']:,} rows in {c['seconds']:.3f} s = "
+          f"{c['decisions_per_s'] / 1e6:.2f} M decisions/s (encoding the columns once: {c['encode_s']:.2f} s; "
+          f"hand-written loop: {c['reference_loop_per_s'] / 1e6:.2f} M/s)")
+    b = batch(20_000 if args.quick else 100_000, 100_000 if args.quick else 1_000_000)
+    print("\npolicy batch on JSON Lines (shipped rulebase) vs a plain read-parse-write loop over the same file:")
+    for k, v in b.items():
+        print(f"  {k:>9,} lines: batch {v['batch_s']:.2f} s ({v['lines_per_s']:,.0f}/s), plain loop {v['plain_s']:.2f} s,"
+              f" ratio {v['ratio']:.1f}×, peak RSS {v['peak_rss_mb']:.0f} MB")
+    s = load_and_scale(repeats)
+    print(f"\nLoading and compiling: shipped rulebase {s['shipped_load_s']:.3f} s; generated rulebase of "
+          f"{s['big_rules']:,} rules {s['big_load_s']:.2f} s")
+    print(f"Per-call screening: shipped rulebase {s['shipped_call_us']:.1f} µs; {s['big_rules']:,}-rule rulebase "
+          f"{s['big_call_us']:.1f} µs")
+    st = startup(repeats)
+    print(f"\nStart-up: `policy --help` {st['help_s']:.3f} s; first verdict (`policy what-if`) {st['first_verdict_s']:.3f} s")
+
+
+if __name__ == "__main__":
+    main()
