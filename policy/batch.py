@@ -13,13 +13,14 @@ import csv
 import datetime as dt
 import io
 import json
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from .compiled import Screener, Screening
 from .countries import is_country
 from .facts import END_USERS, TRANSFERS
-from .models import CATEGORY_RE, Scenario, ScenarioItem
+from .models import CATEGORY_RE, iter_leaves
 from .rulebase import RuleBase
 
 CSV_FIELDS = ["id", "date", "exporter", "recipient", "end_user", "transfer", "item", "lethal", "origin",
@@ -91,49 +92,93 @@ def check_line(d: Any, base: RuleBase) -> Transfer:
                     d.get("id"))
 
 
-def _scenario(key: tuple[Any, ...]) -> Scenario:
+class _Lite:
+    """A transfer or item as plain attributes, with pydantic's ``model_copy(update=...)`` shape.
+
+    Batch lines are already checked, so building pydantic models for each would only cost time.
+    """
+
+    def __init__(self, **fields: Any) -> None:
+        self.__dict__.update(fields)
+
+    def model_copy(self, update: dict[str, Any]) -> "_Lite":
+        return _Lite(**{**self.__dict__, **update})
+
+
+def _scenario(key: tuple[Any, ...]) -> Any:
     day, exporter, recipient, end_user, transfer, category, item_id, lethal, origin, licence, via = key
-    item = ScenarioItem.model_construct(id=item_id, name=item_id or category, category=category, lethal=lethal,
-                                        origin=origin, licence_origin=licence, components=[], quantity=None)
-    return Scenario.model_construct(id="batch", title="batch", kind="hypothetical", date=day, exporter=exporter,
-                                    recipient=recipient, end_user=end_user, transfer=transfer, via=list(via),
-                                    items=[item], assume={}, expect=None, expect_rules=[], expect_deciding=[],
-                                    sources=[], note=None)
+    item = _Lite(id=item_id, name=item_id or category, category=category, lethal=lethal, origin=origin,
+                 licence_origin=licence, components=[])
+    return _Lite(id="batch", date=day, exporter=exporter, recipient=recipient, end_user=end_user,
+                 transfer=transfer, via=list(via), items=[item], assume={})
 
 
 class BatchScreener:
-    """A Screener with a bounded cache of results for repeated transfers."""
+    """A Screener with a bounded cache of results for repeated transfers.
 
-    def __init__(self, base: RuleBase, cache_size: int = 50_000) -> None:
+    Verdicts depend on a transfer's date only through the dates where a rule or a world entry
+    starts or ends, so the cache key holds the date's interval, not the date: an order book
+    with many similar lines is screened once per distinct transfer and interval.
+    """
+
+    def __init__(self, base: RuleBase, cache_size: int = 20_000) -> None:
         self.base = base
         self.screener = Screener(base)
-        self.cache: dict[tuple[Any, ...], Screening] = {}
+        self.cache: dict[tuple[Any, ...], tuple[Screening, str]] = {}
         self.cache_size = cache_size
+        cuts: set[dt.date] = set()
+        for jf in base.jurisdictions.values():
+            for r in jf.rules:
+                if r.from_:
+                    cuts.add(r.from_)
+                if r.until:
+                    cuts.add(r.until + dt.timedelta(days=1))
+                for leaf, _ in iter_leaves(r.when):
+                    if leaf.fact == "date":
+                        for v in leaf.value if isinstance(leaf.value, list) else [leaf.value]:
+                            d = dt.date.fromisoformat(str(v))
+                            cuts.update({d, d + dt.timedelta(days=1)})
+        self.cuts = sorted(cuts)
 
-    def screen(self, t: Transfer) -> Screening:
-        hit = self.cache.get(t.key)
+    def screen(self, t: Transfer) -> tuple[Screening, str]:
+        """The screening and its JSON tail (everything after the line number and id)."""
+        day, exporter, recipient = t.key[0], t.key[1], t.key[2]
+        slot = (bisect_right(self.cuts, day), self.screener.builder._slot(exporter, day),
+                self.screener.builder._slot(recipient, day))
+        key = slot + t.key[1:]
+        hit = self.cache.get(key)
         if hit is None:
-            hit = self.screener.screen(_scenario(t.key))
+            s = self.screener.screen(_scenario(t.key))
+            tail = json.dumps({"verdict": s.verdict.value,
+                               "jurisdictions": {f"{c}/{r}": v.value for c, r, v in s.jurisdictions},
+                               "deciding_rules": list(s.deciding_rules)},
+                              ensure_ascii=False, separators=(",", ":"))[1:]
+            hit = (s, tail)
             if len(self.cache) >= self.cache_size:
                 self.cache.clear()  # bounded memory; a clear is cheaper than LRU bookkeeping
-            self.cache[t.key] = hit
+            self.cache[key] = hit
         return hit
 
 
 def read_lines(stream: Iterable[str], fmt: str) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed mapping or LineError) for each non-empty input line."""
+    """(line number, raw JSON text or parsed CSV row) for each non-empty input line."""
     if fmt == "csv":
         reader = csv.DictReader(stream)
         for row in reader:
             yield reader.line_num, {k: v for k, v in row.items() if v not in (None, "") and k is not None}
         return
     for n, line in enumerate(stream, 1):
-        if not line.strip():
-            continue
-        try:
-            yield n, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield n, LineError(f"invalid JSON: {exc.msg} (column {exc.colno})")
+        if line.strip():
+            yield n, line
+
+
+def _parse(raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise LineError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
 
 
 def result_record(n: int, t: Transfer, s: Screening) -> dict[str, Any]:
@@ -172,13 +217,15 @@ def process_chunk(chunk: list[tuple[int, Any]], out_fmt: str, screener: BatchScr
     bs = screener or _WORKER["screener"]
     out: list[str] = []
     errors: list[tuple[int, str]] = []
-    for n, d in chunk:
+    for n, raw in chunk:
         try:
-            if isinstance(d, LineError):
-                raise d
-            t = check_line(d, bs.base)
+            t = check_line(_parse(raw), bs.base)
         except LineError as exc:
             errors.append((n, str(exc)))
             continue
-        out.append(format_record(result_record(n, t, bs.screen(t)), out_fmt))
+        s, tail = bs.screen(t)
+        if out_fmt == "jsonl":
+            out.append(f'{{"line":{n},"id":{json.dumps(t.id, ensure_ascii=False)},{tail}\n')
+        else:
+            out.append(format_record(result_record(n, t, s), out_fmt))
     return "".join(out), errors

@@ -472,7 +472,7 @@ def batch(
 
             pool = mp.get_context("fork").Pool(n_workers, initializer=_batch_worker_init,
                                                initargs=(paths, list(overlays or [])))
-            results = pool.imap(_batch_worker_run, ((c, out_fmt) for c in chunks()), chunksize=1)
+            results = _bounded_imap(pool, ((c, out_fmt) for c in chunks()), 2 * n_workers)
         else:
             bs = BatchScreener(base)
             pool = None
@@ -507,6 +507,19 @@ def batch(
     typer.echo(f"{done} transfers screened, {bad} bad lines", err=True)
     if bad:
         raise typer.Exit(2)
+
+
+def _bounded_imap(pool: Any, tasks: Any, window: int) -> Any:
+    """Ordered results with at most ``window`` chunks in flight, so memory stays flat."""
+    from collections import deque
+
+    pending: deque[Any] = deque()
+    for task in tasks:
+        pending.append(pool.apply_async(_batch_worker_run, (task,)))
+        if len(pending) >= window:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
 
 
 def _batch_worker_init(paths: list[str], overlays: list[str]) -> None:

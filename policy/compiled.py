@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 
 from .facts import coerce_value, fact_spec
 from .logic import Candidate, resolve
-from .models import All, Any_, Effect, Leaf, Not, Role, RuleFile, Verdict, category_within
+from .models import All, Any_, Effect, Leaf, Not, Role, RuleFile, Verdict, category_within, iter_leaves
 from .rulebase import RuleBase
 
 Pred = Callable[[Mapping[str, Any]], "bool | None"]
@@ -206,17 +206,113 @@ class Screening:
     deciding_rules: tuple[str, ...]
 
 
-class _Values:
-    """Fact values of one item of one transfer, derived lazily (no provenance kept)."""
+class FactBuilder:
+    """Fact values for screening, as a plain dict per item: no provenance, world lookups memoised.
 
-    __slots__ = ("facts",)
+    Values come from the same derivation as the explained engine (``derive.Facts``), computed
+    once per (country, date, ...) and reused, so screening many transfers stays cheap.
+    """
 
-    def __init__(self, facts: Any) -> None:
-        self.facts = facts
+    def __init__(self, base: RuleBase) -> None:
+        from .facts import STATIC_FACTS
 
-    def get(self, name: str, default: Any = None) -> Any:
-        v = self.facts.get(name).value
-        return default if v is None else v
+        self.base = base
+        self.lethality = {code: c.lethal for code, c in base.categories.items()}
+        names: set[str] = set()
+        for jf in base.jurisdictions.values():
+            for cond in [r.when for r in jf.rules] + [jf.binds]:
+                for leaf, _ in iter_leaves(cond):
+                    names.add(leaf.fact)
+        derived = sorted(n for n in names if (fact_spec(n, base.world.group_kinds()) or STATIC_FACTS["date"]).origin
+                         == "derived")
+        self.recipient_names = [n for n in derived if n.startswith("recipient.") and ".under_embargo." not in n]
+        self.embargo_names = [n for n in derived if ".under_embargo." in n]
+        self.exporter_names = [n for n in derived if n.startswith("exporter.")]
+        self.defaults = {n: f.default for n, f in STATIC_FACTS.items() if f.origin == "assessment"}
+        self.memo: dict[tuple[Any, ...], dict[str, Any]] = {}
+        # World facts about a country change only on the dates its entries start or end:
+        # facts are memoised per (country, interval between two such dates).
+        self.breaks: dict[str, list[dt.date]] = {}
+        w = base.world
+        def add(country: str, start: dt.date | None, end: dt.date | None) -> None:
+            b = self.breaks.setdefault(country, [])
+            if start:
+                b.append(start)
+            if end:
+                b.append(end + dt.timedelta(days=1))
+        for g in w.groups.values():
+            for m in g.members:
+                add(m.country, m.from_, m.until)
+        for c in w.conflicts:
+            for p in c.parties:
+                add(p.country, c.from_, c.until)
+        for e in w.embargoes:
+            add(e.target, e.from_, e.until)
+        for country, b in self.breaks.items():
+            self.breaks[country] = sorted(set(b))
+
+    def _slot(self, country: str, day: dt.date) -> int:
+        from bisect import bisect_right
+
+        b = self.breaks.get(country)
+        return bisect_right(b, day) if b else 0
+
+    def _derived(self, names: list[str], key: tuple[Any, ...], sc: Any, item: Any) -> dict[str, Any]:
+        hit = self.memo.get(key)
+        if hit is None:
+            from .derive import Facts
+
+            f = Facts(sc, item, self.base.world, self.lethality)
+            hit = {n: f.get(n).value for n in names}
+            if len(self.memo) > 50_000:
+                self.memo.clear()
+            self.memo[key] = hit
+        return hit
+
+    def build(self, sc: Any, item: Any) -> dict[str, Any]:
+        cat = item.category
+        lethal = item.lethal
+        if lethal is None and cat:
+            c = cat
+            while c and c not in self.lethality:
+                c = c.rpartition(".")[0]
+            lethal = self.lethality.get(c) if c else None
+        d: dict[str, Any] = {
+            "date": sc.date, "exporter": sc.exporter, "recipient": sc.recipient, "end_user": sc.end_user,
+            "transfer": sc.transfer, "via": tuple(sc.via), "item.id": item.id, "item.category": cat,
+            "item.lethal": lethal, "item.origin": item.origin, "item.licence_origin": item.licence_origin,
+        }
+        d.update(self.defaults)
+        rslot = self._slot(sc.recipient, sc.date)
+        d.update(self._derived(self.recipient_names, ("r", sc.recipient, rslot), sc, item))
+        d.update(self._derived(self.exporter_names, ("e", sc.exporter, self._slot(sc.exporter, sc.date)), sc, item))
+        if self.embargo_names:
+            d.update(self._derived(self.embargo_names, ("m", sc.recipient, rslot, sc.end_user, cat), sc, item))
+        if self.base.assume:
+            d.update(self.base.assume)
+        if sc.assume:
+            d.update(sc.assume)
+        return d
+
+
+_EXPORTER, _REGIME = Role.exporter, Role.regime
+_SEVERITY = {v: v.severity for v in Verdict}
+
+
+class _LazyDirect:
+    """The consent test's direct-export verdict, computed only if a consent rule asks for it."""
+
+    __slots__ = ("screener", "sc", "item")
+
+    def __init__(self, screener: "Screener", sc: Any, item: Any) -> None:
+        self.screener, self.sc, self.item = screener, sc, item
+
+    def __call__(self, cj: CompiledJurisdiction) -> Verdict:
+        sc, item = self.sc, self.item
+        kind = "sale" if sc.transfer == "re-export" else sc.transfer
+        dsc = sc.model_copy(update={"exporter": cj.code, "via": [], "transfer": kind})
+        ditem = item.model_copy(update={"origin": None, "licence_origin": None, "components": []})
+        return judge(cj, Role.exporter, self.screener._facts(dsc, ditem), sc.date)[0]
 
 
 class Screener:
@@ -225,21 +321,11 @@ class Screener:
     def __init__(self, base: RuleBase) -> None:
         self.base = base
         self.compiled = compile_rulebase(base)
-        self.lethality = {code: c.lethal for code, c in base.categories.items()}
+        self.builder = FactBuilder(base)
         self.regimes = [cj for cj in self.compiled.values() if cj.kind == "regime"]
 
-    def _facts(self, sc: Any, item: Any) -> _Values:
-        from .derive import Facts
-
-        return _Values(Facts(sc, item, self.base.world, self.lethality, self.base.assume))
-
-    def _direct(self, sc: Any, item: Any) -> DirectFn:
-        def direct(cj: CompiledJurisdiction, stack: tuple[str, ...] = ()) -> Verdict:
-            kind = "sale" if sc.transfer == "re-export" else sc.transfer
-            dsc = sc.model_copy(update={"exporter": cj.code, "via": [], "transfer": kind})
-            ditem = item.model_copy(update={"origin": None, "licence_origin": None, "components": []})
-            return judge(cj, Role.exporter, self._facts(dsc, ditem), sc.date)[0]
-        return direct
+    def _facts(self, sc: Any, item: Any) -> dict[str, Any]:
+        return self.builder.build(sc, item)
 
     def screen(self, sc: Any) -> Screening:
         """The verdict for a scenario, as ``engine.evaluate`` would give it."""
@@ -248,24 +334,31 @@ class Screener:
         out: list[tuple[str, str, Verdict]] = []
         deciding: list[tuple[Verdict, tuple[str, ...]]] = []
         day = sc.date
+        undetermined = (Verdict.undetermined, ())
 
-        def add(code: str, role: Role, res: tuple[Verdict, tuple[str, ...]]) -> None:
-            out.append((code, role.value, res[0]))
-            deciding.append(res)
+        def run(cj: CompiledJurisdiction, role: Role, facts: dict[str, Any], direct: Any) -> Any:
+            fast = cj.fast.get(role)
+            res = fast(facts, day) if fast is not None else None
+            return res if res is not None else judge(cj, role, facts, day, direct)
 
         for item in sc.items:
             facts = self._facts(sc, item)
-            direct = self._direct(sc, item)
+            direct = _LazyDirect(self, sc, item)
             ex = self.compiled.get(sc.exporter)
-            add(sc.exporter, Role.exporter,
-                judge(ex, Role.exporter, facts, day, direct) if ex else (Verdict.undetermined, ()))
+            res = run(ex, _EXPORTER, facts, direct) if ex else undetermined
+            out.append((sc.exporter, "exporter", res[0]))
+            deciding.append(res)
             for role, state in ((Role.original_producer, item.origin), (Role.licence_origin, item.licence_origin)):
                 if state and state != sc.exporter:
                     cj = self.compiled.get(state)
                     if cj is None:
-                        add(state, role, (Verdict.undetermined, ()))
+                        res = undetermined
                     elif self._claims(cj, role, facts, day):
-                        add(state, role, judge(cj, role, facts, day, direct))
+                        res = judge(cj, role, facts, day, direct)
+                    else:
+                        continue
+                    out.append((state, role.value, res[0]))
+                    deciding.append(res)
             for comp in item.components:
                 if comp.origin == sc.exporter:
                     continue
@@ -275,25 +368,30 @@ class Screener:
                 cj = self.compiled.get(comp.origin)
                 cf = self._facts(sc, ci)
                 if cj is None:
-                    add(comp.origin, Role.component_origin, (Verdict.undetermined, ()))
+                    res = undetermined
                 elif self._claims(cj, Role.component_origin, cf, day):
-                    add(comp.origin, Role.component_origin, judge(cj, Role.component_origin, cf, day,
-                                                                  self._direct(sc, ci)))
+                    res = judge(cj, Role.component_origin, cf, day, _LazyDirect(self, sc, ci))
+                else:
+                    continue
+                out.append((comp.origin, "component-origin", res[0]))
+                deciding.append(res)
             for holder in sc.via:
                 onward = sc.model_copy(update={"exporter": holder, "via": [], "transfer": "re-export"})
                 held = item.model_copy(update={"origin": item.origin or sc.exporter})
                 cj = self.compiled.get(holder)
-                add(holder, Role.re_exporter,
-                    judge(cj, Role.exporter, self._facts(onward, held), day, self._direct(onward, held))
-                    if cj else (Verdict.undetermined, ()))
+                res = run(cj, _EXPORTER, self._facts(onward, held), _LazyDirect(self, onward, held)) \
+                    if cj else undetermined
+                out.append((holder, "re-exporter", res[0]))
+                deciding.append(res)
             for cj in self.regimes:
                 binds = cj.binds(facts) if cj.binds is not None else True
                 if binds is False:
                     continue
-                res = judge(cj, Role.regime, facts, day)
-                add(cj.code, Role.regime, res if binds else (Verdict.undetermined, ()))
-        verdict = Verdict.most_severe([v for _, _, v in out])
-        rules = sorted({rid for v, det in deciding if v == verdict for rid in det})
+                res = run(cj, _REGIME, facts, None) if binds else undetermined
+                out.append((cj.code, "regime", res[0]))
+                deciding.append(res)
+        verdict = max((v for _, _, v in out), key=_SEVERITY.__getitem__)
+        rules = sorted({rid for v, det in deciding if v is verdict for rid in det})
         return Screening(verdict, tuple(out), tuple(rules))
 
     @staticmethod
