@@ -18,13 +18,39 @@ from typing import Any, Callable, Optional, TypeVar
 
 import typer
 
+from typing import TYPE_CHECKING
+
 from . import __version__
-from .countries import country_name, resolve_country
 from .errors import Diagnostic, LoadError, PolicyError, SourceSpan
-from .loader import apply_overlays, classify, default_rules_path, display_path, load_rulebase, load_scenario, scenario_from_data, yaml_files
-from .models import CATEGORY_RE, Verdict
-from .rulebase import RuleBase
-from .yamlio import Document, parse
+
+if TYPE_CHECKING:
+    from .models import Verdict
+    from .rulebase import RuleBase
+
+
+# The heavy modules (pydantic models, YAML, pycountry) are imported on first use, so that
+# `policy --help` starts fast; these wrappers keep the commands below readable.
+def _lazy(module: str, name: str) -> Any:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module, __package__), name)(*args, **kwargs)
+    call.__name__ = name
+    return call
+
+
+country_name = _lazy(".countries", "country_name")
+resolve_country = _lazy(".countries", "resolve_country")
+apply_overlays = _lazy(".loader", "apply_overlays")
+classify = _lazy(".loader", "classify")
+default_rules_path = _lazy(".loader", "default_rules_path")
+display_path = _lazy(".loader", "display_path")
+load_rulebase = _lazy(".loader", "load_rulebase")
+load_scenario = _lazy(".loader", "load_scenario")
+scenario_from_data = _lazy(".loader", "scenario_from_data")
+yaml_files = _lazy(".loader", "yaml_files")
+Document = _lazy(".yamlio", "Document")
+parse = _lazy(".yamlio", "parse")
 
 app = typer.Typer(
     add_completion=False,
@@ -50,6 +76,8 @@ class FailOn(str, Enum):
 
 
 def _fail_on_matches(verdict: Verdict, fail_on: FailOn | None) -> bool:
+    from .models import Verdict
+
     return fail_on is not None and verdict.severity >= Verdict(fail_on.value).severity
 
 
@@ -161,6 +189,8 @@ def evaluate(
 
 
 def _item_data(base: RuleBase, item: str, lethal: bool | None) -> dict[str, Any]:
+    from .models import CATEGORY_RE
+
     if CATEGORY_RE.match(item.upper()) or CATEGORY_RE.match(item):
         code = item if CATEGORY_RE.match(item) else item.upper()
         cat = base.category(code)
