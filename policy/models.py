@@ -165,6 +165,7 @@ class Citation(Strict):
 
 Op = Literal["eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "within", "exists"]
 OPS: tuple[str, ...] = ("eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "within", "exists")
+_OPS_SET = frozenset(OPS)
 
 
 class Leaf(Strict):
@@ -185,9 +186,9 @@ class Leaf(Strict):
     @model_validator(mode="before")
     @classmethod
     def _one_op(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            ops = [k for k in data if k != "fact" and k in OPS]
-            if len(ops) != 1 and not [k for k in data if k != "fact" and k not in OPS]:
+        if isinstance(data, dict) and len(data) != 2:
+            ops = [k for k in data if k in _OPS_SET]
+            if len(ops) != 1 and len(ops) == len(data) - ("fact" in data):
                 raise ValueError(
                     f"a condition needs exactly one operator ({', '.join(OPS)}); found {len(ops)}"
                 )

@@ -31,6 +31,21 @@ _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     """SafeLoader whose only booleans are true/false (so NO, yes, on, off stay strings)."""
 
+    _tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # Rule files repeat the same keys and values thousands of times; resolving a plain
+        # scalar's tag depends only on its text, so the answer is cached (bounded).
+        if kind is yaml.ScalarNode and isinstance(value, str):
+            key = (value, implicit)
+            tag = self._tags.get(key)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(self._tags) < 200_000:
+                    self._tags[key] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
 
 _StrictLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
