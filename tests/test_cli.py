@@ -156,3 +156,22 @@ def test_scenario_with_unknown_field_and_bad_country(runner, tmp_path):
     res = runner.invoke(app, ["evaluate", str(tmp_path / "s.yaml"), "--rules", str(ROOT / "rules")])
     assert res.exit_code == 2
     assert "s.yaml:4:" in res.stderr and "s.yaml:7:1" in res.stderr and "did you mean `expect`" in res.stderr
+
+
+def test_chain_visiting_a_holder_twice_is_rejected(runner):
+    res = what_if(runner, "--exporter", "KR", "--recipient", "UA", "--via", "US", "--via", "KR", "--item", "ML3",
+                  "--date", "2023-06-01")
+    assert res.exit_code == 2 and "[cyclic-chain]" in res.stderr and "KR -> US -> KR -> UA" in res.stderr
+
+
+def test_chain_drawn_in_text_and_roles_in_json(runner):
+    args = ["--exporter", "DE", "--recipient", "UA", "--item", "35mm-ammunition", "--origin", "CH",
+            "--transfer", "re-export", "--date", "2022-06-01"]
+    text = what_if(runner, *args, fmt="text").stdout
+    assert "CH (original producer: prohibited) -> DE (exporter: licence_required) -> UA (recipient)" in text
+    d = json.loads(what_if(runner, *args).stdout)
+    roles = {(j["jurisdiction"], j["role"]): j["verdict"] for j in d["jurisdictions"]}
+    assert roles[("CH", "original-producer")] == "prohibited" and roles[("DE", "exporter")] == "licence_required"
+    assert d["verdict"] == "prohibited" and d["deciding"] == ["CH"]
+    ch = next(j for j in d["jurisdictions"] if j["jurisdiction"] == "CH")
+    assert any("nested" in r for r in ch["rules"])
