@@ -247,6 +247,27 @@ def _dims(files: list[RuleFile], groups: dict[str, str], with_date: bool) -> lis
     return dims
 
 
+def combinations(dims: list[Dim], state: str | None
+                 ) -> "itertools.chain[tuple[tuple[int, ...], dict[str, Any], dt.date]] | Any":
+    """Every possible combination of the dimensions: (indexes, fact values, date).
+
+    'Any other' values become a value no rule names; a state's own code is its `exporter`.
+    """
+    date_i = next((i for i, d in enumerate(dims) if d.kind == "date"), None)
+    for idx in itertools.product(*[range(len(d.values)) for d in dims]):
+        facts = {d.fact: d.values[i] for d, i in zip(dims, idx) if d.kind != "date"}
+        if not _possible(facts):
+            continue
+        for k, v in list(facts.items()):
+            if v == OTHER:
+                facts[k] = "\x00other"
+        if state is not None and "exporter" not in facts:
+            facts["exporter"] = state
+        day = dims[date_i].values[idx[date_i]] if date_i is not None else dt.date(2000, 1, 1)
+        facts["date"] = day
+        yield idx, facts, day
+
+
 def _category_classes(named: list[str]) -> list[str]:
     """One category per class the rules can tell apart: each named one, plus one named by none."""
     from .models import category_within
@@ -326,20 +347,13 @@ def exhaustive(old: Side, new: Side) -> tuple[list[Region], int, list[str]]:
         fixed_a = old.date or dt.date(2000, 1, 1)
         fixed_b = new.date or dt.date(2000, 1, 1)
         date_i = next((i for i, d in enumerate(dims) if d.kind == "date"), None)
+        sizes = [len(d.values) for d in dims]
+        state = code if any(f.kind == "state" for f in files) else None
         for role in _roles(files):
             changed: dict[tuple[str, str], set[tuple[int, ...]]] = {}
-            sizes = [len(d.values) for d in dims]
-            for idx in itertools.product(*[range(n) for n in sizes]):
-                facts = {d.fact: d.values[i] for d, i in zip(dims, idx) if d.kind != "date"}
-                if not _possible(facts):
-                    continue
-                for k, v in list(facts.items()):
-                    if v == OTHER:
-                        facts[k] = "\x00other"
-                if "exporter" not in facts and role is Role.exporter and ja is not None and ja.kind == "state":
-                    facts["exporter"] = code
-                da = dims[date_i].values[idx[date_i]] if date_i is not None else fixed_a
-                db = dims[date_i].values[idx[date_i]] if date_i is not None else fixed_b
+            for idx, facts, day in combinations(dims, state):
+                da = day if date_i is not None else fixed_a
+                db = day if date_i is not None else fixed_b
                 va = _verdict(ca, role, {**facts, "date": da}, da)
                 vb = _verdict(cb, role, {**facts, "date": db}, db)
                 total += 1

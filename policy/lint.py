@@ -21,7 +21,7 @@ import itertools
 from typing import Any
 
 from .compiled import compile_file
-from .diff import OTHER, _dims, _possible
+from .diff import OTHER, _dims, combinations
 from .errors import Diagnostic
 from .models import RESTRICTIVE, Effect, Role, Verdict
 from .rulebase import RuleBase
@@ -34,23 +34,12 @@ def lint(base: RuleBase, today: dt.date) -> list[Diagnostic]:
     for code, jf in sorted(base.jurisdictions.items()):
         cj = compile_file(jf, groups)
         dims = _dims([jf], groups, with_date=True)
-        date_i = next((i for i, d in enumerate(dims) if d.kind == "date"), None)
         rules = {r.id: r for r in jf.rules}
         compiled = {r.id: r for rs in cj.by_role.values() for r in rs}
         fired: dict[str, int] = {rid: 0 for rid in rules}
         undefeated: dict[str, int] = {rid: 0 for rid in rules}
         pairs: dict[tuple[str, str], dict[str, Any]] = {}
-        for idx in itertools.product(*[range(len(d.values)) for d in dims]):
-            facts = {d.fact: d.values[i] for d, i in zip(dims, idx) if d.kind != "date"}
-            if not _possible(facts):
-                continue
-            for k, v in list(facts.items()):
-                if v == OTHER:
-                    facts[k] = "\x00other"
-            if "exporter" not in facts and jf.kind == "state":
-                facts["exporter"] = code
-            day = dims[date_i].values[idx[date_i]] if date_i is not None else dt.date(2000, 1, 1)
-            facts["date"] = day
+        for idx, facts, day in combinations(dims, code if jf.kind == "state" else None):
             for role in {r.role for r in jf.rules}:
                 on = [rid for rid, r in rules.items() if r.role == role and r.in_force(day)
                       and compiled[rid].pred(facts) is True]

@@ -415,6 +415,22 @@ def load_scenario(path: str, base: RuleBase) -> Scenario:
     return scenario_from_data(doc, base)
 
 
+def _assumptions(raw: dict[str, Any], groups: dict[str, str], doc: Any, diags: list[Diagnostic]) -> dict[str, Any]:
+    """Check and convert an `assume:` mapping (fact name -> value)."""
+    out = {}
+    for key, value in raw.items():
+        spec = fact_spec(key, groups)
+        if spec is None:
+            diags.append(Diagnostic("unknown-fact", f"cannot assume `{key}`: no fact has that name",
+                                    doc.key_span(("assume", key)), suggest(key, groups)))
+            continue
+        try:
+            out[key] = coerce_value(spec, value)
+        except ValueError as exc:
+            diags.append(Diagnostic("bad-value", str(exc), doc.span(("assume", key))))
+    return out
+
+
 def scenario_from_data(doc: yamlio.Document, base: RuleBase) -> Scenario:
     """Validate scenario data (from a file or built by the CLI) and resolve items and assumptions."""
     diags: list[Diagnostic] = list(doc.problems)
@@ -451,18 +467,7 @@ def scenario_from_data(doc: yamlio.Document, base: RuleBase) -> Scenario:
                 "lethal": cat.lethal if item.lethal is None else item.lethal,
             })
         items.append(item)
-    assume = {}
-    groups = base.world.group_kinds()
-    for key, value in sc.assume.items():
-        spec = fact_spec(key, groups)
-        if spec is None:
-            diags.append(Diagnostic("unknown-fact", f"cannot assume `{key}`: no fact has that name",
-                                    doc.key_span(("assume", key)), suggest(key, groups)))
-            continue
-        try:
-            assume[key] = coerce_value(spec, value)
-        except ValueError as exc:
-            diags.append(Diagnostic("bad-value", str(exc), doc.span(("assume", key))))
+    assume = _assumptions(sc.assume, base.world.group_kinds(), doc, diags)
     for i, rid in enumerate(sc.expect_rules):
         if base.rule(rid) is None:
             diags.append(Diagnostic("unknown-rule", f"`expect_rules` names `{rid}`, which no rule file defines",
@@ -563,16 +568,7 @@ def apply_overlay(base: RuleBase, path: str) -> RuleBase:
                     diags.append(Diagnostic("unknown-rule", f"`{other.id}` is an exception to `{t}`, "
                                             "which the overlay disables", where(other.id),
                                             "disable or replace the exception too"))
-    for key, value in ov.assume.items():
-        spec = fact_spec(key, groups)
-        if spec is None:
-            diags.append(Diagnostic("unknown-fact", f"cannot assume `{key}`: no fact has that name",
-                                    doc.key_span(("assume", key)), suggest(key, groups)))
-            continue
-        try:
-            new.assume[key] = coerce_value(spec, value)
-        except ValueError as exc:
-            diags.append(Diagnostic("bad-value", str(exc), doc.span(("assume", key))))
+    new.assume.update(_assumptions(ov.assume, groups, doc, diags))
     if diags:
         raise LoadError(diags)
     return new
