@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 from .facts import coerce_value, fact_spec
 from .logic import Candidate, resolve
 from .models import All, Any_, Effect, Leaf, Not, Role, RuleFile, Verdict, category_within, iter_leaves
-from .rulebase import RuleBase
+from .rulebase import RuleBase, paused_gc
 
 Pred = Callable[[Mapping[str, Any]], "bool | None"]
 MAX_UNKNOWN_RULES = 10
@@ -142,7 +142,8 @@ def compile_file(jf: RuleFile, groups: dict[str, str]) -> CompiledJurisdiction:
 def compile_rulebase(base: RuleBase) -> dict[str, CompiledJurisdiction]:
     """Compile every jurisdiction of a rulebase once."""
     groups = base.world.group_kinds()
-    return {code: compile_file(jf, groups) for code, jf in sorted(base.jurisdictions.items())}
+    with paused_gc():
+        return {code: compile_file(jf, groups) for code, jf in sorted(base.jurisdictions.items())}
 
 
 DirectFn = Callable[[CompiledJurisdiction], Verdict]

@@ -27,7 +27,7 @@ from .models import (
     WorldFile,
     iter_leaves,
 )
-from .rulebase import RuleBase, World
+from .rulebase import RuleBase, World, paused_gc
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -156,6 +156,11 @@ def load_rulebase(paths: list[str] | None = None) -> RuleBase:
 
     Raises LoadError listing every problem found in any file.
     """
+    with paused_gc():
+        return _load_rulebase(paths)
+
+
+def _load_rulebase(paths: list[str] | None) -> RuleBase:
     paths = paths or [default_rules_path()]
     diags: list[Diagnostic] = []
     base = RuleBase()

@@ -6,11 +6,29 @@ Plain data built by the loader and read by the engine; it never reads files itse
 from __future__ import annotations
 
 import datetime as dt
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from .errors import SourceSpan
 from .models import CatalogueItem, CategoryEntry, Conflict, Embargo, Group, Membership, Rule, RuleFile, Source
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many long-lived objects.
+
+    Loading and compiling a large rulebase creates objects that all stay alive; the collector
+    would rescan them over and over (seen: 2.6 s instead of 0.7 s for 10,000 rules).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass

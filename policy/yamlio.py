@@ -31,19 +31,16 @@ _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     """SafeLoader whose only booleans are true/false (so NO, yes, on, off stay strings)."""
 
-    _tags: dict[tuple[str, tuple[bool, bool]], str] = {}
-
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        # Rule files repeat the same keys and values thousands of times; resolving a plain
-        # scalar's tag depends only on its text, so the answer is cached (bounded).
-        if kind is yaml.ScalarNode and isinstance(value, str):
-            key = (value, implicit)
-            tag = self._tags.get(key)
-            if tag is None:
-                tag = super().resolve(kind, value, implicit)
-                if len(self._tags) < 200_000:
-                    self._tags[key] = tag
-            return tag
+        # Scalars are resolved here without PyYAML's generic machinery (no path resolvers are
+        # used): a plain scalar gets the first implicit tag whose pattern matches, else `str`.
+        # Rule files have hundreds of thousands of scalars, so this path is kept short.
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, regexp in _RESOLVERS.get(value[:1], ()):
+                    if regexp.match(value):
+                        return tag
+            return "tag:yaml.org,2002:str"
         return super().resolve(kind, value, implicit)
 
 
@@ -54,6 +51,7 @@ _StrictLoader.yaml_implicit_resolvers = {
 _StrictLoader.add_implicit_resolver(
     _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
+_RESOLVERS: dict[str, list[tuple[str, Any]]] = _StrictLoader.yaml_implicit_resolvers
 
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
