@@ -98,19 +98,29 @@ class _Lite:
     Batch lines are already checked, so building pydantic models for each would only cost time.
     """
 
-    def __init__(self, **fields: Any) -> None:
-        self.__dict__.update(fields)
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self.__dict__ = fields
 
     def model_copy(self, update: dict[str, Any]) -> "_Lite":
-        return _Lite(**{**self.__dict__, **update})
+        return _Lite({**self.__dict__, **update})
+
+
+_NO_ASSUMPTIONS: dict[str, Any] = {}
 
 
 def _scenario(key: tuple[Any, ...]) -> Any:
     day, exporter, recipient, end_user, transfer, category, item_id, lethal, origin, licence, via = key
-    item = _Lite(id=item_id, name=item_id or category, category=category, lethal=lethal, origin=origin,
-                 licence_origin=licence, components=[])
-    return _Lite(id="batch", date=day, exporter=exporter, recipient=recipient, end_user=end_user,
-                 transfer=transfer, via=list(via), items=[item], assume={})
+    item = _Lite({"id": item_id, "name": item_id or category, "category": category, "lethal": lethal,
+                  "origin": origin, "licence_origin": licence, "components": ()})
+    return _Lite({"id": "batch", "date": day, "exporter": exporter, "recipient": recipient, "end_user": end_user,
+                  "transfer": transfer, "via": via, "items": (item,), "assume": _NO_ASSUMPTIONS})
+
+
+def _tail(s: Screening) -> str:
+    """The JSON of a screening after `{"line":..,"id":..,` (codes and ids are plain ASCII, checked at load)."""
+    juris = ",".join(f'"{c}/{r}":"{v.value}"' for c, r, v in s.jurisdictions)
+    rules = ",".join(f'"{r}"' for r in s.deciding_rules)
+    return f'"verdict":"{s.verdict.value}","jurisdictions":{{{juris}}},"deciding_rules":[{rules}]}}'
 
 
 class BatchScreener:
@@ -149,11 +159,7 @@ class BatchScreener:
         hit = self.cache.get(key)
         if hit is None:
             s = self.screener.screen(_scenario(t.key))
-            tail = json.dumps({"verdict": s.verdict.value,
-                               "jurisdictions": {f"{c}/{r}": v.value for c, r, v in s.jurisdictions},
-                               "deciding_rules": list(s.deciding_rules)},
-                              ensure_ascii=False, separators=(",", ":"))[1:]
-            hit = (s, tail)
+            hit = (s, _tail(s))
             if len(self.cache) >= self.cache_size:
                 self.cache.clear()  # bounded memory; a clear is cheaper than LRU bookkeeping
             self.cache[key] = hit

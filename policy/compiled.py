@@ -283,14 +283,20 @@ class FactBuilder:
             "transfer": sc.transfer, "via": tuple(sc.via), "item.id": item.id, "item.category": cat,
             "item.lethal": lethal, "item.origin": item.origin, "item.licence_origin": item.licence_origin,
         }
-        d.update(self.defaults)
         rslot = self._slot(sc.recipient, sc.date)
-        d.update(self._derived(self.recipient_names, ("r", sc.recipient, rslot), sc, item))
-        d.update(self._derived(self.exporter_names, ("e", sc.exporter, self._slot(sc.exporter, sc.date)), sc, item))
-        if self.embargo_names:
-            d.update(self._derived(self.embargo_names, ("m", sc.recipient, rslot, sc.end_user, cat), sc, item))
-        if self.base.assume:
-            d.update(self.base.assume)
+        eslot = self._slot(sc.exporter, sc.date)
+        key = ("all", sc.recipient, rslot, sc.exporter, eslot, sc.end_user, cat)
+        merged = self.memo.get(key)
+        if merged is None:
+            merged = dict(self.defaults)
+            merged.update(self._derived(self.recipient_names, ("r", sc.recipient, rslot), sc, item))
+            merged.update(self._derived(self.exporter_names, ("e", sc.exporter, eslot), sc, item))
+            if self.embargo_names:
+                merged.update(self._derived(self.embargo_names, ("m", sc.recipient, rslot, sc.end_user, cat), sc, item))
+            if self.base.assume:
+                merged.update(self.base.assume)
+            self.memo[key] = merged
+        d.update(merged)
         if sc.assume:
             d.update(sc.assume)
         return d
