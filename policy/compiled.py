@@ -552,6 +552,8 @@ def generate(cj: CompiledJurisdiction, jf: RuleFile, role: Role, groups: dict[st
         body.append(f"    grp = {g.const(table)}.get({kv})")
         body.append("    if grp is not None:\n        fired |= _groups[grp](facts, day)")
     reads = [f"    {var} = get({g.const(fact)})" for fact, var in g.facts.items()]
+    # the main function reads by subscript (a missing fact raises KeyError: use `judge`)
+    main_reads = [f"        {var} = facts[{g.const(fact)}]" for fact, var in g.facts.items()]
     guard = " or ".join(f"{var} is None" for var in g.facts.values()) or "False"
     group_src = ""
     import re
@@ -579,7 +581,8 @@ def generate(cj: CompiledJurisdiction, jf: RuleFile, role: Role, groups: dict[st
 
     g.ns["_settle"] = settle
     g.ns["_cache"] = cache
-    src = (group_src + "def _judge(facts, day):\n    get = facts.get\n" + "\n".join(reads) +
+    src = (group_src + "def _judge(facts, day):\n    try:\n" + ("\n".join(main_reads) or "        pass") +
+           "\n    except KeyError:\n        return None" +
            f"\n    if {guard}:\n        return None\n    fired = 0\n" + "\n".join(body) +
            "\n    hit = _cache.get(fired)\n    return hit if hit is not None else _settle(fired)\n")
     exec(compile(src, f"<rules {jf.jurisdiction} {role.value}>", "exec"), g.ns)  # noqa: S102 - generated, see _Gen

@@ -88,7 +88,11 @@ def decide_prepared(s: dict[str, Any]) -> tuple[str, list[str]]:
     f = _prepared.get(id(s))
     if f is None:
         f = _prepared[id(s)] = facts(s)
-    return _decide_facts(f)
+    res = _FAST(f, f["date"]) or _JUDGE(_CJ, _REGIME, f, f["date"])
+    out = _answers.get(res)
+    if out is None:
+        out = _answers[res] = _answer(res[0].value, res[1])
+    return out
 
 
 def decide_explained(s: dict[str, Any]) -> tuple[str, list[str]]:
