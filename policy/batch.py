@@ -203,24 +203,14 @@ def format_record(rec: dict[str, Any], fmt: str) -> str:
     return json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-# ------------------------------------------------------------------ parallel workers
-
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(paths: list[str], overlays: list[str]) -> None:
-    from .loader import apply_overlays, load_rulebase
-
-    base = load_rulebase(paths)
-    if overlays:
-        base = apply_overlays(base, overlays)
-    _WORKER["screener"] = BatchScreener(base)
+WORKER: dict[str, Any] = {}
+"""The screener of a worker process (set by the CLI's pool initialiser)."""
 
 
 def process_chunk(chunk: list[tuple[int, Any]], out_fmt: str, screener: BatchScreener | None = None
                   ) -> tuple[str, list[tuple[int, str]]]:
     """Screen a chunk of parsed lines: (output text, [(line, error message)])."""
-    bs = screener or _WORKER["screener"]
+    bs = screener or WORKER["screener"]
     out: list[str] = []
     errors: list[tuple[int, str]] = []
     for n, raw in chunk:

@@ -553,9 +553,10 @@ def _bounded_imap(pool: Any, tasks: Any, window: int) -> Any:
 
 
 def _batch_worker_init(paths: list[str], overlays: list[str]) -> None:
-    from .batch import _init_worker
+    from .batch import WORKER, BatchScreener
 
-    _init_worker(paths, overlays)
+    base = load_rulebase(paths)
+    WORKER["screener"] = BatchScreener(apply_overlays(base, overlays) if overlays else base)
 
 
 def _batch_worker_run(args: Any) -> Any:
