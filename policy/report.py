@@ -254,6 +254,10 @@ def render_markdown(base: RuleBase, d: Decision) -> str:
             for c in _citations(base, j.jurisdiction, r):
                 cite = c["instrument"] + (f", {c['article']}" if c["article"] else "")
                 out.append(f"  - cites [{cite}]({c['url']})" if c["url"] else f"  - cites {cite}")
+            if f.nested is not None:
+                n = f.nested
+                out.append(f"  - consent test: a direct transfer from {n.jurisdiction} would be `{n.verdict.value}` "
+                           f"({n.reason})")
             if r.explanation and f.status != "defeated":
                 out.append(f"  - {' '.join(r.explanation.split())}")
     out += ["", "## Facts used", "", "| fact | value | origin | basis |", "|---|---|---|---|"]
