@@ -24,7 +24,7 @@ from .models import CATEGORY_RE, iter_leaves
 from .rulebase import RuleBase
 
 CSV_FIELDS = ["id", "date", "exporter", "recipient", "end_user", "transfer", "item", "lethal", "origin",
-              "licence", "via"]
+              "licence", "via", "transit"]
 OUT_FIELDS = ["line", "id", "verdict", "jurisdictions", "deciding_rules"]
 
 
@@ -85,11 +85,13 @@ def check_line(d: Any, base: RuleBase) -> Transfer:
     licence = _country(d["licence"], "licence") if d.get("licence") else None
     via_raw = d.get("via") or []
     via = tuple(_country(v, "via") for v in (via_raw.split(";") if isinstance(via_raw, str) else via_raw) if v)
-    chain = [exporter, *via, recipient]
+    tr_raw = d.get("transit") or []
+    transit = tuple(_country(v, "transit") for v in (tr_raw.split(";") if isinstance(tr_raw, str) else tr_raw) if v)
+    chain = [exporter, *via, *transit, recipient]
     if len(set(chain)) != len(chain):
         raise LineError("the chain of holders visits a state twice: " + " -> ".join(chain))
-    return Transfer((day, exporter, recipient, end_user, transfer, category, item_id, lethal, origin, licence, via),
-                    d.get("id"))
+    return Transfer((day, exporter, recipient, end_user, transfer, category, item_id, lethal, origin, licence, via,
+                     transit), d.get("id"))
 
 
 class _Lite:
@@ -109,11 +111,12 @@ _NO_ASSUMPTIONS: dict[str, Any] = {}
 
 
 def _scenario(key: tuple[Any, ...]) -> Any:
-    day, exporter, recipient, end_user, transfer, category, item_id, lethal, origin, licence, via = key
+    day, exporter, recipient, end_user, transfer, category, item_id, lethal, origin, licence, via, transit = key
     item = _Lite({"id": item_id, "name": item_id or category, "category": category, "lethal": lethal,
                   "origin": origin, "licence_origin": licence, "components": ()})
     return _Lite({"id": "batch", "date": day, "exporter": exporter, "recipient": recipient, "end_user": end_user,
-                  "transfer": transfer, "via": via, "items": (item,), "assume": _NO_ASSUMPTIONS})
+                  "transfer": transfer, "via": via, "transit": transit, "items": (item,),
+                  "assume": _NO_ASSUMPTIONS})
 
 
 def _tail(s: Screening) -> str:

@@ -224,6 +224,7 @@ def what_if(
     origin: Optional[str] = typer.Option(None, "--origin", help="State that produced the item (re-exports)."),
     licence: Optional[str] = typer.Option(None, "--licence", help="State whose licence the item was made under."),
     via: Optional[list[str]] = typer.Option(None, "--via", help="Intermediate holder (repeatable)."),
+    transit: Optional[list[str]] = typer.Option(None, "--transit", help="State the goods cross (repeatable)."),
     assume: Optional[list[str]] = AssumeOpt,
     rules: Optional[list[str]] = RulesOpt,
     fmt: Format = FormatOpt,
@@ -246,7 +247,8 @@ def what_if(
         "id": "what-if",
         "title": f"What if {country_name(exp)} transfers {', '.join(item)} to {country_name(rec)}?",
         "date": day, "exporter": exp, "recipient": rec, "end_user": end_user, "transfer": transfer,
-        "via": [resolve_country(v) for v in via or []], "items": items, "assume": _parse_assume(assume),
+        "via": [resolve_country(v) for v in via or []], "transit": [resolve_country(t) for t in transit or []],
+        "items": items, "assume": _parse_assume(assume),
     }
     sc = scenario_from_data(Document("command line", data, None), base)
     d = run(base, sc)

@@ -382,6 +382,16 @@ class Screener:
                     continue
                 out.append((comp.origin, "component-origin", res[0]))
                 deciding.append(res)
+            for state in getattr(sc, "transit", ()):
+                cj = self.compiled.get(state)
+                if cj is None:
+                    res = undetermined
+                elif self._claims(cj, Role.transit, facts, day):
+                    res = judge(cj, Role.transit, facts, day, direct)
+                else:
+                    continue
+                out.append((state, "transit", res[0]))
+                deciding.append(res)
             for holder in sc.via:
                 onward = sc.model_copy(update={"exporter": holder, "via": [], "transfer": "re-export"})
                 held = item.model_copy(update={"origin": item.origin or sc.exporter})

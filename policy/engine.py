@@ -140,6 +140,11 @@ def _item_verdicts(base: RuleBase, sc: Scenario, item: ScenarioItem) -> list[Jur
                           comp_item.name or label, ())
         if jv is not None and (jv.findings or jv.kind == "missing"):
             out.append(jv)
+    for state in sc.transit:
+        # A transit state's own rules for goods crossing its territory (e.g. Poland's transit licence).
+        jv = _judge_party(base, state, Role.transit, facts, label, ())
+        if jv.findings or jv.kind == "missing":
+            out.append(jv)
     for holder in sc.via:
         # An intermediate holder passes the item on: its own rules for a re-export to the final recipient.
         onward = sc.model_copy(update={"exporter": holder, "via": [], "transfer": "re-export"})
@@ -166,7 +171,8 @@ def _judge_party(base: RuleBase, state: str, role: Role, facts: Facts, label: st
     jf = base.jurisdictions.get(state)
     if jf is None:
         what = {Role.exporter: "as exporter", Role.original_producer: "as original producer (its consent to "
-                "re-export)", Role.licence_origin: "as licensor", Role.component_origin: "as origin of a component"}
+                "re-export)", Role.licence_origin: "as licensor", Role.component_origin: "as origin of a component",
+                Role.transit: "as transit state"}
         return JurisdictionVerdict(
             state, country_name(state), "missing", role, label, Verdict.undetermined,
             f"no rules are encoded for {country_name(state)} ({state}); its say {what.get(role, '')} is unknown",

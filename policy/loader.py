@@ -445,11 +445,12 @@ def scenario_from_data(doc: yamlio.Document, base: RuleBase) -> Scenario:
     sc = _validate(Scenario, doc, diags)
     if sc is None or (diags and not sc.items):
         raise LoadError(diags)
-    chain = [sc.exporter, *sc.via, sc.recipient]
+    chain = [sc.exporter, *sc.via, *sc.transit, sc.recipient]
     seen_at: dict[str, int] = {}
     for pos, state in enumerate(chain):
         if state in seen_at:
-            where = ("via", pos - 1) if 0 < pos < len(chain) - 1 else ("recipient",) if pos else ("exporter",)
+            where = (("via", pos - 1) if 0 < pos <= len(sc.via) else ("transit", pos - 1 - len(sc.via))
+                     if 0 < pos < len(chain) - 1 else ("recipient",) if pos else ("exporter",))
             diags.append(Diagnostic("cyclic-chain", f"the chain of holders visits `{state}` twice: "
                                     + " -> ".join(chain), doc.span(where),
                                     "list each holder once: exporter, then `via` holders, then the recipient"))

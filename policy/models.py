@@ -101,6 +101,7 @@ class Role(str, enum.Enum):
     original_producer = "original-producer"
     licence_origin = "licence-origin"
     component_origin = "component-origin"
+    transit = "transit"
     re_exporter = "re-exporter"
     regime = "regime"
 
@@ -559,7 +560,8 @@ class Scenario(Strict):
     recipient: str
     end_user: EndUser = "military"
     transfer: TransferKind = "sale"
-    via: list[str] = Field(default_factory=list)
+    via: list[str] = Field(default_factory=list, description="intermediate holders (each passes the item on)")
+    transit: list[str] = Field(default_factory=list, description="states the goods cross without changing hands")
     items: list[ScenarioItem] = Field(min_length=1)
     assume: dict[str, Any] = Field(default_factory=dict)
     expect: Verdict | None = None
@@ -570,7 +572,7 @@ class Scenario(Strict):
 
     _c = field_validator("exporter", "recipient")(classmethod(lambda cls, v: _country(v)))
 
-    @field_validator("via")
+    @field_validator("via", "transit")
     @classmethod
     def _via(cls, v: list[str]) -> list[str]:
         return [_country(x) for x in v]

@@ -21,6 +21,7 @@ ROLE_WORDS = {
     Role.licence_origin: "licensor (consent to transfer)",
     Role.component_origin: "origin of a component (consent to re-export)",
     Role.re_exporter: "intermediate holder (its own rules for passing the item on)",
+    Role.transit: "transit state (goods cross its territory)",
     Role.regime: "international regime",
 }
 
@@ -95,7 +96,7 @@ def decision_json(base: RuleBase, d: Decision) -> dict[str, Any]:
         "scenario": {
             "id": sc.id, "title": sc.title, "kind": sc.kind, "date": sc.date.isoformat(),
             "exporter": sc.exporter, "recipient": sc.recipient, "end_user": sc.end_user,
-            "transfer": sc.transfer, "via": sc.via,
+            "transfer": sc.transfer, "via": sc.via, "transit": sc.transit,
             "items": [i.model_dump(mode="json", exclude_none=True, exclude_defaults=True, by_alias=True)
                       for i in sc.items],
         },
@@ -177,7 +178,8 @@ def render_text(base: RuleBase, d: Decision) -> str:
         f"Verdict: {d.verdict.value.upper()}",
         f"  {sc.title}",
         f"  {sc.date} | {sc.exporter} ({country_name(sc.exporter)}) -> {sc.recipient} ({country_name(sc.recipient)})"
-        f" | {sc.transfer} | end user: {sc.end_user}" + (f" | via {', '.join(sc.via)}" if sc.via else ""),
+        f" | {sc.transfer} | end user: {sc.end_user}" + (f" | via {', '.join(sc.via)}" if sc.via else "")
+        + (f" | transit {', '.join(sc.transit)}" if sc.transit else ""),
     ]
     for it in sc.items:
         bits = [it.category or "?"]
@@ -214,13 +216,16 @@ def _chain(d: Decision) -> str:
     consent = [j for j in d.jurisdictions if j.role in (Role.original_producer, Role.licence_origin,
                                                         Role.component_origin)]
     holders = {j.jurisdiction: j for j in d.jurisdictions if j.role is Role.re_exporter}
-    if not consent and not holders:
+    transits = {j.jurisdiction: j for j in d.jurisdictions if j.role is Role.transit}
+    if not consent and not holders and not sc.transit:
         return ""
     exporter = next((j for j in d.jurisdictions if j.role is Role.exporter), None)
     parts = [f"{j.jurisdiction} ({ROLE_WORDS[j.role].split(' (')[0]}: {j.verdict.value})" for j in consent]
     if exporter:
         parts.append(f"{exporter.jurisdiction} (exporter: {exporter.verdict.value})")
     parts += [f"{v} (holder: {holders[v].verdict.value})" if v in holders else f"{v} (holder)" for v in sc.via]
+    parts += [f"{t} (transit: {transits[t].verdict.value})" if t in transits else f"{t} (transit: no claim)"
+              for t in sc.transit]
     parts.append(f"{sc.recipient} (recipient)")
     deciding = ", ".join(sorted({j.jurisdiction for j in d.deciding}))
     return "  " + " -> ".join(parts) + f"\n  deciding jurisdiction: {deciding}"

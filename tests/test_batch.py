@@ -26,6 +26,8 @@ def test_batch_jsonl_matches_evaluate_and_reports_bad_lines(runner, shipped, tmp
             d["origin"] = it.origin
         if it.licence_origin:
             d["licence"] = it.licence_origin
+        if sc.transit:
+            d["transit"] = sc.transit
         lines.append(json.dumps(d))
     lines.insert(5, '{"date": "2023-02-30", "exporter": "KR", "recipient": "UA", "item": "ML3"}')
     lines.insert(9, "{broken")

@@ -32,6 +32,8 @@ def random_scenarios(base, n: int, seed: int = 7):
                 "transfer": rng.choice(["sale", "donation", "loan", "re-export"]), "items": [item]}
         if rng.random() < 0.1:
             data["assume"] = {"risk.ihl_violation": True}
+        if rng.random() < 0.15:
+            data["transit"] = [rng.choice([c for c in ("PL", "DE", "AT", "SK") if c not in (exporter, recipient)])]
         yield scenario_from_data(Document("random", data, None), base)
 
 
