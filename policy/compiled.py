@@ -265,7 +265,7 @@ class FactBuilder:
 
             f = Facts(sc, item, self.base.world, self.lethality)
             hit = {n: f.get(n).value for n in names}
-            if len(self.memo) > 50_000:
+            if len(self.memo) > 20_000:
                 self.memo.clear()
             self.memo[key] = hit
         return hit
@@ -295,6 +295,8 @@ class FactBuilder:
                 merged.update(self._derived(self.embargo_names, ("m", sc.recipient, rslot, sc.end_user, cat), sc, item))
             if self.base.assume:
                 merged.update(self.base.assume)
+            if len(self.memo) > 20_000:
+                self.memo.clear()
             self.memo[key] = merged
         d.update(merged)
         if sc.assume:
