@@ -8,6 +8,7 @@ exits non-zero otherwise). Times are medians of repeats; ratios are taken pair b
 same process (engine / hand-written function), never from single absolute times. Peers need
 their venvs: `bash benchmarks/peers/setup_venvs.sh` (they are skipped, and said so, if absent).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,13 @@ PY = sys.executable
 
 
 def peer_line(python: str, peer: str, n: int, repeats: int, env: dict[str, str] | None = None) -> dict:
-    res = subprocess.run([python, "run_peer.py", peer, "--n", str(n), "--repeats", str(repeats)],
-                         cwd=PEERS, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    res = subprocess.run(
+        [python, "run_peer.py", peer, "--n", str(n), "--repeats", str(repeats)],
+        cwd=PEERS,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
     if res.returncode != 0:
         raise SystemExit(f"{peer}: disagrees with the reference or failed:\n{res.stderr[-2000:]}\n{res.stdout}")
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -38,14 +44,28 @@ def peer_line(python: str, peer: str, n: int, repeats: int, env: dict[str, str] 
 
 def single_calls(n: int, repeats: int) -> list[tuple[str, dict | None, str]]:
     rows: list[tuple[str, dict | None, str]] = []
-    rows.append(("policy: compiled, facts in the engine's schema", peer_line(PY, "policy", n, repeats,
-                                                                            {"POLICY_PEER_MODE": "prepared"}), ""))
+    rows.append(
+        (
+            "policy: compiled, facts in the engine's schema",
+            peer_line(PY, "policy", n, repeats, {"POLICY_PEER_MODE": "prepared"}),
+            "",
+        )
+    )
     rows.append(("policy: compiled, converting the benchmark's fields", peer_line(PY, "policy", n, repeats), ""))
-    rows.append(("policy: explained path (explanation on)", peer_line(PY, "policy", max(n // 10, 1000), repeats,
-                                                                     {"POLICY_PEER_MODE": "explained"}), ""))
+    rows.append(
+        (
+            "policy: explained path (explanation on)",
+            peer_line(PY, "policy", max(n // 10, 1000), repeats, {"POLICY_PEER_MODE": "explained"}),
+            "",
+        )
+    )
     rows.append(("naive YAML interpreter (interp_peer)", peer_line(PY, "interp", n, repeats), ""))
-    for venv, peer, label in (("cedar", "cedar", "cedarpy"), ("zen037", "zen", "zen-engine 0.37.1"),
-                              ("zen", "zen", "zen-engine (current)"), ("ruleengine", "ruleengine", "rule-engine")):
+    for venv, peer, label in (
+        ("cedar", "cedar", "cedarpy"),
+        ("zen037", "zen", "zen-engine 0.37.1"),
+        ("zen", "zen", "zen-engine (current)"),
+        ("ruleengine", "ruleengine", "rule-engine"),
+    ):
         python = VENVS / venv / "bin" / "python"
         if python.exists():
             rows.append((label, peer_line(str(python), peer, n, repeats), ""))
@@ -57,6 +77,7 @@ def single_calls(n: int, repeats: int) -> list[tuple[str, dict | None, str]]:
 def columnar(rows_n: int, repeats: int) -> dict:
     sys.path.insert(0, str(PEERS))
     import policy_peer
+
     import scenarios
     from policy.columnar import ColumnarJurisdiction, encode
     from policy.loader import load_rulebase
@@ -85,8 +106,13 @@ def columnar(rows_n: int, repeats: int) -> dict:
         reference.decide(raw[i % len(raw)])
     ref_per = (time.perf_counter() - t0) / min(rows_n, 200_000)
     med = statistics.median(times)
-    return {"rows": rows_n, "decisions_per_s": rows_n / med, "seconds": med, "encode_s": t_encode,
-            "reference_loop_per_s": 1 / ref_per}
+    return {
+        "rows": rows_n,
+        "decisions_per_s": rows_n / med,
+        "seconds": med,
+        "encode_s": t_encode,
+        "reference_loop_per_s": 1 / ref_per,
+    }
 
 
 def transfers_jsonl(path: Path, n: int, seed: int = 0) -> None:
@@ -99,8 +125,19 @@ def transfers_jsonl(path: Path, n: int, seed: int = 0) -> None:
             e = rng.choice(exporters)
             r = rng.choice([x for x in recipients if x != e])
             day = f"{rng.randint(2012, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-            fh.write(json.dumps({"id": i, "date": day, "exporter": e, "recipient": r, "item": rng.choice(items),
-                                 "end_user": rng.choice(["military", "government", "police"])}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": i,
+                        "date": day,
+                        "exporter": e,
+                        "recipient": r,
+                        "item": rng.choice(items),
+                        "end_user": rng.choice(["military", "government", "police"]),
+                    }
+                )
+                + "\n"
+            )
 
 
 PLAIN_LOOP = """
@@ -136,8 +173,13 @@ def batch(lines_small: int, lines_big: int) -> dict:
             transfers_jsonl(src, n)
             t_plain, _ = run_measured([PY, "-c", PLAIN_LOOP, str(src), str(dst)])
             t_batch, rss = run_measured([policy, "batch", str(src), "-o", str(dst)])
-            out[n] = {"plain_s": t_plain, "batch_s": t_batch, "ratio": t_batch / t_plain, "peak_rss_mb": rss / 1024,
-                      "lines_per_s": n / t_batch}
+            out[n] = {
+                "plain_s": t_plain,
+                "batch_s": t_batch,
+                "ratio": t_batch / t_plain,
+                "peak_rss_mb": rss / 1024,
+                "lines_per_s": n / t_batch,
+            }
     return out
 
 
@@ -149,17 +191,24 @@ def generated_rulebase(folder: Path, n_rules: int) -> None:
     (folder / "world.yaml").write_text("format: policy-world/v1\n", encoding="utf-8")
     per = n_rules // len(codes)
     for code in codes:
-        lines = ["format: policy-rules/v1", f"jurisdiction: \"{code}\"", f"name: Generated {code}",
-                 "sources: [{id: s, title: generated}]", "rules:",
-                 f"  - {{id: {code.lower()}.general.licence, title: licence, effect: licence_required, "
-                 "binding: statute, default: true, citations: [{source: s, instrument: Act, article: \"1\"}]}"]
+        lines = [
+            "format: policy-rules/v1",
+            f'jurisdiction: "{code}"',
+            f"name: Generated {code}",
+            "sources: [{id: s, title: generated}]",
+            "rules:",
+            f"  - {{id: {code.lower()}.general.licence, title: licence, effect: licence_required, "
+            'binding: statute, default: true, citations: [{source: s, instrument: Act, article: "1"}]}',
+        ]
         for i in range(per - 1):
             rec = codes[(i * 7) % len(codes)]
             cat = f"ML{1 + i % 22}"
-            lines.append(f"  - {{id: {code.lower()}.gen.r{i}, title: r{i}, effect: restricted, binding: stated_policy, "
-                         f"from: 20{10 + i % 10}-01-01, when: [{{fact: recipient, eq: \"{rec}\"}}, "
-                         f"{{fact: item.category, within: [{cat}]}}], "
-                         f"citations: [{{source: s, instrument: Policy, article: \"{i}\"}}]}}")
+            lines.append(
+                f"  - {{id: {code.lower()}.gen.r{i}, title: r{i}, effect: restricted, binding: stated_policy, "
+                f'from: 20{10 + i % 10}-01-01, when: [{{fact: recipient, eq: "{rec}"}}, '
+                f"{{fact: item.category, within: [{cat}]}}], "
+                f'citations: [{{source: s, instrument: Policy, article: "{i}"}}]}}'
+            )
         (folder / f"{code.lower()}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -185,8 +234,21 @@ def load_and_scale(repeats: int) -> dict:
         t_big, c_big, big = timed_load(tmp)
 
     def per_call(base: object, exporter: str, recipient: str) -> float:
-        sc = scenario_from_data(Document("b", {"id": "b", "title": "b", "date": "2023-01-30", "exporter": exporter,
-                                               "recipient": recipient, "items": [{"category": "ML3"}]}, None), base)
+        sc = scenario_from_data(
+            Document(
+                "b",
+                {
+                    "id": "b",
+                    "title": "b",
+                    "date": "2023-01-30",
+                    "exporter": exporter,
+                    "recipient": recipient,
+                    "items": [{"category": "ML3"}],
+                },
+                None,
+            ),
+            base,
+        )
         s = Screener(base)
         for _ in range(200):
             s.screen(sc)
@@ -196,9 +258,15 @@ def load_and_scale(repeats: int) -> dict:
         return (time.perf_counter() - t0) / 3000 * 1e6
 
     n_big = sum(len(j.rules) for j in big.jurisdictions.values())  # type: ignore[attr-defined]
-    return {"shipped_load_s": t_shipped, "shipped_compile_s": c_shipped, "big_rules": n_big, "big_load_s": t_big,
-            "big_compile_s": c_big,
-            "shipped_call_us": per_call(shipped, "KR", "UA"), "big_call_us": per_call(big, "AD", "AE")}
+    return {
+        "shipped_load_s": t_shipped,
+        "shipped_compile_s": c_shipped,
+        "big_rules": n_big,
+        "big_load_s": t_big,
+        "big_compile_s": c_big,
+        "shipped_call_us": per_call(shipped, "KR", "UA"),
+        "big_call_us": per_call(big, "AD", "AE"),
+    }
 
 
 def exhaustive_diff(repeats: int) -> dict:
@@ -215,8 +283,12 @@ def exhaustive_diff(repeats: int) -> dict:
         regs, total, affected = exhaustive(Side("empty", empty), Side("shipped", base))
         times.append(time.perf_counter() - t0)
         regions = len(regs)
-    return {"seconds": statistics.median(times), "combinations": total, "regions": regions,
-            "jurisdictions": len(affected)}
+    return {
+        "seconds": statistics.median(times),
+        "combinations": total,
+        "regions": regions,
+        "jurisdictions": len(affected),
+    }
 
 
 def startup(repeats: int) -> dict:
@@ -230,9 +302,12 @@ def startup(repeats: int) -> dict:
             times.append(time.perf_counter() - t0)
         return statistics.median(times)
 
-    return {"help_s": wall([policy, "--help"]),
-            "first_verdict_s": wall([policy, "what-if", "--exporter", "KR", "--recipient", "UA", "--item", "ML3",
-                                     "--date", "2023-01-30"])}
+    return {
+        "help_s": wall([policy, "--help"]),
+        "first_verdict_s": wall(
+            [policy, "what-if", "--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30"]
+        ),
+    }
 
 
 def main() -> None:
@@ -240,8 +315,10 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="smaller inputs")
     args = ap.parse_args()
     n, repeats = (5000, 3) if args.quick else (20000, 5)
-    print(f"policy benchmarks on {os.cpu_count()} cores, Python {sys.version.split()[0]}"
-          f"{' (quick)' if args.quick else ''}\n")
+    print(
+        f"policy benchmarks on {os.cpu_count()} cores, Python {sys.version.split()[0]}"
+        f"{' (quick)' if args.quick else ''}\n"
+    )
     rows = single_calls(n, repeats)
     ref = statistics.median([r["reference_us"] for _, r, _ in rows if r])
     cedar = next((r for label, r, _ in rows if label == "cedarpy" and r), None)
@@ -256,29 +333,45 @@ def main() -> None:
         else:
             print(f"  {label:<52} {r['peer_us']:>11.2f} {r['ratio']:>15.1f}")
     if cedar and policy_prepared:
-        print(f"  -> policy (compiled) is {cedar['ratio'] / policy_prepared['ratio']:.0f}× faster per decision "
-              f"than cedarpy" + (f" and {zen['ratio'] / policy_prepared['ratio']:.0f}× faster than zen-engine "
-                                 "0.37.1" if zen else "") + " (ratios of ratios, each measured beside the floor)")
+        print(
+            f"  -> policy (compiled) is {cedar['ratio'] / policy_prepared['ratio']:.0f}× faster per decision "
+            f"than cedarpy"
+            + (f" and {zen['ratio'] / policy_prepared['ratio']:.0f}× faster than zen-engine 0.37.1" if zen else "")
+            + " (ratios of ratios, each measured beside the floor)"
+        )
     c = columnar(200_000 if args.quick else 1_000_000, repeats)
-    print(f"\nColumnar (numpy, one core): {c['rows']:,} rows in {c['seconds']:.3f} s = "
-          f"{c['decisions_per_s'] / 1e6:.2f} M decisions/s (encoding the columns once: {c['encode_s']:.2f} s; "
-          f"hand-written loop: {c['reference_loop_per_s'] / 1e6:.2f} M/s)")
+    print(
+        f"\nColumnar (numpy, one core): {c['rows']:,} rows in {c['seconds']:.3f} s = "
+        f"{c['decisions_per_s'] / 1e6:.2f} M decisions/s (encoding the columns once: {c['encode_s']:.2f} s; "
+        f"hand-written loop: {c['reference_loop_per_s'] / 1e6:.2f} M/s)"
+    )
     b = batch(20_000 if args.quick else 100_000, 100_000 if args.quick else 1_000_000)
     print("\npolicy batch on JSON Lines (shipped rulebase) vs a plain read-parse-write loop over the same file:")
     for k, v in b.items():
-        print(f"  {k:>9,} lines: batch {v['batch_s']:.2f} s ({v['lines_per_s']:,.0f}/s), plain loop {v['plain_s']:.2f} s,"
-              f" ratio {v['ratio']:.1f}×, peak RSS {v['peak_rss_mb']:.0f} MB")
+        print(
+            f"  {k:>9,} lines: batch {v['batch_s']:.2f} s ({v['lines_per_s']:,.0f}/s), plain loop {v['plain_s']:.2f} s,"
+            f" ratio {v['ratio']:.1f}×, peak RSS {v['peak_rss_mb']:.0f} MB"
+        )
     s = load_and_scale(repeats)
-    print(f"\nLoading (parse + validate + checks), then compiling for screening: shipped rulebase "
-          f"{s['shipped_load_s']:.3f} s + {s['shipped_compile_s']:.3f} s; generated rulebase of "
-          f"{s['big_rules']:,} rules {s['big_load_s']:.2f} s + {s['big_compile_s']:.2f} s")
-    print(f"Per-call screening: shipped rulebase {s['shipped_call_us']:.1f} µs; {s['big_rules']:,}-rule rulebase "
-          f"{s['big_call_us']:.1f} µs")
+    print(
+        f"\nLoading (parse + validate + checks), then compiling for screening: shipped rulebase "
+        f"{s['shipped_load_s']:.3f} s + {s['shipped_compile_s']:.3f} s; generated rulebase of "
+        f"{s['big_rules']:,} rules {s['big_load_s']:.2f} s + {s['big_compile_s']:.2f} s"
+    )
+    print(
+        f"Per-call screening: shipped rulebase {s['shipped_call_us']:.1f} µs; {s['big_rules']:,}-rule rulebase "
+        f"{s['big_call_us']:.1f} µs"
+    )
     e = exhaustive_diff(repeats)
-    print(f"\nExhaustive diff over the whole shipped rulebase (empty -> shipped, {e['jurisdictions']} jurisdictions): "
-          f"{e['combinations']:,} combinations, {e['regions']} regions, {e['seconds']:.2f} s")
+    print(
+        f"\nExhaustive diff over the whole shipped rulebase (empty -> shipped, {e['jurisdictions']} jurisdictions): "
+        f"{e['combinations']:,} combinations, {e['regions']} regions, {e['seconds']:.2f} s"
+    )
     st = startup(repeats)
-    print(f"\nStart-up: `policy --help` {st['help_s']:.3f} s; first verdict (`policy what-if`) {st['first_verdict_s']:.3f} s")
+    print(
+        f"\nStart-up: `policy --help` {st['help_s']:.3f} s; "
+        f"first verdict (`policy what-if`) {st['first_verdict_s']:.3f} s"
+    )
 
 
 if __name__ == "__main__":

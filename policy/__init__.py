@@ -23,9 +23,16 @@ def __getattr__(name: str):  # type: ignore[no-untyped-def]
     """Import on first use, so that `import policy` (and `policy --help`) stays fast."""
     from importlib import import_module
 
-    where = {"load_rulebase": ".loader", "load_scenario": ".loader", "apply_overlays": ".loader",
-             "evaluate": ".engine", "Screener": ".compiled", "diff": ".diff", "timeline": ".diff",
-             "Verdict": ".models"}
+    where = {
+        "load_rulebase": ".loader",
+        "load_scenario": ".loader",
+        "apply_overlays": ".loader",
+        "evaluate": ".engine",
+        "Screener": ".compiled",
+        "diff": ".diff",
+        "timeline": ".diff",
+        "Verdict": ".models",
+    }
     if name in where:
         return getattr(import_module(where[name], __name__), name)
     raise AttributeError(f"module 'policy' has no attribute {name!r}")

@@ -23,8 +23,20 @@ from .facts import END_USERS, TRANSFERS
 from .models import CATEGORY_RE, iter_leaves
 from .rulebase import RuleBase
 
-CSV_FIELDS = ["id", "date", "exporter", "recipient", "end_user", "transfer", "item", "lethal", "origin",
-              "licence", "via", "transit"]
+CSV_FIELDS = [
+    "id",
+    "date",
+    "exporter",
+    "recipient",
+    "end_user",
+    "transfer",
+    "item",
+    "lethal",
+    "origin",
+    "licence",
+    "via",
+    "transit",
+]
 OUT_FIELDS = ["line", "id", "verdict", "jurisdictions", "deciding_rules"]
 
 
@@ -90,8 +102,10 @@ def check_line(d: Any, base: RuleBase) -> Transfer:
     chain = [exporter, *via, *transit, recipient]
     if len(set(chain)) != len(chain):
         raise LineError("the chain of holders visits a state twice: " + " -> ".join(chain))
-    return Transfer((day, exporter, recipient, end_user, transfer, category, item_id, lethal, origin, licence, via,
-                     transit), d.get("id"))
+    return Transfer(
+        (day, exporter, recipient, end_user, transfer, category, item_id, lethal, origin, licence, via, transit),
+        d.get("id"),
+    )
 
 
 class _Lite:
@@ -112,11 +126,31 @@ _NO_ASSUMPTIONS: dict[str, Any] = {}
 
 def _scenario(key: tuple[Any, ...]) -> Any:
     day, exporter, recipient, end_user, transfer, category, item_id, lethal, origin, licence, via, transit = key
-    item = _Lite({"id": item_id, "name": item_id or category, "category": category, "lethal": lethal,
-                  "origin": origin, "licence_origin": licence, "components": ()})
-    return _Lite({"id": "batch", "date": day, "exporter": exporter, "recipient": recipient, "end_user": end_user,
-                  "transfer": transfer, "via": via, "transit": transit, "items": (item,),
-                  "assume": _NO_ASSUMPTIONS})
+    item = _Lite(
+        {
+            "id": item_id,
+            "name": item_id or category,
+            "category": category,
+            "lethal": lethal,
+            "origin": origin,
+            "licence_origin": licence,
+            "components": (),
+        }
+    )
+    return _Lite(
+        {
+            "id": "batch",
+            "date": day,
+            "exporter": exporter,
+            "recipient": recipient,
+            "end_user": end_user,
+            "transfer": transfer,
+            "via": via,
+            "transit": transit,
+            "items": (item,),
+            "assume": _NO_ASSUMPTIONS,
+        }
+    )
 
 
 def _tail(s: Screening) -> str:
@@ -156,8 +190,11 @@ class BatchScreener:
     def screen(self, t: Transfer) -> tuple[Screening, str]:
         """The screening and its JSON tail (everything after the line number and id)."""
         day, exporter, recipient = t.key[0], t.key[1], t.key[2]
-        slot = (bisect_right(self.cuts, day), self.screener.builder._slot(exporter, day),
-                self.screener.builder._slot(recipient, day))
+        slot = (
+            bisect_right(self.cuts, day),
+            self.screener.builder._slot(exporter, day),
+            self.screener.builder._slot(recipient, day),
+        )
         key = slot + t.key[1:]
         hit = self.cache.get(key)
         if hit is None:
@@ -191,17 +228,27 @@ def _parse(raw: Any) -> Any:
 
 
 def result_record(n: int, t: Transfer, s: Screening) -> dict[str, Any]:
-    return {"line": n, "id": t.id, "verdict": s.verdict.value,
-            "jurisdictions": {f"{c}/{r}": v.value for c, r, v in s.jurisdictions},
-            "deciding_rules": list(s.deciding_rules)}
+    return {
+        "line": n,
+        "id": t.id,
+        "verdict": s.verdict.value,
+        "jurisdictions": {f"{c}/{r}": v.value for c, r, v in s.jurisdictions},
+        "deciding_rules": list(s.deciding_rules),
+    }
 
 
 def format_record(rec: dict[str, Any], fmt: str) -> str:
     if fmt == "csv":
         buf = io.StringIO()
-        csv.writer(buf, lineterminator="\n").writerow([
-            rec["line"], "" if rec["id"] is None else rec["id"], rec["verdict"],
-            ";".join(f"{k}={v}" for k, v in rec["jurisdictions"].items()), ";".join(rec["deciding_rules"])])
+        csv.writer(buf, lineterminator="\n").writerow(
+            [
+                rec["line"],
+                "" if rec["id"] is None else rec["id"],
+                rec["verdict"],
+                ";".join(f"{k}={v}" for k, v in rec["jurisdictions"].items()),
+                ";".join(rec["deciding_rules"]),
+            ]
+        )
         return buf.getvalue()
     return json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n"
 
@@ -210,8 +257,9 @@ WORKER: dict[str, Any] = {}
 """The screener of a worker process (set by the CLI's pool initialiser)."""
 
 
-def process_chunk(chunk: list[tuple[int, Any]], out_fmt: str, screener: BatchScreener | None = None
-                  ) -> tuple[str, list[tuple[int, str]]]:
+def process_chunk(
+    chunk: list[tuple[int, Any]], out_fmt: str, screener: BatchScreener | None = None
+) -> tuple[str, list[tuple[int, str]]]:
     """Screen a chunk of parsed lines: (output text, [(line, error message)])."""
     bs = screener or WORKER["screener"]
     out: list[str] = []

@@ -14,11 +14,9 @@ import sys
 import traceback
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 
 import typer
-
-from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import Diagnostic, LoadError, PolicyError, SourceSpan
@@ -35,6 +33,7 @@ def _lazy(module: str, name: str) -> Any:
         import importlib
 
         return getattr(importlib.import_module(module, __package__), name)(*args, **kwargs)
+
     call.__name__ = name
     return call
 
@@ -106,8 +105,7 @@ def guarded(fn: F) -> F:
         except Exception as exc:  # pragma: no cover - a bug, shown for developers only with --debug
             if _DEBUG["on"]:
                 traceback.print_exc()
-            typer.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-                       err=True)
+            typer.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
             raise typer.Exit(3) from None
 
     return wrapper  # type: ignore[return-value]
@@ -143,8 +141,15 @@ def _parse_assume(items: list[str] | None) -> dict[str, Any]:
     for raw in items or []:
         key, sep, value = raw.partition("=")
         if not sep or not key.strip():
-            raise LoadError([Diagnostic("bad-assume", f"`--assume {raw}` is not KEY=VALUE",
-                                        help="e.g. --assume recipient.in_armed_conflict=false")])
+            raise LoadError(
+                [
+                    Diagnostic(
+                        "bad-assume",
+                        f"`--assume {raw}` is not KEY=VALUE",
+                        help="e.g. --assume recipient.in_armed_conflict=false",
+                    )
+                ]
+            )
         parsed = parse(value, "--assume").data if value.strip() else ""
         out[key.strip()] = parsed
     return out
@@ -179,8 +184,11 @@ def evaluate(
     for f in files:
         sc = load_scenario(str(f), base)
         if extra:
-            doc = Document("--assume", {**sc.model_dump(mode="json", by_alias=True, exclude_none=True),
-                                        "assume": {**sc.assume, **extra}}, None)
+            doc = Document(
+                "--assume",
+                {**sc.model_dump(mode="json", by_alias=True, exclude_none=True), "assume": {**sc.assume, **extra}},
+                None,
+            )
             sc = scenario_from_data(doc, base)
         decisions.append(run(base, sc))
     typer.echo(_render(base, decisions, fmt), nl=False)
@@ -202,10 +210,18 @@ def _item_data(base: RuleBase, item: str, lethal: bool | None) -> dict[str, Any]
 
         names = sorted(base.items)
         m = difflib.get_close_matches(item, names, n=1)
-        raise LoadError([Diagnostic("unknown-item", f"`{item}` is neither a Munitions List category nor a "
-                                    "catalogue item", SourceSpan("--item"),
-                                    f"did you mean `{m[0]}`?" if m else
-                                    "use ML1..ML22 or an id from rules/items.yaml (see `policy items`)")])
+        raise LoadError(
+            [
+                Diagnostic(
+                    "unknown-item",
+                    f"`{item}` is neither a Munitions List category nor a catalogue item",
+                    SourceSpan("--item"),
+                    f"did you mean `{m[0]}`?"
+                    if m
+                    else "use ML1..ML22 or an id from rules/items.yaml (see `policy items`)",
+                )
+            ]
+        )
     if lethal is not None:
         data["lethal"] = lethal
     return data
@@ -219,7 +235,9 @@ def what_if(
     item: list[str] = typer.Option(..., "--item", help="ML category (ML3) or catalogue item (155mm-shell)."),
     date: Optional[str] = typer.Option(None, "--date", help="YYYY-MM-DD (default: today)."),
     lethal: Optional[bool] = typer.Option(None, "--lethal/--non-lethal", help="Override the item's lethality."),
-    end_user: str = typer.Option("military", "--end-user", help="government|military|police|private|humanitarian|non-state"),
+    end_user: str = typer.Option(
+        "military", "--end-user", help="government|military|police|private|humanitarian|non-state"
+    ),
     transfer: str = typer.Option("sale", "--transfer", help="sale|donation|loan|re-export"),
     origin: Optional[str] = typer.Option(None, "--origin", help="State that produced the item (re-exports)."),
     licence: Optional[str] = typer.Option(None, "--licence", help="State whose licence the item was made under."),
@@ -246,9 +264,15 @@ def what_if(
     data = {
         "id": "what-if",
         "title": f"What if {country_name(exp)} transfers {', '.join(item)} to {country_name(rec)}?",
-        "date": day, "exporter": exp, "recipient": rec, "end_user": end_user, "transfer": transfer,
-        "via": [resolve_country(v) for v in via or []], "transit": [resolve_country(t) for t in transit or []],
-        "items": items, "assume": _parse_assume(assume),
+        "date": day,
+        "exporter": exp,
+        "recipient": rec,
+        "end_user": end_user,
+        "transfer": transfer,
+        "via": [resolve_country(v) for v in via or []],
+        "transit": [resolve_country(t) for t in transit or []],
+        "items": items,
+        "assume": _parse_assume(assume),
     }
     sc = scenario_from_data(Document("command line", data, None), base)
     d = run(base, sc)
@@ -288,9 +312,11 @@ def validate(
     if diags:
         raise LoadError(diags)
     assert base is not None
-    typer.echo(f"ok: {len(base.files)} rule/world/item files, {len(overlay_paths)} overlays, "
-               f"{len(scenario_paths)} scenarios, {sum(len(j.rules) for j in base.jurisdictions.values())} rules, "
-               "no errors")
+    typer.echo(
+        f"ok: {len(base.files)} rule/world/item files, {len(overlay_paths)} overlays, "
+        f"{len(scenario_paths)} scenarios, {sum(len(j.rules) for j in base.jurisdictions.values())} rules, "
+        "no errors"
+    )
 
 
 @app.command()
@@ -322,20 +348,37 @@ def test(
         raise LoadError(diags)
     failed = [r for r in results if not r.passed]
     if fmt is Format.json:
-        typer.echo(json.dumps({
-            "results": [{"file": r.file, "scenario": r.scenario.id,
-                         "expected": r.scenario.expect.value if r.scenario.expect else None,
-                         "got": r.decision.verdict.value, "deciding_rules": r.deciding_rules,
-                         "passed": r.passed, "problems": r.problems} for r in results],
-            "passed": len(results) - len(failed), "failed": len(failed)}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "results": [
+                        {
+                            "file": r.file,
+                            "scenario": r.scenario.id,
+                            "expected": r.scenario.expect.value if r.scenario.expect else None,
+                            "got": r.decision.verdict.value,
+                            "deciding_rules": r.deciding_rules,
+                            "passed": r.passed,
+                            "problems": r.problems,
+                        }
+                        for r in results
+                    ],
+                    "passed": len(results) - len(failed),
+                    "failed": len(failed),
+                },
+                indent=2,
+            )
+        )
     else:
         w = max([len(r.scenario.id) for r in results] + [8])
         typer.echo(f"{'scenario':<{w}}  {'expected':<16}  {'got':<16}  deciding rules")
         for r in results:
             exp = r.scenario.expect.value if r.scenario.expect else "-"
             mark = "" if r.passed else "  FAIL: " + "; ".join(r.problems)
-            typer.echo(f"{r.scenario.id:<{w}}  {exp:<16}  {r.decision.verdict.value:<16}  "
-                       f"{', '.join(r.deciding_rules) or '-'}{mark}")
+            typer.echo(
+                f"{r.scenario.id:<{w}}  {exp:<16}  {r.decision.verdict.value:<16}  "
+                f"{', '.join(r.deciding_rules) or '-'}{mark}"
+            )
         if coverage:
             typer.echo("")
             typer.echo(_coverage_text(base, results))
@@ -368,8 +411,9 @@ def facts(
     try:
         day = dt.date.fromisoformat(date) if date else dt.date.today()
     except ValueError:
-        raise LoadError([Diagnostic("bad-date", f"`{date}` is not a date", SourceSpan("--date"),
-                                    "use YYYY-MM-DD")]) from None
+        raise LoadError(
+            [Diagnostic("bad-date", f"`{date}` is not a date", SourceSpan("--date"), "use YYYY-MM-DD")]
+        ) from None
     data = country_facts(base, code, day)
     if fmt is Format.json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -378,7 +422,7 @@ def facts(
     for row in data["facts"]:
         typer.echo(f"  {row['fact']} = {json.dumps(row['value'])}  {row['basis']}")
         for s in row["sources"]:
-            typer.echo(f"      source: {s['title']}" + (f" <{s['url']}>" if s['url'] else ""))
+            typer.echo(f"      source: {s['title']}" + (f" <{s['url']}>" if s["url"] else ""))
 
 
 @app.command()
@@ -402,8 +446,10 @@ def lint(
         for d in found:
             typer.echo(d.render())
         infos = len(found) - len(warnings)
-        typer.echo(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}, {infos} notes, "
-                   f"{sum(len(j.rules) for j in base.jurisdictions.values())} rules checked")
+        typer.echo(
+            f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}, {infos} notes, "
+            f"{sum(len(j.rules) for j in base.jurisdictions.values())} rules checked"
+        )
     if strict and warnings:
         raise typer.Exit(1)
 
@@ -471,7 +517,9 @@ def batch(
             stream = open(input, encoding="utf-8", newline="")
             size = os.path.getsize(input)
         except OSError as exc:
-            raise LoadError([Diagnostic("unreadable-file", f"cannot read: {exc.strerror}", SourceSpan(input))]) from None
+            raise LoadError(
+                [Diagnostic("unreadable-file", f"cannot read: {exc.strerror}", SourceSpan(input))]
+            ) from None
     n_workers = workers or (2 if size > 1 << 20 and (os.cpu_count() or 1) > 1 else 1)
     if output:
         target = Path(output)
@@ -502,8 +550,9 @@ def batch(
         if n_workers > 1:
             import multiprocessing as mp
 
-            pool = mp.get_context("fork").Pool(n_workers, initializer=_batch_worker_init,
-                                               initargs=(paths, list(overlays or [])))
+            pool = mp.get_context("fork").Pool(
+                n_workers, initializer=_batch_worker_init, initargs=(paths, list(overlays or []))
+            )
             results = _bounded_imap(pool, ((c, out_fmt) for c in chunks()), 2 * n_workers)
         else:
             bs = BatchScreener(base)
@@ -586,7 +635,9 @@ def matrix(
     from .compiled import Screener
 
     if fmt not in ("text", "markdown", "csv", "json"):
-        raise LoadError([Diagnostic("bad-format", f"`{fmt}` is not text, markdown, csv or json", SourceSpan("--format"))])
+        raise LoadError(
+            [Diagnostic("bad-format", f"`{fmt}` is not text, markdown, csv or json", SourceSpan("--format"))]
+        )
     base = _rules(rules, overlays)
     day = _parse_date(date, "--date") if date else dt.date.today()
     exps = [resolve_country(x) for x in exporters.split(",") if x.strip()]
@@ -599,8 +650,16 @@ def matrix(
             if e == r:
                 grid[e][r] = "-"
                 continue
-            data = {"id": "matrix", "title": "matrix", "date": day.isoformat(), "exporter": e, "recipient": r,
-                    "end_user": end_user, "transfer": transfer, "items": [_item_data(base, item, lethal)]}
+            data = {
+                "id": "matrix",
+                "title": "matrix",
+                "date": day.isoformat(),
+                "exporter": e,
+                "recipient": r,
+                "end_user": end_user,
+                "transfer": transfer,
+                "items": [_item_data(base, item, lethal)],
+            }
             sc = scenario_from_data(Document("command line", data, None), base)
             grid[e][r] = screener.screen(sc).verdict.value
     if fmt == "json":
@@ -659,8 +718,9 @@ def _parse_date(value: str, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise LoadError([Diagnostic("bad-date", f"`{value}` is not a date", SourceSpan(option),
-                                    "use YYYY-MM-DD")]) from None
+        raise LoadError(
+            [Diagnostic("bad-date", f"`{value}` is not a date", SourceSpan(option), "use YYYY-MM-DD")]
+        ) from None
 
 
 @app.command()
@@ -671,18 +731,28 @@ def diff(
     overlays: Optional[list[str]] = WithOpt,
     at: Optional[str] = typer.Option(None, "--at", help="With --vs: compare the same rules on two dates."),
     vs: Optional[str] = typer.Option(None, "--vs", help="The second date for --at."),
-    scenarios: Optional[list[str]] = typer.Option(None, "--scenarios", help="Scenario files/folders (default scenarios/)."),
+    scenarios: Optional[list[str]] = typer.Option(
+        None, "--scenarios", help="Scenario files/folders (default scenarios/)."
+    ),
     fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", "-f", help="Output format."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
     fail_on_change: bool = typer.Option(False, "--fail-on-change", help="Exit 1 when any verdict changes."),
 ) -> None:
     """Policy diff report: changed rules, flipped scenarios, and every region of transfers that changes."""
-    from .diff import Side, diff as run_diff
+    from .diff import Side
+    from .diff import diff as run_diff
     from .diffreport import diff_json, render_diff_html, render_diff_markdown, render_diff_text
 
     if (at is None) != (vs is None):
-        raise LoadError([Diagnostic("bad-arguments", "`--at` and `--vs` go together",
-                                    help="e.g. policy diff --at 2022-02-01 --vs 2022-03-01")])
+        raise LoadError(
+            [
+                Diagnostic(
+                    "bad-arguments",
+                    "`--at` and `--vs` go together",
+                    help="e.g. policy diff --at 2022-02-01 --vs 2022-03-01",
+                )
+            ]
+        )
     old_spec = old or default_rules_path()
     old_base, old_label = _side_base(old_spec)
     if new is None or new == old_spec:
@@ -702,8 +772,11 @@ def diff(
     if fmt is DiffFormat.json:
         text = json.dumps(diff_json(report), indent=2, ensure_ascii=False) + "\n"
     else:
-        text = {DiffFormat.text: render_diff_text, DiffFormat.markdown: render_diff_markdown,
-                DiffFormat.html: render_diff_html}[fmt](report)
+        text = {
+            DiffFormat.text: render_diff_text,
+            DiffFormat.markdown: render_diff_markdown,
+            DiffFormat.html: render_diff_html,
+        }[fmt](report)
     _write_output(text, output)
     if fail_on_change and report.changed:
         raise typer.Exit(1)
@@ -733,14 +806,24 @@ def timeline(
     if d2 < d1:
         raise LoadError([Diagnostic("bad-period", f"`--to {d2}` is before `--from {d1}`")])
     exp, rec = resolve_country(exporter), resolve_country(recipient)
-    data = {"id": "timeline", "title": f"{country_name(exp)} -> {country_name(rec)}: {item}",
-            "date": d1.isoformat(), "exporter": exp, "recipient": rec, "end_user": end_user,
-            "transfer": transfer, "items": [_item_data(base, item, lethal)]}
+    data = {
+        "id": "timeline",
+        "title": f"{country_name(exp)} -> {country_name(rec)}: {item}",
+        "date": d1.isoformat(),
+        "exporter": exp,
+        "recipient": rec,
+        "end_user": end_user,
+        "transfer": transfer,
+        "items": [_item_data(base, item, lethal)],
+    }
     sc = scenario_from_data(Document("command line", data, None), base)
     rows = run_timeline(base, sc, d1, d2)
     if fmt is Format.json:
-        typer.echo(json.dumps([{"date": d.isoformat(), "verdict": v.value, "rules": ev, "world": w}
-                               for d, v, ev, w in rows], indent=2))
+        typer.echo(
+            json.dumps(
+                [{"date": d.isoformat(), "verdict": v.value, "rules": ev, "world": w} for d, v, ev, w in rows], indent=2
+            )
+        )
     else:
         typer.echo(render_timeline_text(f"Timeline {sc.title}, {d1} to {d2}", rows), nl=False)
 
@@ -753,8 +836,10 @@ def _coverage_text(base: RuleBase, results: list[Any]) -> str:
     lines = ["coverage: scenarios in which each rule applied"]
     lines += [f"  {rid:<{width}}  {n}" for rid, n in counts.items()]
     never = [rid for rid, n in counts.items() if n == 0]
-    lines.append(f"{len(counts) - len(never)} of {len(counts)} rules exercised; "
-                 f"{len(never)} never apply in any scenario" + (":" if never else ""))
+    lines.append(
+        f"{len(counts) - len(never)} of {len(counts)} rules exercised; "
+        f"{len(never)} never apply in any scenario" + (":" if never else "")
+    )
     lines += [f"  {rid}" for rid in never]
     return "\n".join(lines)
 

@@ -17,9 +17,9 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from .compiled import CompiledJurisdiction, compile_file
+from .compiled import _leaf as scalar_leaf
 from .facts import fact_spec
 from .models import RESTRICTIVE, All, Any_, Effect, Leaf, Not, Role, RuleFile, Verdict
-from .compiled import _leaf as scalar_leaf
 
 SEVERITY_TO_VERDICT = {v.severity: v for v in Verdict}
 
@@ -76,9 +76,13 @@ def _compile(cond: Any, groups: dict[str, str]) -> Mask:
             col = cols.get(name)
             if col is None:
                 raise KeyError(name)
-            table = np.fromiter((test({name: tuple(v) if spec.type == "countries" else v}) is True
-                                 for v in col.values), dtype=bool, count=len(col.values))
+            table = np.fromiter(
+                (test({name: tuple(v) if spec.type == "countries" else v}) is True for v in col.values),
+                dtype=bool,
+                count=len(col.values),
+            )
             return table[col.codes]
+
         return leaf
     if isinstance(cond, (list, All)):
         parts = [_compile(c, groups) for c in (cond if isinstance(cond, list) else cond.all)]
@@ -88,6 +92,7 @@ def _compile(cond: Any, groups: dict[str, str]) -> Mask:
             for p in parts[1:]:
                 out = out & p(cols)
             return out
+
         return all_
     if isinstance(cond, Any_):
         parts = [_compile(c, groups) for c in cond.any]
@@ -97,6 +102,7 @@ def _compile(cond: Any, groups: dict[str, str]) -> Mask:
             for p in parts[1:]:
                 out = out | p(cols)
             return out
+
         return any_
     if isinstance(cond, Not):
         inner = _compile(cond.not_, groups)
@@ -138,8 +144,11 @@ class ColumnarJurisdiction:
         date = cols["date"]
         applies = []
         for r, mask in zip(self.rules, self.masks):
-            in_force = np.fromiter(((r.from_ is None or r.from_ <= d) and (r.until is None or d <= r.until)
-                                    for d in date.values), dtype=bool, count=len(date.values))[date.codes]
+            in_force = np.fromiter(
+                ((r.from_ is None or r.from_ <= d) and (r.until is None or d <= r.until) for d in date.values),
+                dtype=bool,
+                count=len(date.values),
+            )[date.codes]
             applies.append(in_force & mask(cols) if in_force.any() else in_force)
         none = np.zeros(n, dtype=bool)
         any_non_default = none.copy()

@@ -38,13 +38,13 @@ def _leaf(leaf: Leaf, groups: dict[str, str]) -> Pred:
         def within(f: Mapping[str, Any]) -> bool | None:
             v = f.get(name)
             return None if v is None else any(category_within(v, p) for p in parents)
+
         return within
     if op in ("in", "not_in"):
         values = frozenset(co(v) for v in raw)
         positive = op == "in"
         if spec.type == "countries":
-            return lambda f: (None if (v := f.get(name)) is None
-                              else (not values.isdisjoint(v)) == positive)
+            return lambda f: None if (v := f.get(name)) is None else (not values.isdisjoint(v)) == positive
         return lambda f: None if (v := f.get(name)) is None else ((v in values) == positive)
     x = co(raw)
     if op == "eq":
@@ -80,6 +80,7 @@ def compile_condition(cond: Any, groups: dict[str, str]) -> Pred:
                 if r is None:
                     out = None
             return out
+
         return all_
     if isinstance(cond, Any_):
         parts = tuple(compile_condition(c, groups) for c in cond.any)
@@ -93,6 +94,7 @@ def compile_condition(cond: Any, groups: dict[str, str]) -> Pred:
                 if r is None:
                     out = None
             return out
+
         return any_
     if isinstance(cond, Not):
         inner = compile_condition(cond.not_, groups)
@@ -125,13 +127,25 @@ class CompiledJurisdiction:
 def compile_file(jf: RuleFile, groups: dict[str, str]) -> CompiledJurisdiction:
     by_role: dict[Role, list[CompiledRule]] = {}
     for r in jf.rules:
-        by_role.setdefault(r.role, []).append(CompiledRule(
-            r.id, r.effect, r.default, tuple(r.exception_to), tuple(r.yields_to), r.from_, r.until,
-            compile_condition(r.when, groups)))
+        by_role.setdefault(r.role, []).append(
+            CompiledRule(
+                r.id,
+                r.effect,
+                r.default,
+                tuple(r.exception_to),
+                tuple(r.yields_to),
+                r.from_,
+                r.until,
+                compile_condition(r.when, groups),
+            )
+        )
     cj = CompiledJurisdiction(
-        jf.jurisdiction, jf.kind, Verdict(jf.if_no_rule_applies),
+        jf.jurisdiction,
+        jf.kind,
+        Verdict(jf.if_no_rule_applies),
         compile_condition(jf.binds, groups) if jf.binds is not None else None,
-        {role: tuple(rules) for role, rules in by_role.items()})
+        {role: tuple(rules) for role, rules in by_role.items()},
+    )
     for role in (Role.regime,) if jf.kind == "regime" else (Role.exporter,):
         fn = generate(cj, jf, role, groups)
         if fn is not None:
@@ -149,8 +163,9 @@ def compile_rulebase(base: RuleBase) -> dict[str, CompiledJurisdiction]:
 DirectFn = Callable[[CompiledJurisdiction], Verdict]
 
 
-def judge(cj: CompiledJurisdiction, role: Role, facts: Mapping[str, Any], day: dt.date,
-          direct: DirectFn | None = None) -> tuple[Verdict, tuple[str, ...]]:
+def judge(
+    cj: CompiledJurisdiction, role: Role, facts: Mapping[str, Any], day: dt.date, direct: DirectFn | None = None
+) -> tuple[Verdict, tuple[str, ...]]:
     """One jurisdiction's verdict and determining rule ids; no explanation is built.
 
     ``direct`` computes the nested direct-export verdict for ``as_direct_export`` rules.
@@ -224,8 +239,9 @@ class FactBuilder:
             for cond in [r.when for r in jf.rules] + [jf.binds]:
                 for leaf, _ in iter_leaves(cond):
                     names.add(leaf.fact)
-        derived = sorted(n for n in names if (fact_spec(n, base.world.group_kinds()) or STATIC_FACTS["date"]).origin
-                         == "derived")
+        derived = sorted(
+            n for n in names if (fact_spec(n, base.world.group_kinds()) or STATIC_FACTS["date"]).origin == "derived"
+        )
         self.recipient_names = [n for n in derived if n.startswith("recipient.") and ".under_embargo." not in n]
         self.embargo_names = [n for n in derived if ".under_embargo." in n]
         self.exporter_names = [n for n in derived if n.startswith("exporter.")]
@@ -235,12 +251,14 @@ class FactBuilder:
         # facts are memoised per (country, interval between two such dates).
         self.breaks: dict[str, list[dt.date]] = {}
         w = base.world
+
         def add(country: str, start: dt.date | None, end: dt.date | None) -> None:
             b = self.breaks.setdefault(country, [])
             if start:
                 b.append(start)
             if end:
                 b.append(end + dt.timedelta(days=1))
+
         for g in w.groups.values():
             for m in g.members:
                 add(m.country, m.from_, m.until)
@@ -279,9 +297,17 @@ class FactBuilder:
                 c = c.rpartition(".")[0]
             lethal = self.lethality.get(c) if c else None
         d: dict[str, Any] = {
-            "date": sc.date, "exporter": sc.exporter, "recipient": sc.recipient, "end_user": sc.end_user,
-            "transfer": sc.transfer, "via": tuple(sc.via), "item.id": item.id, "item.category": cat,
-            "item.lethal": lethal, "item.origin": item.origin, "item.licence_origin": item.licence_origin,
+            "date": sc.date,
+            "exporter": sc.exporter,
+            "recipient": sc.recipient,
+            "end_user": sc.end_user,
+            "transfer": sc.transfer,
+            "via": tuple(sc.via),
+            "item.id": item.id,
+            "item.category": cat,
+            "item.lethal": lethal,
+            "item.origin": item.origin,
+            "item.licence_origin": item.licence_origin,
         }
         rslot = self._slot(sc.recipient, sc.date)
         eslot = self._slot(sc.exporter, sc.date)
@@ -371,9 +397,14 @@ class Screener:
             for comp in item.components:
                 if comp.origin == sc.exporter:
                     continue
-                ci = ScenarioItem.model_validate({
-                    "name": comp.name, "category": comp.category or item.category,
-                    "lethal": item.lethal if comp.lethal is None else comp.lethal, "origin": comp.origin})
+                ci = ScenarioItem.model_validate(
+                    {
+                        "name": comp.name,
+                        "category": comp.category or item.category,
+                        "lethal": item.lethal if comp.lethal is None else comp.lethal,
+                        "origin": comp.origin,
+                    }
+                )
                 cj = self.compiled.get(comp.origin)
                 cf = self._facts(sc, ci)
                 if cj is None:
@@ -398,8 +429,11 @@ class Screener:
                 onward = sc.model_copy(update={"exporter": holder, "via": [], "transfer": "re-export"})
                 held = item.model_copy(update={"origin": item.origin or sc.exporter})
                 cj = self.compiled.get(holder)
-                res = run(cj, _EXPORTER, self._facts(onward, held), _LazyDirect(self, onward, held)) \
-                    if cj else undetermined
+                res = (
+                    run(cj, _EXPORTER, self._facts(onward, held), _LazyDirect(self, onward, held))
+                    if cj
+                    else undetermined
+                )
                 out.append((holder, "re-exporter", res[0]))
                 deciding.append(res)
             for cj in self.regimes:
@@ -417,8 +451,11 @@ class Screener:
     def _claims(cj: CompiledJurisdiction, role: Role, facts: Mapping[str, Any], day: dt.date) -> bool:
         """A state has a say in a consent role only if one of its rules of that role may apply."""
         for r in cj.by_role.get(role, ()):
-            if (r.from_ is None or r.from_ <= day) and (r.until is None or day <= r.until) \
-                    and r.pred(facts) is not False:
+            if (
+                (r.from_ is None or r.from_ <= day)
+                and (r.until is None or day <= r.until)
+                and r.pred(facts) is not False
+            ):
                 return True
         return False
 
@@ -517,8 +554,9 @@ def _split_key(cond: Any, key_fact: str | None) -> tuple[Any, Any]:
     return leaf.value, list(parts[1:]) or None
 
 
-def generate(cj: CompiledJurisdiction, jf: RuleFile, role: Role, groups: dict[str, str]
-             ) -> Callable[[Mapping[str, Any], dt.date], "tuple[Verdict, tuple[str, ...]] | None"] | None:
+def generate(
+    cj: CompiledJurisdiction, jf: RuleFile, role: Role, groups: dict[str, str]
+) -> Callable[[Mapping[str, Any], dt.date], "tuple[Verdict, tuple[str, ...]] | None"] | None:
     """A generated evaluator for one jurisdiction and role, or None if it has consent tests.
 
     It returns None (use ``judge``) when a fact it needs is unknown; otherwise the same verdict
@@ -574,10 +612,17 @@ def generate(cj: CompiledJurisdiction, jf: RuleFile, role: Role, groups: dict[st
         text = "\n".join(inner)
         used = set(re.findall(r"\b_v\d+\b", text))
         own = [line for line, var in zip(reads, g.facts.values()) if var in used]
-        group_src += (f"def _g{n}(facts, day):\n    get = facts.get\n" + "\n".join(own) +
-                      "\n    fired = 0\n" + text + "\n    return fired\n")
-    cands = [Candidate(r.id, r.default, tuple(r.exception_to), Verdict(r.effect.value), False, tuple(r.yields_to))
-             for r in rules]
+        group_src += (
+            f"def _g{n}(facts, day):\n    get = facts.get\n"
+            + "\n".join(own)
+            + "\n    fired = 0\n"
+            + text
+            + "\n    return fired\n"
+        )
+    cands = [
+        Candidate(r.id, r.default, tuple(r.exception_to), Verdict(r.effect.value), False, tuple(r.yields_to))
+        for r in rules
+    ]
     if_none = cj.if_no_rule_applies
     cache: dict[int, tuple[Verdict, tuple[str, ...]]] = {}
 
@@ -593,10 +638,15 @@ def generate(cj: CompiledJurisdiction, jf: RuleFile, role: Role, groups: dict[st
 
     g.ns["_settle"] = settle
     g.ns["_cache"] = cache
-    src = (group_src + "def _judge(facts, day):\n    try:\n" + ("\n".join(main_reads) or "        pass") +
-           "\n    except KeyError:\n        return None" +
-           f"\n    if {guard}:\n        return None\n    fired = 0\n" + "\n".join(body) +
-           "\n    hit = _cache.get(fired)\n    return hit if hit is not None else _settle(fired)\n")
+    src = (
+        group_src
+        + "def _judge(facts, day):\n    try:\n"
+        + ("\n".join(main_reads) or "        pass")
+        + "\n    except KeyError:\n        return None"
+        + f"\n    if {guard}:\n        return None\n    fired = 0\n"
+        + "\n".join(body)
+        + "\n    hit = _cache.get(fired)\n    return hit if hit is not None else _settle(fired)\n"
+    )
     exec(compile(src, f"<rules {jf.jurisdiction} {role.value}>", "exec"), g.ns)  # noqa: S102 - generated, see _Gen
     g.ns["_groups"] = {f"_g{n}": g.ns[f"_g{n}"] for n, _ in group_defs}
     fn = g.ns["_judge"]

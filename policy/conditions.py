@@ -31,8 +31,18 @@ class LeafResult:
         return f"{self.fact} {_OP_WORDS[self.op]} {exp} (is {act}): {mark}"
 
 
-_OP_WORDS = {"eq": "=", "ne": "!=", "in": "in", "not_in": "not in", "lt": "<", "lte": "<=", "gt": ">",
-             "gte": ">=", "within": "within", "exists": "exists"}
+_OP_WORDS = {
+    "eq": "=",
+    "ne": "!=",
+    "in": "in",
+    "not_in": "not in",
+    "lt": "<",
+    "lte": "<=",
+    "gt": ">",
+    "gte": ">=",
+    "within": "within",
+    "exists": "exists",
+}
 
 
 def _fmt(v: Any) -> str:

@@ -34,8 +34,12 @@ class FactValue:
             v = v.isoformat()
         elif isinstance(v, tuple):
             v = list(v)
-        return {"value": v, "origin": self.origin, "basis": self.basis,
-                "sources": [{"title": t, "url": u} for t, u in self.sources]}
+        return {
+            "value": v,
+            "origin": self.origin,
+            "basis": self.basis,
+            "sources": [{"title": t, "url": u} for t, u in self.sources],
+        }
 
 
 def _cite(sources: list[Source]) -> tuple[tuple[str, str | None], ...]:
@@ -82,9 +86,13 @@ class Facts:
                     cat = cat.rpartition(".")[0]
                 if cat:
                     word = "lethal" if self.lethality[cat] else "non-lethal"
-                    return FactValue(name, self.lethality[cat], "default",
-                                     f"items of category {cat} are taken as {word} unless the transfer says "
-                                     "otherwise (rules/items.yaml); use --lethal/--non-lethal to state it")
+                    return FactValue(
+                        name,
+                        self.lethality[cat],
+                        "default",
+                        f"items of category {cat} are taken as {word} unless the transfer says "
+                        "otherwise (rules/items.yaml); use --lethal/--non-lethal to state it",
+                    )
             if value is None:
                 return FactValue(name, None, "unknown", "the scenario does not say")
             if self.item.id and attr in ("category", "lethal"):
@@ -92,17 +100,24 @@ class Facts:
             return FactValue(name, value, "scenario", "stated in the scenario")
         spec = STATIC_FACTS.get(name)
         if spec is not None and spec.origin == "assessment":
-            return FactValue(name, spec.default, "default",
-                             "not established: an assessment fact is taken as absent unless assumed "
-                             f"(use --assume {name}=true to test it)")
+            return FactValue(
+                name,
+                spec.default,
+                "default",
+                "not established: an assessment fact is taken as absent unless assumed "
+                f"(use --assume {name}=true to test it)",
+            )
         return self._derive(name)
 
     def _derive(self, name: str) -> FactValue:
         day = self.scenario.date
         world = self.world
         recipient = self.scenario.recipient
-        if name in ("recipient.in_armed_conflict", "recipient.in_international_armed_conflict",
-                    "recipient.self_defence"):
+        if name in (
+            "recipient.in_armed_conflict",
+            "recipient.in_international_armed_conflict",
+            "recipient.self_defence",
+        ):
             found = world.conflicts_of(recipient, day)
             if name == "recipient.in_international_armed_conflict":
                 found = [(c, sd) for c, sd in found if c.kind == "international"]
@@ -111,12 +126,16 @@ class Facts:
             if found:
                 c = found[0][0]
                 what = "acting in self-defence in" if name == "recipient.self_defence" else "a party to"
-                return FactValue(name, True, "derived",
-                                 f"world data: {recipient} is {what} `{c.id}` ({c.name})"
-                                 + (f" since {c.from_}" if c.from_ else ""),
-                                 _cite(c.sources))
-            return FactValue(name, False, "derived",
-                             f"world data: no encoded conflict lists {recipient} as such a party on {day}")
+                return FactValue(
+                    name,
+                    True,
+                    "derived",
+                    f"world data: {recipient} is {what} `{c.id}` ({c.name})" + (f" since {c.from_}" if c.from_ else ""),
+                    _cite(c.sources),
+                )
+            return FactValue(
+                name, False, "derived", f"world data: no encoded conflict lists {recipient} as such a party on {day}"
+            )
         parts = name.split(".")
         if len(parts) == 3 and parts[1] in ("member_of", "party_to"):
             country = getattr(self.scenario, parts[0])
@@ -130,16 +149,26 @@ class Facts:
         if len(parts) == 3 and parts[1] == "under_embargo":
             by = parts[2]
             cat = self.item.category or ""
-            hits = [e for e in world.embargoes_on(recipient, by, day)
-                    if _covers_end_user(e.scope, self.scenario.end_user)
-                    or any(category_within(cat, c) for c in e.full_for)]
+            hits = [
+                e
+                for e in world.embargoes_on(recipient, by, day)
+                if _covers_end_user(e.scope, self.scenario.end_user) or any(category_within(cat, c) for c in e.full_for)
+            ]
             if hits:
                 e = hits[0]
-                return FactValue(name, True, "derived",
-                                 f"world data: `{e.id}`, {e.instrument}, since {e.from_} (scope: {e.scope})",
-                                 _cite(e.sources))
-            return FactValue(name, False, "derived",
-                             f"world data: no {by} arms embargo covers {recipient} ({self.scenario.end_user}) on {day}")
+                return FactValue(
+                    name,
+                    True,
+                    "derived",
+                    f"world data: `{e.id}`, {e.instrument}, since {e.from_} (scope: {e.scope})",
+                    _cite(e.sources),
+                )
+            return FactValue(
+                name,
+                False,
+                "derived",
+                f"world data: no {by} arms embargo covers {recipient} ({self.scenario.end_user}) on {day}",
+            )
         if fact_spec(name, world.group_kinds()) is None:  # pragma: no cover - the loader rejects these
             raise KeyError(name)
         return FactValue(name, None, "unknown", "no data")  # pragma: no cover

@@ -93,15 +93,17 @@ class DiffReport:
 # ------------------------------------------------------------------ rules and world
 
 
-RULE_FIELDS = ("title", "effect", "binding", "role", "default", "from", "until", "when", "exception_to",
-               "citations")
+RULE_FIELDS = ("title", "effect", "binding", "role", "default", "from", "until", "when", "exception_to", "citations")
 
 
 def _rules_at(jf: RuleFile | None, day: dt.date | None) -> dict[str, dict[str, Any]]:
     if jf is None:
         return {}
-    return {r.id: r.model_dump(mode="json", by_alias=True, exclude_none=True)
-            for r in jf.rules if day is None or r.in_force(day)}
+    return {
+        r.id: r.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for r in jf.rules
+        if day is None or r.in_force(day)
+    }
 
 
 def rule_changes(old: Side, new: Side) -> list[RuleChange]:
@@ -247,8 +249,9 @@ def _dims(files: list[RuleFile], groups: dict[str, str], with_date: bool) -> lis
     return dims
 
 
-def combinations(dims: list[Dim], state: str | None
-                 ) -> "itertools.chain[tuple[tuple[int, ...], dict[str, Any], dt.date]] | Any":
+def combinations(
+    dims: list[Dim], state: str | None
+) -> "itertools.chain[tuple[tuple[int, ...], dict[str, Any], dt.date]] | Any":
     """Every possible combination of the dimensions: (indexes, fact values, date).
 
     'Any other' values become a value no rule names; a state's own code is its `exporter`.
@@ -273,8 +276,14 @@ def _category_classes(named: list[str]) -> list[str]:
     from .models import category_within
 
     parents = [c for c in named if c != "ML"]
-    other = next((f"ML{i}" for i in range(1, 23)
-                  if not any(category_within(f"ML{i}", p) or category_within(p, f"ML{i}") for p in parents)), None)
+    other = next(
+        (
+            f"ML{i}"
+            for i in range(1, 23)
+            if not any(category_within(f"ML{i}", p) or category_within(p, f"ML{i}") for p in parents)
+        ),
+        None,
+    )
     return parents + ([other] if other else [])
 
 
@@ -311,8 +320,13 @@ def _verdict(cj: CompiledJurisdiction | None, role: Role, facts: dict[str, Any],
         if b is False:
             return NO_SAY
     if role not in (Role.exporter, Role.regime):
-        active = [r for r in cj.by_role.get(role, ()) if (r.from_ is None or r.from_ <= day)
-                  and (r.until is None or day <= r.until) and r.pred(facts) is not False]
+        active = [
+            r
+            for r in cj.by_role.get(role, ())
+            if (r.from_ is None or r.from_ <= day)
+            and (r.until is None or day <= r.until)
+            and r.pred(facts) is not False
+        ]
         if not active:
             return NO_SAY
     return judge(cj, role, facts, day, lambda j: judge(j, Role.exporter, facts, day)[0])[0].value
@@ -362,9 +376,17 @@ def exhaustive(old: Side, new: Side) -> tuple[list[Region], int, list[str]]:
             for (va, vb), points in sorted(changed.items()):
                 for cube in _cover(points, sizes):
                     first = tuple(min(s) for s in cube)
-                    regions.append(Region(
-                        code, role.value, va, vb, _describe(dims, cube, sizes),
-                        _count(cube), _example(dims, first, code, role)))
+                    regions.append(
+                        Region(
+                            code,
+                            role.value,
+                            va,
+                            vb,
+                            _describe(dims, cube, sizes),
+                            _count(cube),
+                            _example(dims, first, code, role),
+                        )
+                    )
     return regions, total, affected
 
 
@@ -390,7 +412,7 @@ def _cover(points: set[tuple[int, ...]], sizes: list[int]) -> list[list[set[int]
         for d, n in enumerate(sizes):
             keep = set()
             for v in range(n):
-                trial = cube[:d] + [{v}] + cube[d + 1:]
+                trial = cube[:d] + [{v}] + cube[d + 1 :]
                 if all(q in points for q in itertools.product(*trial)):
                     keep.add(v)
             cube[d] = keep
@@ -443,8 +465,11 @@ def _example(dims: list[Dim], idx: tuple[int, ...], code: str, role: Role) -> di
     ex: dict[str, Any] = {"jurisdiction": code, "role": role.value}
     for d, i in zip(dims, idx):
         v = d.values[i]
-        ex[d.fact] = v.isoformat() if isinstance(v, dt.date) else ("any other" if v == OTHER else
-                                                                   list(v) if isinstance(v, tuple) else v)
+        ex[d.fact] = (
+            v.isoformat()
+            if isinstance(v, dt.date)
+            else ("any other" if v == OTHER else list(v) if isinstance(v, tuple) else v)
+        )
     return ex
 
 
@@ -455,12 +480,21 @@ def diff(old: Side, new: Side, scenarios: list[Scenario]) -> DiffReport:
     """Compare two sides: rules, world data, scenario verdicts, and the exhaustive regions."""
     regions, total, affected = exhaustive(old, new)
     return DiffReport(
-        old.label, new.label, rule_changes(old, new), world_changes(old, new),
-        scenario_changes(old, new, scenarios), len(scenarios), regions, total, affected)
+        old.label,
+        new.label,
+        rule_changes(old, new),
+        world_changes(old, new),
+        scenario_changes(old, new, scenarios),
+        len(scenarios),
+        regions,
+        total,
+        affected,
+    )
 
 
-def timeline(base: RuleBase, scenario: Scenario, start: dt.date, end: dt.date
-             ) -> list[tuple[dt.date, Verdict, list[str], list[str]]]:
+def timeline(
+    base: RuleBase, scenario: Scenario, start: dt.date, end: dt.date
+) -> list[tuple[dt.date, Verdict, list[str], list[str]]]:
     """Dates in [start, end] where the verdict changes, with the rules and world entries that change there.
 
     Returns (date, verdict, rule events, world events); the first row is the verdict at ``start``.
@@ -468,7 +502,7 @@ def timeline(base: RuleBase, scenario: Scenario, start: dt.date, end: dt.date
     candidates: set[dt.date] = set()
     events: dict[dt.date, list[str]] = {}
     world_events: dict[dt.date, list[str]] = {}
-    for code, r in base.all_rules():
+    for _code, r in base.all_rules():
         if r.from_ and start < r.from_ <= end:
             candidates.add(r.from_)
             events.setdefault(r.from_, []).append(f"{r.id} starts")
@@ -494,8 +528,14 @@ def timeline(base: RuleBase, scenario: Scenario, start: dt.date, end: dt.date
         dec = evaluate(base, scenario.model_copy(update={"date": day}))
         key = (dec.verdict, tuple(_deciding_rules(dec)))
         if prev is None or key != prev:
-            rows.append((day, dec.verdict, sorted(events.get(day, [])) if prev else [],
-                         sorted(world_events.get(day, [])) if prev else []))
+            rows.append(
+                (
+                    day,
+                    dec.verdict,
+                    sorted(events.get(day, [])) if prev else [],
+                    sorted(world_events.get(day, [])) if prev else [],
+                )
+            )
         prev = key
     return rows
 

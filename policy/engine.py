@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import __version__
-from .conditions import LeafResult, evaluate as eval_condition
+from .conditions import LeafResult
+from .conditions import evaluate as eval_condition
 from .countries import country_name
-from .derive import FactValue, Facts
+from .derive import Facts, FactValue
 from .errors import PolicyError
 from .logic import Candidate, resolve
 from .models import Effect, Role, Rule, RuleFile, Scenario, ScenarioItem, Verdict
@@ -95,8 +96,12 @@ def evaluate(base: RuleBase, scenario: Scenario) -> Decision:
         for jv in _item_verdicts(base, scenario, item):
             results.append(jv)
             for name, fv in jv.facts.items():
-                facts.setdefault(name if not name.startswith("item.") or len(scenario.items) == 1
-                                 else f"{name}[{_item_label(item)}]", fv)
+                facts.setdefault(
+                    name
+                    if not name.startswith("item.") or len(scenario.items) == 1
+                    else f"{name}[{_item_label(item)}]",
+                    fv,
+                )
     verdict = Verdict.most_severe([j.verdict for j in results])
     record = {
         "date": scenario.date.isoformat(),
@@ -130,14 +135,22 @@ def _item_verdicts(base: RuleBase, sc: Scenario, item: ScenarioItem) -> list[Jur
     for comp in item.components:
         if comp.origin == sc.exporter:
             continue
-        comp_item = ScenarioItem.model_validate({
-            "name": f"{comp.name} (in {label})",
-            "category": comp.category or item.category,
-            "lethal": item.lethal if comp.lethal is None else comp.lethal,
-            "origin": comp.origin,
-        })
-        jv = _judge_party(base, comp.origin, Role.component_origin, Facts(sc, comp_item, base.world, _lethality(base), base.assume),
-                          comp_item.name or label, ())
+        comp_item = ScenarioItem.model_validate(
+            {
+                "name": f"{comp.name} (in {label})",
+                "category": comp.category or item.category,
+                "lethal": item.lethal if comp.lethal is None else comp.lethal,
+                "origin": comp.origin,
+            }
+        )
+        jv = _judge_party(
+            base,
+            comp.origin,
+            Role.component_origin,
+            Facts(sc, comp_item, base.world, _lethality(base), base.assume),
+            comp_item.name or label,
+            (),
+        )
         if jv is not None and (jv.findings or jv.kind == "missing"):
             out.append(jv)
     for state in sc.transit:
@@ -149,7 +162,9 @@ def _item_verdicts(base: RuleBase, sc: Scenario, item: ScenarioItem) -> list[Jur
         # An intermediate holder passes the item on: its own rules for a re-export to the final recipient.
         onward = sc.model_copy(update={"exporter": holder, "via": [], "transfer": "re-export"})
         held = item.model_copy(update={"origin": item.origin or sc.exporter})
-        jv = _judge_party(base, holder, Role.exporter, Facts(onward, held, base.world, _lethality(base), base.assume), label, ())
+        jv = _judge_party(
+            base, holder, Role.exporter, Facts(onward, held, base.world, _lethality(base), base.assume), label, ()
+        )
         jv.role = Role.re_exporter
         out.append(jv)
     for code in sorted(base.jurisdictions):
@@ -166,22 +181,33 @@ def _item_verdicts(base: RuleBase, sc: Scenario, item: ScenarioItem) -> list[Jur
     return out
 
 
-def _judge_party(base: RuleBase, state: str, role: Role, facts: Facts, label: str,
-                 stack: tuple[tuple[str, str], ...]) -> JurisdictionVerdict:
+def _judge_party(
+    base: RuleBase, state: str, role: Role, facts: Facts, label: str, stack: tuple[tuple[str, str], ...]
+) -> JurisdictionVerdict:
     jf = base.jurisdictions.get(state)
     if jf is None:
-        what = {Role.exporter: "as exporter", Role.original_producer: "as original producer (its consent to "
-                "re-export)", Role.licence_origin: "as licensor", Role.component_origin: "as origin of a component",
-                Role.transit: "as transit state"}
+        what = {
+            Role.exporter: "as exporter",
+            Role.original_producer: "as original producer (its consent to re-export)",
+            Role.licence_origin: "as licensor",
+            Role.component_origin: "as origin of a component",
+            Role.transit: "as transit state",
+        }
         return JurisdictionVerdict(
-            state, country_name(state), "missing", role, label, Verdict.undetermined,
+            state,
+            country_name(state),
+            "missing",
+            role,
+            label,
+            Verdict.undetermined,
             f"no rules are encoded for {country_name(state)} ({state}); its say {what.get(role, '')} is unknown",
         )
     return _judge(base, jf, role, facts, label, stack)
 
 
-def _judge(base: RuleBase, jf: RuleFile, role: Role, facts: Facts, label: str,
-           stack: tuple[tuple[str, str], ...]) -> JurisdictionVerdict:
+def _judge(
+    base: RuleBase, jf: RuleFile, role: Role, facts: Facts, label: str, stack: tuple[tuple[str, str], ...]
+) -> JurisdictionVerdict:
     """Apply one jurisdiction's rules of one role to one item."""
     key = (jf.jurisdiction, role.value)
     if key in stack:
@@ -207,8 +233,17 @@ def _judge(base: RuleBase, jf: RuleFile, role: Role, facts: Facts, label: str,
             active.append(f)
     if role is not Role.exporter and role is not Role.regime and not active:
         used = {k: v for k, v in facts.used.items() if k not in before or k in _facts_of(findings)}
-        return JurisdictionVerdict(jf.jurisdiction, jf.name, jf.kind, role, label, Verdict.permitted,
-                                   "no rule of this role applies: no claim to a say", [], facts=used)
+        return JurisdictionVerdict(
+            jf.jurisdiction,
+            jf.name,
+            jf.kind,
+            role,
+            label,
+            Verdict.permitted,
+            "no rule of this role applies: no claim to a say",
+            [],
+            facts=used,
+        )
     for f in active:
         if f.rule.effect is Effect.as_direct_export:
             f.nested = _direct(base, jf, facts, label, stack)
@@ -243,36 +278,59 @@ def _judge(base: RuleBase, jf: RuleFile, role: Role, facts: Facts, label: str,
         elif determining:
             reason = "decided by " + ", ".join(f"`{d}`" for d in determining)
         else:
-            reason = ("no rule applies; this regime does not object" if verdict is Verdict.permitted
-                      else "no encoded rule decides this transfer")
+            reason = (
+                "no rule applies; this regime does not object"
+                if verdict is Verdict.permitted
+                else "no encoded rule decides this transfer"
+            )
         if unknown:
             reason += f" (unknown facts {', '.join(missing)} do not change it)"
-        return JurisdictionVerdict(jf.jurisdiction, jf.name, jf.kind, role, label, verdict, reason, findings,
-                                   [], list(conflicts), fact_values)
+        return JurisdictionVerdict(
+            jf.jurisdiction, jf.name, jf.kind, role, label, verdict, reason, findings, [], list(conflicts), fact_values
+        )
     possible = sorted(outcomes, key=lambda v: -v.severity) if outcomes else []
     could = " or ".join(f"`{v.value}`" for v in possible) or "anything"
     reason = f"depends on unknown facts {', '.join(f'`{m}`' for m in missing) or '(too many)'}: could be {could}"
-    return JurisdictionVerdict(jf.jurisdiction, jf.name, jf.kind, role, label, Verdict.undetermined, reason,
-                               findings, missing, [], fact_values)
+    return JurisdictionVerdict(
+        jf.jurisdiction, jf.name, jf.kind, role, label, Verdict.undetermined, reason, findings, missing, [], fact_values
+    )
 
 
 def _facts_of(findings: list[RuleFinding]) -> set[str]:
     return {r.fact for f in findings for r in f.trace}
 
 
-def _resolve(jf: RuleFile, applicable: list[RuleFinding]
-             ) -> tuple[Verdict, list[str], list[tuple[str, str]], dict[str, list[str]]]:
-    cands = [Candidate(f.rule.id, f.rule.default, tuple(f.rule.exception_to), f.effect_verdict or Verdict.undetermined,
-                       f.rule.effect is Effect.as_direct_export, tuple(f.rule.yields_to)) for f in applicable]
+def _resolve(
+    jf: RuleFile, applicable: list[RuleFinding]
+) -> tuple[Verdict, list[str], list[tuple[str, str]], dict[str, list[str]]]:
+    cands = [
+        Candidate(
+            f.rule.id,
+            f.rule.default,
+            tuple(f.rule.exception_to),
+            f.effect_verdict or Verdict.undetermined,
+            f.rule.effect is Effect.as_direct_export,
+            tuple(f.rule.yields_to),
+        )
+        for f in applicable
+    ]
     return resolve(cands, Verdict(jf.if_no_rule_applies))
 
 
-def _direct(base: RuleBase, jf: RuleFile, facts: Facts, label: str,
-            stack: tuple[tuple[str, str], ...]) -> JurisdictionVerdict:
+def _direct(
+    base: RuleBase, jf: RuleFile, facts: Facts, label: str, stack: tuple[tuple[str, str], ...]
+) -> JurisdictionVerdict:
     """The hypothetical direct transfer from ``jf``'s state to the final recipient, same date."""
     sc = facts.scenario
     kind = "sale" if sc.transfer == "re-export" else sc.transfer
-    direct = sc.model_copy(update={"exporter": jf.jurisdiction, "via": [], "transfer": kind,
-                                   "id": sc.id + "-direct", "title": f"direct transfer from {jf.jurisdiction}"})
+    direct = sc.model_copy(
+        update={
+            "exporter": jf.jurisdiction,
+            "via": [],
+            "transfer": kind,
+            "id": sc.id + "-direct",
+            "title": f"direct transfer from {jf.jurisdiction}",
+        }
+    )
     item = facts.item.model_copy(update={"origin": None, "licence_origin": None, "components": []})
     return _judge(base, jf, Role.exporter, Facts(direct, item, base.world, _lethality(base), base.assume), label, stack)

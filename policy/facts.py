@@ -45,34 +45,85 @@ STATIC_FACTS: dict[str, FactSpec] = {
         FactSpec("item.lethal", "bool", "scenario", "whether the item is lethal"),
         FactSpec("item.origin", "country", "scenario", "the state that produced the item"),
         FactSpec("item.licence_origin", "country", "scenario", "the state under whose licence it was made"),
-        FactSpec("recipient.in_armed_conflict", "bool", "derived",
-                 "party to an international or internal armed conflict on the date"),
-        FactSpec("recipient.in_international_armed_conflict", "bool", "derived",
-                 "party to an international armed conflict on the date"),
-        FactSpec("recipient.self_defence", "bool", "derived",
-                 "a party acting in self-defence under Article 51 of the UN Charter on the date"),
-        FactSpec("recipient.under_embargo.UN", "bool", "derived",
-                 "a UN Security Council arms embargo covers this recipient and end user on the date"),
-        FactSpec("recipient.under_embargo.EU", "bool", "derived",
-                 "an EU arms embargo covers this recipient and end user on the date"),
-        FactSpec("risk.internal_repression", "bool", "assessment",
-                 "a clear risk the item might be used for internal repression", default=False),
-        FactSpec("risk.ihl_violation", "bool", "assessment",
-                 "a clear risk the item might be used in serious violations of international humanitarian law",
-                 default=False),
-        FactSpec("risk.diversion", "bool", "assessment",
-                 "a risk of diversion or re-export under undesirable conditions", default=False),
-        FactSpec("risk.aggression", "bool", "assessment",
-                 "a clear risk the recipient would use the item aggressively against another country",
-                 default=False),
-        FactSpec("risk.atrocity_knowledge", "bool", "assessment",
-                 "the exporting state knows the items would be used in genocide, crimes against humanity or war crimes",
-                 default=False),
-        FactSpec("consent.original_producer", "bool", "assessment",
-                 "the original producer has consented to this re-export", default=False),
-        FactSpec("risk.overriding", "bool", "assessment",
-                 "an overriding risk of a negative consequence under ATT Article 7(1) remains after mitigation",
-                 default=False),
+        FactSpec(
+            "recipient.in_armed_conflict",
+            "bool",
+            "derived",
+            "party to an international or internal armed conflict on the date",
+        ),
+        FactSpec(
+            "recipient.in_international_armed_conflict",
+            "bool",
+            "derived",
+            "party to an international armed conflict on the date",
+        ),
+        FactSpec(
+            "recipient.self_defence",
+            "bool",
+            "derived",
+            "a party acting in self-defence under Article 51 of the UN Charter on the date",
+        ),
+        FactSpec(
+            "recipient.under_embargo.UN",
+            "bool",
+            "derived",
+            "a UN Security Council arms embargo covers this recipient and end user on the date",
+        ),
+        FactSpec(
+            "recipient.under_embargo.EU",
+            "bool",
+            "derived",
+            "an EU arms embargo covers this recipient and end user on the date",
+        ),
+        FactSpec(
+            "risk.internal_repression",
+            "bool",
+            "assessment",
+            "a clear risk the item might be used for internal repression",
+            default=False,
+        ),
+        FactSpec(
+            "risk.ihl_violation",
+            "bool",
+            "assessment",
+            "a clear risk the item might be used in serious violations of international humanitarian law",
+            default=False,
+        ),
+        FactSpec(
+            "risk.diversion",
+            "bool",
+            "assessment",
+            "a risk of diversion or re-export under undesirable conditions",
+            default=False,
+        ),
+        FactSpec(
+            "risk.aggression",
+            "bool",
+            "assessment",
+            "a clear risk the recipient would use the item aggressively against another country",
+            default=False,
+        ),
+        FactSpec(
+            "risk.atrocity_knowledge",
+            "bool",
+            "assessment",
+            "the exporting state knows the items would be used in genocide, crimes against humanity or war crimes",
+            default=False,
+        ),
+        FactSpec(
+            "consent.original_producer",
+            "bool",
+            "assessment",
+            "the original producer has consented to this re-export",
+            default=False,
+        ),
+        FactSpec(
+            "risk.overriding",
+            "bool",
+            "assessment",
+            "an overriding risk of a negative consequence under ATT Article 7(1) remains after mitigation",
+            default=False,
+        ),
     ]
 }
 
@@ -165,13 +216,19 @@ def check_leaf(leaf: Leaf, groups: dict[str, str]) -> tuple[str, str, str | None
     """Check a condition leaf. Returns (code, message, help) for a problem, or None."""
     spec = fact_spec(leaf.fact, groups)
     if spec is None:
-        return ("unknown-fact", f"no fact is named `{leaf.fact}`", suggest(leaf.fact, groups) or
-                "see docs/rule-format.md for the facts a rule can test")
+        return (
+            "unknown-fact",
+            f"no fact is named `{leaf.fact}`",
+            suggest(leaf.fact, groups) or "see docs/rule-format.md for the facts a rule can test",
+        )
     op = leaf.op
     if op not in _OPS_BY_TYPE[spec.type]:
         allowed = ", ".join(sorted(_OPS_BY_TYPE[spec.type]))
-        return ("bad-operator", f"operator `{op}` does not apply to `{leaf.fact}` ({spec.type})",
-                f"use one of: {allowed}")
+        return (
+            "bad-operator",
+            f"operator `{op}` does not apply to `{leaf.fact}` ({spec.type})",
+            f"use one of: {allowed}",
+        )
     value = leaf.value
     try:
         if op == "exists":

@@ -41,8 +41,11 @@ def lint(base: RuleBase, today: dt.date) -> list[Diagnostic]:
         pairs: dict[tuple[str, str], dict[str, Any]] = {}
         for idx, facts, day in combinations(dims, code if jf.kind == "state" else None):
             for role in {r.role for r in jf.rules}:
-                on = [rid for rid, r in rules.items() if r.role == role and r.in_force(day)
-                      and compiled[rid].pred(facts) is True]
+                on = [
+                    rid
+                    for rid, r in rules.items()
+                    if r.role == role and r.in_force(day) and compiled[rid].pred(facts) is True
+                ]
                 defeated = {t for rid in on for t in rules[rid].exception_to}
                 defeated |= {rid for rid in on if any(t in on for t in rules[rid].yields_to)}
                 non_default = [rid for rid in on if not rules[rid].default]
@@ -56,44 +59,90 @@ def lint(base: RuleBase, today: dt.date) -> list[Diagnostic]:
                     if ra.effect == rb.effect or Effect.as_direct_export in (ra.effect, rb.effect):
                         continue
                     if (a, b) not in pairs:
-                        ex = {d.fact: (d.values[i].isoformat() if isinstance(d.values[i], dt.date) else
-                                       "any other" if d.values[i] == OTHER else d.values[i])
-                              for d, i in zip(dims, idx)}
+                        ex = {
+                            d.fact: (
+                                d.values[i].isoformat()
+                                if isinstance(d.values[i], dt.date)
+                                else "any other"
+                                if d.values[i] == OTHER
+                                else d.values[i]
+                            )
+                            for d, i in zip(dims, idx)
+                        }
                         pairs[(a, b)] = ex
         for rid, r in rules.items():
             span = base.spans.get(rid)
             if fired[rid] == 0:
-                out.append(Diagnostic("never-fires", f"rule `{rid}` can never apply: no transfer satisfies its "
-                                      "condition while it is in force", span,
-                                      "check the condition's values and the rule's period", "warning"))
+                out.append(
+                    Diagnostic(
+                        "never-fires",
+                        f"rule `{rid}` can never apply: no transfer satisfies its condition while it is in force",
+                        span,
+                        "check the condition's values and the rule's period",
+                        "warning",
+                    )
+                )
             elif undefeated[rid] == 0 and not r.default:
-                out.append(Diagnostic("always-defeated", f"rule `{rid}` is defeated by an exception whenever it "
-                                      "applies", span, "remove it or narrow its exceptions", "warning"))
+                out.append(
+                    Diagnostic(
+                        "always-defeated",
+                        f"rule `{rid}` is defeated by an exception whenever it applies",
+                        span,
+                        "remove it or narrow its exceptions",
+                        "warning",
+                    )
+                )
             for c in r.citations:
                 src = base.source_index.get((code, c.source))
                 if not c.article and not c.url and not (src and src.url):
-                    out.append(Diagnostic("no-citation-detail", f"rule `{rid}` cites `{c.instrument}` with neither "
-                                          "an article nor a URL", span, "add `article:` or a source `url:`", "warning"))
+                    out.append(
+                        Diagnostic(
+                            "no-citation-detail",
+                            f"rule `{rid}` cites `{c.instrument}` with neither an article nor a URL",
+                            span,
+                            "add `article:` or a source `url:`",
+                            "warning",
+                        )
+                    )
             if r.until and r.until < today:
-                out.append(Diagnostic("expired", f"rule `{rid}` ended on {r.until}", span,
-                                      "fine for history; the engine applies it only to earlier dates", "info"))
+                out.append(
+                    Diagnostic(
+                        "expired",
+                        f"rule `{rid}` ended on {r.until}",
+                        span,
+                        "fine for history; the engine applies it only to earlier dates",
+                        "info",
+                    )
+                )
         for (a, b), ex in sorted(pairs.items()):
             va, vb = _verdict_of(rules[a].effect), _verdict_of(rules[b].effect)
             permit = Verdict.permitted in (va, vb) and (va in RESTRICTIVE or vb in RESTRICTIVE)
             example = ", ".join(f"{k}={v}" for k, v in ex.items())
             if permit:
-                out.append(Diagnostic("conflict", f"rules `{a}` ({va.value}) and `{b}` ({vb.value}) can apply "
-                                      f"together with no exception between them: e.g. {example}",
-                                      base.spans.get(b), "make one an `exception_to` the other, or let one "
-                                      "`yields_to` the other", "warning"))
+                out.append(
+                    Diagnostic(
+                        "conflict",
+                        f"rules `{a}` ({va.value}) and `{b}` ({vb.value}) can apply "
+                        f"together with no exception between them: e.g. {example}",
+                        base.spans.get(b),
+                        "make one an `exception_to` the other, or let one `yields_to` the other",
+                        "warning",
+                    )
+                )
             elif min(va.severity, vb.severity) <= Verdict.licence_required.severity:
                 milder = a if va.severity < vb.severity else b
                 other = b if milder == a else a
-                out.append(Diagnostic("overlap", f"rules `{a}` ({va.value}) and `{b}` ({vb.value}) can apply "
-                                      f"together; `{milder}` then never decides: e.g. {example}",
-                                      base.spans.get(milder),
-                                      f"if `{milder}` should win, add `exception_to: [{other}]`; if it should give way, "
-                                      f"add `yields_to: [{other}]`", "warning"))
+                out.append(
+                    Diagnostic(
+                        "overlap",
+                        f"rules `{a}` ({va.value}) and `{b}` ({vb.value}) can apply "
+                        f"together; `{milder}` then never decides: e.g. {example}",
+                        base.spans.get(milder),
+                        f"if `{milder}` should win, add `exception_to: [{other}]`; if it should give way, "
+                        f"add `yields_to: [{other}]`",
+                        "warning",
+                    )
+                )
     return sorted(out, key=Diagnostic.sort_key)
 
 

@@ -91,27 +91,75 @@ def classify(paths: list[str]) -> tuple[list[str], list[str], list[str]]:
 # ------------------------------------------------------------------ pydantic errors -> diagnostics
 
 _KNOWN_KEYS = sorted(
-    {name for model in (RuleFile, Rule, WorldFile, ItemCatalogue, CatalogueItem, Scenario)
-     for f in model.model_fields.values() for name in [f.alias] if name}
-    | {name for model in (RuleFile, Rule, WorldFile, ItemCatalogue, CatalogueItem, Scenario)
-       for name in model.model_fields if not name.endswith("_")}
-    | {"from", "until", "fact", "all", "any", "not", "in", "not_in", "eq", "ne", "lt", "lte", "gt", "gte",
-       "within", "exists", "source", "instrument", "article", "quote", "url", "title", "members", "country",
-       "parties", "self_defence", "target", "scope", "imposed_by", "licence", "components", "origin",
-       "category", "lethal", "name", "publisher", "confidence", "seed", "note", "uncertain"}
+    {
+        name
+        for model in (RuleFile, Rule, WorldFile, ItemCatalogue, CatalogueItem, Scenario)
+        for f in model.model_fields.values()
+        for name in [f.alias]
+        if name
+    }
+    | {
+        name
+        for model in (RuleFile, Rule, WorldFile, ItemCatalogue, CatalogueItem, Scenario)
+        for name in model.model_fields
+        if not name.endswith("_")
+    }
+    | {
+        "from",
+        "until",
+        "fact",
+        "all",
+        "any",
+        "not",
+        "in",
+        "not_in",
+        "eq",
+        "ne",
+        "lt",
+        "lte",
+        "gt",
+        "gte",
+        "within",
+        "exists",
+        "source",
+        "instrument",
+        "article",
+        "quote",
+        "url",
+        "title",
+        "members",
+        "country",
+        "parties",
+        "self_defence",
+        "target",
+        "scope",
+        "imposed_by",
+        "licence",
+        "components",
+        "origin",
+        "category",
+        "lethal",
+        "name",
+        "publisher",
+        "confidence",
+        "seed",
+        "note",
+        "uncertain",
+    }
 )
 
 
 def _clean(msg: str) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
-            msg = msg[len(prefix):]
+            msg = msg[len(prefix) :]
     return msg
 
 
 def _loc_text(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if isinstance(p, int) or p not in ("all", "any", "not", "fact", "list")
-             or p in loc[-1:]]
+    parts = [
+        str(p) for p in loc if isinstance(p, int) or p not in ("all", "any", "not", "fact", "list") or p in loc[-1:]
+    ]
     return ".".join(parts) if parts else "(document)"
 
 
@@ -124,13 +172,21 @@ def validation_diagnostics(exc: ValidationError, doc: yamlio.Document) -> list[D
         if kind == "extra_forbidden":
             key = loc[-1]
             match = difflib.get_close_matches(str(key), _KNOWN_KEYS, n=1, cutoff=0.7)
-            out.append(Diagnostic("unknown-field", f"unknown field `{key}` at `{where}`", doc.key_span(loc),
-                                  f"did you mean `{match[0]}`?" if match else "remove it or check the spelling"))
+            out.append(
+                Diagnostic(
+                    "unknown-field",
+                    f"unknown field `{key}` at `{where}`",
+                    doc.key_span(loc),
+                    f"did you mean `{match[0]}`?" if match else "remove it or check the spelling",
+                )
+            )
         elif kind == "missing":
             out.append(Diagnostic("missing-field", f"missing field `{loc[-1]}` at `{where}`", doc.span(loc[:-1])))
         else:
             msg = _clean(err["msg"])
-            msg = msg.replace("Input should be", "expected").replace("a valid dictionary or instance of ", "a mapping (")
+            msg = msg.replace("Input should be", "expected").replace(
+                "a valid dictionary or instance of ", "a mapping ("
+            )
             if "a mapping (" in msg:
                 msg = msg.split("a mapping (")[0] + "a mapping"
             out.append(Diagnostic("invalid-value", f"`{where}`: {msg}", doc.span(loc)))
@@ -182,12 +238,23 @@ def _load_rulebase(paths: list[str] | None) -> RuleBase:
         model = FORMATS.get(fmt) if isinstance(fmt, str) else None
         if model is None:
             if isinstance(doc.data, dict) and "format" not in doc.data and "exporter" in doc.data:
-                diags.append(Diagnostic("scenario-in-rules", "this looks like a scenario, not a rule file",
-                                        doc.span(), "keep scenarios under scenarios/"))
+                diags.append(
+                    Diagnostic(
+                        "scenario-in-rules",
+                        "this looks like a scenario, not a rule file",
+                        doc.span(),
+                        "keep scenarios under scenarios/",
+                    )
+                )
             else:
-                diags.append(Diagnostic("unknown-format", f"unknown or missing `format`: `{fmt}`",
-                                        doc.span(("format",)),
-                                        "use one of: " + ", ".join(sorted(FORMATS))))
+                diags.append(
+                    Diagnostic(
+                        "unknown-format",
+                        f"unknown or missing `format`: `{fmt}`",
+                        doc.span(("format",)),
+                        "use one of: " + ", ".join(sorted(FORMATS)),
+                    )
+                )
             continue
         obj = _validate(model, doc, diags)
         if obj is None and model is RuleFile:
@@ -230,8 +297,9 @@ def _salvage_conditions(doc: yamlio.Document, groups: dict[str, str], diags: lis
             _leaf_diag(leaf, groups, doc, ("rules", i, "when") + path, diags)
 
 
-def _check_world(world: World, docs: list[tuple[WorldFile, Any]], diags: list[Diagnostic],
-                 extend: bool = False) -> None:
+def _check_world(
+    world: World, docs: list[tuple[WorldFile, Any]], diags: list[Diagnostic], extend: bool = False
+) -> None:
     seen_ids: dict[str, SourceSpan] = {}
     for wf, doc in docs:
         for gi, g in enumerate(wf.groups):
@@ -248,24 +316,37 @@ def _check_world(world: World, docs: list[tuple[WorldFile, Any]], diags: list[Di
             for mi, m in enumerate(g.members):
                 by_country.setdefault(m.country, []).append(mi)
                 if m.source and m.source not in source_ids:
-                    diags.append(Diagnostic("unknown-source", f"source `{m.source}` is not in group `{g.id}`'s sources",
-                                            doc.span(("groups", gi, "members", mi, "source"))))
+                    diags.append(
+                        Diagnostic(
+                            "unknown-source",
+                            f"source `{m.source}` is not in group `{g.id}`'s sources",
+                            doc.span(("groups", gi, "members", mi, "source")),
+                        )
+                    )
             for country, idxs in by_country.items():
-                periods = sorted(((g.members[i].from_, g.members[i].until, i) for i in idxs),
-                                 key=lambda p: (p[0] is not None, p[0] or 0))
-                for (f1, u1, _), (f2, u2, i2) in zip(periods, periods[1:]):
+                periods = sorted(
+                    ((g.members[i].from_, g.members[i].until, i) for i in idxs),
+                    key=lambda p: (p[0] is not None, p[0] or 0),
+                )
+                for (_f1, u1, _), (f2, _u2, i2) in zip(periods, periods[1:]):
                     if u1 is None or (f2 is not None and f2 <= u1) or f2 is None:
-                        diags.append(Diagnostic(
-                            "overlapping-periods",
-                            f"`{country}` has overlapping membership periods in `{g.id}`",
-                            doc.span(("groups", gi, "members", i2)),
-                            "end the earlier period before the next one starts"))
+                        diags.append(
+                            Diagnostic(
+                                "overlapping-periods",
+                                f"`{country}` has overlapping membership periods in `{g.id}`",
+                                doc.span(("groups", gi, "members", i2)),
+                                "end the earlier period before the next one starts",
+                            )
+                        )
         for kind, items in (("conflicts", wf.conflicts), ("embargoes", wf.embargoes)):
             for i, entry in enumerate(items):
                 span = doc.span((kind, i, "id"))
                 if entry.id in seen_ids:
-                    diags.append(Diagnostic("duplicate-id", f"world entry `{entry.id}` is already defined at "
-                                            f"{seen_ids[entry.id]}", span))
+                    diags.append(
+                        Diagnostic(
+                            "duplicate-id", f"world entry `{entry.id}` is already defined at {seen_ids[entry.id]}", span
+                        )
+                    )
                 seen_ids[entry.id] = span
         world.conflicts.extend(wf.conflicts)
         world.embargoes.extend(wf.embargoes)
@@ -277,13 +358,19 @@ def _check_items(base: RuleBase, docs: list[tuple[ItemCatalogue, yamlio.Document
     for cat, doc in docs:
         for i, entry in enumerate(cat.categories):
             if entry.id in base.categories:
-                diags.append(Diagnostic("duplicate-category", f"category `{entry.id}` is listed twice",
-                                        doc.span(("categories", i, "id"))))
+                diags.append(
+                    Diagnostic(
+                        "duplicate-category",
+                        f"category `{entry.id}` is listed twice",
+                        doc.span(("categories", i, "id")),
+                    )
+                )
             base.categories[entry.id] = entry
         for i, item in enumerate(cat.items):
             if item.id in base.items:
-                diags.append(Diagnostic("duplicate-item", f"item `{item.id}` is defined twice",
-                                        doc.span(("items", i, "id"))))
+                diags.append(
+                    Diagnostic("duplicate-item", f"item `{item.id}` is defined twice", doc.span(("items", i, "id")))
+                )
             base.items[item.id] = item
 
 
@@ -293,15 +380,23 @@ def _check_rules(base: RuleBase, docs: list[tuple[RuleFile, yamlio.Document]], d
     for rf, doc in docs:
         code = rf.jurisdiction
         if code in base.jurisdictions:
-            diags.append(Diagnostic("duplicate-jurisdiction", f"jurisdiction `{code}` is defined in two files",
-                                    doc.span(("jurisdiction",))))
+            diags.append(
+                Diagnostic(
+                    "duplicate-jurisdiction",
+                    f"jurisdiction `{code}` is defined in two files",
+                    doc.span(("jurisdiction",)),
+                )
+            )
             continue
         base.jurisdictions[code] = rf
         for si, s in enumerate(rf.sources):
             base.source_index[(code, s.id)] = s
             if s.seed and not _seed_exists(s.seed, doc.file):
-                diags.append(Diagnostic("missing-seed", f"seed file `{s.seed}` does not exist",
-                                        doc.span(("sources", si, "seed"))))
+                diags.append(
+                    Diagnostic(
+                        "missing-seed", f"seed file `{s.seed}` does not exist", doc.span(("sources", si, "seed"))
+                    )
+                )
         if rf.binds is not None:
             for leaf, path in iter_leaves(rf.binds):
                 _leaf_diag(leaf, groups, doc, ("binds",) + path, diags)
@@ -310,16 +405,25 @@ def _check_rules(base: RuleBase, docs: list[tuple[RuleFile, yamlio.Document]], d
         _check_cycles(rf, doc, diags)
 
 
-def _check_rule(rf: RuleFile, rule: Rule, doc: Any, loc: tuple[Any, ...], groups: dict[str, str],
-                rule_at: dict[str, SourceSpan], base: RuleBase, diags: list[Diagnostic]) -> None:
+def _check_rule(
+    rf: RuleFile,
+    rule: Rule,
+    doc: Any,
+    loc: tuple[Any, ...],
+    groups: dict[str, str],
+    rule_at: dict[str, SourceSpan],
+    base: RuleBase,
+    diags: list[Diagnostic],
+) -> None:
     """Checks of one rule against its file: id, sources, exceptions, facts, role."""
     prefix = rf.jurisdiction.lower() + "."
     source_ids = {s.id for s in rf.sources}
     local_ids = {r.id for r in rf.rules}
     span = doc.span(loc + ("id",))
     if rule.id in rule_at:
-        diags.append(Diagnostic("duplicate-rule-id", f"rule id `{rule.id}` is already defined at "
-                                f"{rule_at[rule.id]}", span))
+        diags.append(
+            Diagnostic("duplicate-rule-id", f"rule id `{rule.id}` is already defined at {rule_at[rule.id]}", span)
+        )
     rule_at[rule.id] = span
     base.spans[rule.id] = span
     if not rule.id.startswith(prefix):
@@ -327,30 +431,49 @@ def _check_rule(rf: RuleFile, rule: Rule, doc: Any, loc: tuple[Any, ...], groups
     for ci, c in enumerate(rule.citations):
         if c.source not in source_ids:
             m = difflib.get_close_matches(c.source, sorted(source_ids), n=1)
-            diags.append(Diagnostic("unknown-source", f"citation names source `{c.source}`, "
-                                    "which the file's `sources` do not define",
-                                    doc.span(loc + ("citations", ci, "source")),
-                                    f"did you mean `{m[0]}`?" if m else "add it to `sources`"))
+            diags.append(
+                Diagnostic(
+                    "unknown-source",
+                    f"citation names source `{c.source}`, which the file's `sources` do not define",
+                    doc.span(loc + ("citations", ci, "source")),
+                    f"did you mean `{m[0]}`?" if m else "add it to `sources`",
+                )
+            )
     for ei, target in enumerate(rule.exception_to):
         if target not in local_ids:
             m = difflib.get_close_matches(target, sorted(local_ids), n=1)
-            diags.append(Diagnostic("unknown-rule", f"`exception_to` names `{target}`, "
-                                    "which is not a rule of this jurisdiction",
-                                    doc.span(loc + ("exception_to", ei)),
-                                    f"did you mean `{m[0]}`?" if m else None))
+            diags.append(
+                Diagnostic(
+                    "unknown-rule",
+                    f"`exception_to` names `{target}`, which is not a rule of this jurisdiction",
+                    doc.span(loc + ("exception_to", ei)),
+                    f"did you mean `{m[0]}`?" if m else None,
+                )
+            )
         elif target == rule.id:
-            diags.append(Diagnostic("exception-cycle", f"rule `{rule.id}` is an exception to itself",
-                                    doc.span(loc + ("exception_to", ei))))
+            diags.append(
+                Diagnostic(
+                    "exception-cycle",
+                    f"rule `{rule.id}` is an exception to itself",
+                    doc.span(loc + ("exception_to", ei)),
+                )
+            )
     for yi, target in enumerate(rule.yields_to):
         if target not in local_ids or target == rule.id:
-            diags.append(Diagnostic("unknown-rule", f"`yields_to` names `{target}`, which is not another rule "
-                                    "of this jurisdiction", doc.span(loc + ("yields_to", yi))))
+            diags.append(
+                Diagnostic(
+                    "unknown-rule",
+                    f"`yields_to` names `{target}`, which is not another rule of this jurisdiction",
+                    doc.span(loc + ("yields_to", yi)),
+                )
+            )
     if rule.when is not None:
         for leaf, path in iter_leaves(rule.when):
             _leaf_diag(leaf, groups, doc, loc + ("when",) + path, diags)
     if rf.kind == "regime" and rule.role.value != "exporter":
-        diags.append(Diagnostic("bad-role", "regime rules apply to the exporter; remove `role`",
-                                doc.span(loc + ("role",))))
+        diags.append(
+            Diagnostic("bad-role", "regime rules apply to the exporter; remove `role`", doc.span(loc + ("role",)))
+        )
 
 
 class _Prefixed:
@@ -373,8 +496,7 @@ def _seed_exists(seed: str, file: str) -> bool:
     return False
 
 
-def _leaf_diag(leaf: Any, groups: dict[str, str], doc: Any, loc: tuple[Any, ...],
-               diags: list[Diagnostic]) -> None:
+def _leaf_diag(leaf: Any, groups: dict[str, str], doc: Any, loc: tuple[Any, ...], diags: list[Diagnostic]) -> None:
     problem = check_leaf(leaf, groups)
     if problem:
         code, msg, hint = problem
@@ -382,8 +504,9 @@ def _leaf_diag(leaf: Any, groups: dict[str, str], doc: Any, loc: tuple[Any, ...]
         diags.append(Diagnostic(code, msg, doc.span(loc + (key,)), hint))
 
 
-def _check_cycles(rf: RuleFile, doc: Any, diags: list[Diagnostic],
-                  where: Callable[[str], SourceSpan] | None = None) -> None:
+def _check_cycles(
+    rf: RuleFile, doc: Any, diags: list[Diagnostic], where: Callable[[str], SourceSpan] | None = None
+) -> None:
     edges = {r.id: [t for t in r.exception_to if t != r.id] for r in rf.rules}
     for r in rf.rules:  # `A yields_to B` is `B exception_to A`
         for winner in r.yields_to:
@@ -397,10 +520,15 @@ def _check_cycles(rf: RuleFile, doc: Any, diags: list[Diagnostic],
         state[node] = 1
         for nxt in edges.get(node, []):
             if state.get(nxt) == 1:
-                cycle = stack[stack.index(nxt):] + [nxt] if nxt in stack else [node, nxt]
-                diags.append(Diagnostic("exception-cycle", "exception cycle: " + " -> ".join(f"`{c}`" for c in cycle),
-                                        locate(node),
-                                        "an exception cannot, through others, be an exception to itself"))
+                cycle = stack[stack.index(nxt) :] + [nxt] if nxt in stack else [node, nxt]
+                diags.append(
+                    Diagnostic(
+                        "exception-cycle",
+                        "exception cycle: " + " -> ".join(f"`{c}`" for c in cycle),
+                        locate(node),
+                        "an exception cannot, through others, be an exception to itself",
+                    )
+                )
             elif state.get(nxt) is None and nxt in edges:
                 visit(nxt, stack + [nxt])
         state[node] = 2
@@ -426,8 +554,14 @@ def _assumptions(raw: dict[str, Any], groups: dict[str, str], doc: Any, diags: l
     for key, value in raw.items():
         spec = fact_spec(key, groups)
         if spec is None:
-            diags.append(Diagnostic("unknown-fact", f"cannot assume `{key}`: no fact has that name",
-                                    doc.key_span(("assume", key)), suggest(key, groups)))
+            diags.append(
+                Diagnostic(
+                    "unknown-fact",
+                    f"cannot assume `{key}`: no fact has that name",
+                    doc.key_span(("assume", key)),
+                    suggest(key, groups),
+                )
+            )
             continue
         try:
             out[key] = coerce_value(spec, value)
@@ -440,8 +574,9 @@ def scenario_from_data(doc: yamlio.Document, base: RuleBase) -> Scenario:
     """Validate scenario data (from a file or built by the CLI) and resolve items and assumptions."""
     diags: list[Diagnostic] = list(doc.problems)
     if isinstance(doc.data, dict) and "format" in doc.data:
-        raise LoadError([Diagnostic("not-a-scenario", "this is a rule, world or item file, not a scenario",
-                                    doc.span(("format",)))])
+        raise LoadError(
+            [Diagnostic("not-a-scenario", "this is a rule, world or item file, not a scenario", doc.span(("format",)))]
+        )
     sc = _validate(Scenario, doc, diags)
     if sc is None or (diags and not sc.items):
         raise LoadError(diags)
@@ -449,11 +584,23 @@ def scenario_from_data(doc: yamlio.Document, base: RuleBase) -> Scenario:
     seen_at: dict[str, int] = {}
     for pos, state in enumerate(chain):
         if state in seen_at:
-            where = (("via", pos - 1) if 0 < pos <= len(sc.via) else ("transit", pos - 1 - len(sc.via))
-                     if 0 < pos < len(chain) - 1 else ("recipient",) if pos else ("exporter",))
-            diags.append(Diagnostic("cyclic-chain", f"the chain of holders visits `{state}` twice: "
-                                    + " -> ".join(chain), doc.span(where),
-                                    "list each holder once: exporter, then `via` holders, then the recipient"))
+            where = (
+                ("via", pos - 1)
+                if 0 < pos <= len(sc.via)
+                else ("transit", pos - 1 - len(sc.via))
+                if 0 < pos < len(chain) - 1
+                else ("recipient",)
+                if pos
+                else ("exporter",)
+            )
+            diags.append(
+                Diagnostic(
+                    "cyclic-chain",
+                    f"the chain of holders visits `{state}` twice: " + " -> ".join(chain),
+                    doc.span(where),
+                    "list each holder once: exporter, then `via` holders, then the recipient",
+                )
+            )
             break
         seen_at[state] = pos
     items = []
@@ -462,22 +609,34 @@ def scenario_from_data(doc: yamlio.Document, base: RuleBase) -> Scenario:
             cat = base.items.get(item.id)
             if cat is None:
                 m = difflib.get_close_matches(item.id, sorted(base.items), n=1)
-                diags.append(Diagnostic("unknown-item", f"no item `{item.id}` in the item catalogue",
-                                        doc.span(("items", i, "id")),
-                                        f"did you mean `{m[0]}`?" if m else "give `category` and `lethal` instead"))
+                diags.append(
+                    Diagnostic(
+                        "unknown-item",
+                        f"no item `{item.id}` in the item catalogue",
+                        doc.span(("items", i, "id")),
+                        f"did you mean `{m[0]}`?" if m else "give `category` and `lethal` instead",
+                    )
+                )
                 items.append(item)
                 continue
-            item = item.model_copy(update={
-                "name": item.name or cat.name,
-                "category": item.category or cat.category,
-                "lethal": cat.lethal if item.lethal is None else item.lethal,
-            })
+            item = item.model_copy(
+                update={
+                    "name": item.name or cat.name,
+                    "category": item.category or cat.category,
+                    "lethal": cat.lethal if item.lethal is None else item.lethal,
+                }
+            )
         items.append(item)
     assume = _assumptions(sc.assume, base.world.group_kinds(), doc, diags)
     for i, rid in enumerate(sc.expect_rules):
         if base.rule(rid) is None:
-            diags.append(Diagnostic("unknown-rule", f"`expect_rules` names `{rid}`, which no rule file defines",
-                                    doc.span(("expect_rules", i))))
+            diags.append(
+                Diagnostic(
+                    "unknown-rule",
+                    f"`expect_rules` names `{rid}`, which no rule file defines",
+                    doc.span(("expect_rules", i)),
+                )
+            )
     if diags:
         raise LoadError(diags)
     return sc.model_copy(update={"items": items, "assume": assume})
@@ -511,8 +670,13 @@ def apply_overlay(base: RuleBase, path: str) -> RuleBase:
     new = RuleBase(
         jurisdictions=dict(base.jurisdictions),
         world=World(dict(base.world.groups), list(base.world.conflicts), list(base.world.embargoes)),
-        items=base.items, categories=base.categories, files=dict(base.files), spans=dict(base.spans),
-        source_index=dict(base.source_index), assume=dict(base.assume), overlays=[*base.overlays, ov.id],
+        items=base.items,
+        categories=base.categories,
+        files=dict(base.files),
+        spans=dict(base.spans),
+        source_index=dict(base.source_index),
+        assume=dict(base.assume),
+        overlays=[*base.overlays, ov.id],
     )
     new.files[doc.file] = hashlib.sha256(yamlio.read_text(path, doc.file).encode("utf-8")).hexdigest()
     if ov.world is not None:
@@ -524,27 +688,48 @@ def apply_overlay(base: RuleBase, path: str) -> RuleBase:
         rf = new.jurisdictions.get(code)
         if rf is None:
             m = difflib.get_close_matches(code, sorted(new.jurisdictions), n=1)
-            diags.append(Diagnostic("unknown-jurisdiction", f"no rule file for jurisdiction `{code}`",
-                                    doc.key_span(("changes", code)), f"did you mean `{m[0]}`?" if m else None))
+            diags.append(
+                Diagnostic(
+                    "unknown-jurisdiction",
+                    f"no rule file for jurisdiction `{code}`",
+                    doc.key_span(("changes", code)),
+                    f"did you mean `{m[0]}`?" if m else None,
+                )
+            )
             continue
         rules = list(rf.rules)
         ids = {r.id: i for i, r in enumerate(rules)}
         for i, rid in enumerate(change.disable):
             if rid not in ids:
-                diags.append(Diagnostic("unknown-rule", f"cannot disable `{rid}`: no such rule in `{code}`",
-                                        doc.span(("changes", code, "disable", i))))
+                diags.append(
+                    Diagnostic(
+                        "unknown-rule",
+                        f"cannot disable `{rid}`: no such rule in `{code}`",
+                        doc.span(("changes", code, "disable", i)),
+                    )
+                )
         for i, rule in enumerate(change.replace):
             if rule.id not in ids:
-                diags.append(Diagnostic("unknown-rule", f"cannot replace `{rule.id}`: no such rule in `{code}`",
-                                        doc.span(("changes", code, "replace", i, "id")),
-                                        "use `add` for a new rule"))
+                diags.append(
+                    Diagnostic(
+                        "unknown-rule",
+                        f"cannot replace `{rule.id}`: no such rule in `{code}`",
+                        doc.span(("changes", code, "replace", i, "id")),
+                        "use `add` for a new rule",
+                    )
+                )
             else:
                 rules[ids[rule.id]] = rule
         for i, rule in enumerate(change.add):
             if rule.id in ids:
-                diags.append(Diagnostic("duplicate-rule-id", f"rule `{rule.id}` already exists in `{code}`",
-                                        doc.span(("changes", code, "add", i, "id")),
-                                        "use `replace` to change an existing rule"))
+                diags.append(
+                    Diagnostic(
+                        "duplicate-rule-id",
+                        f"rule `{rule.id}` already exists in `{code}`",
+                        doc.span(("changes", code, "add", i, "id")),
+                        "use `replace` to change an existing rule",
+                    )
+                )
         disabled = set(change.disable)
         rules = [r for r in rules if r.id not in disabled] + list(change.add)
         existing = {s.id for s in rf.sources}
@@ -571,9 +756,14 @@ def apply_overlay(base: RuleBase, path: str) -> RuleBase:
         for other in rules:
             for t in other.exception_to:
                 if t in disabled:
-                    diags.append(Diagnostic("unknown-rule", f"`{other.id}` is an exception to `{t}`, "
-                                            "which the overlay disables", where(other.id),
-                                            "disable or replace the exception too"))
+                    diags.append(
+                        Diagnostic(
+                            "unknown-rule",
+                            f"`{other.id}` is an exception to `{t}`, which the overlay disables",
+                            where(other.id),
+                            "disable or replace the exception too",
+                        )
+                    )
     new.assume.update(_assumptions(ov.assume, groups, doc, diags))
     if diags:
         raise LoadError(diags)

@@ -21,8 +21,9 @@ class Candidate(NamedTuple):
     yields_to: tuple[str, ...] = ()
 
 
-def resolve(applicable: list[Candidate], if_none: Verdict
-            ) -> tuple[Verdict, list[str], list[tuple[str, str]], dict[str, list[str]]]:
+def resolve(
+    applicable: list[Candidate], if_none: Verdict
+) -> tuple[Verdict, list[str], list[tuple[str, str]], dict[str, list[str]]]:
     """Verdict, determining rule ids, conflicting pairs, and which rules defeated which.
 
     - a rule listed in an applicable rule's ``exception_to`` is defeated (``yields_to`` is the

@@ -11,8 +11,8 @@ import enum
 import re
 from typing import Annotated, Any, Literal, Union
 
-from typing_extensions import TypeAliasType
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from typing_extensions import TypeAliasType
 
 from .countries import is_country
 
@@ -78,8 +78,14 @@ class Binding(str, enum.Enum):
         return self in _LAW
 
 
-_LAW = {Binding.statute, Binding.regulation, Binding.treaty, Binding.un_security_council,
-        Binding.eu_legal_act, Binding.court_ruling}
+_LAW = {
+    Binding.statute,
+    Binding.regulation,
+    Binding.treaty,
+    Binding.un_security_council,
+    Binding.eu_legal_act,
+    Binding.court_ruling,
+}
 
 BINDING_WORDS = {
     Binding.statute: "statute (law)",
@@ -190,9 +196,7 @@ class Leaf(Strict):
         if isinstance(data, dict) and len(data) != 2:
             ops = [k for k in data if k in _OPS_SET]
             if len(ops) != 1 and len(ops) == len(data) - ("fact" in data):
-                raise ValueError(
-                    f"a condition needs exactly one operator ({', '.join(OPS)}); found {len(ops)}"
-                )
+                raise ValueError(f"a condition needs exactly one operator ({', '.join(OPS)}); found {len(ops)}")
         return data
 
     @property
@@ -233,18 +237,25 @@ def _condition_tag(v: Any) -> str | None:
     return None
 
 
-Condition = TypeAliasType("Condition", Annotated[
-    Union[
-        Annotated[All, Tag("all")],
-        Annotated[Any_, Tag("any")],
-        Annotated[Not, Tag("not")],
-        Annotated[Leaf, Tag("fact")],
-        Annotated[list["Condition"], Tag("list")],
+Condition = TypeAliasType(
+    "Condition",
+    Annotated[
+        Union[
+            Annotated[All, Tag("all")],
+            Annotated[Any_, Tag("any")],
+            Annotated[Not, Tag("not")],
+            Annotated[Leaf, Tag("fact")],
+            Annotated[list["Condition"], Tag("list")],
+        ],
+        Discriminator(
+            _condition_tag,
+            custom_error_type="condition",
+            custom_error_message=(
+                "expected a condition: {fact: ..., <op>: ...}, {all: [...]}, {any: [...]}, {not: ...} or a list"
+            ),
+        ),
     ],
-    Discriminator(_condition_tag, custom_error_type="condition", custom_error_message=(
-        "expected a condition: {fact: ..., <op>: ...}, {all: [...]}, {any: [...]}, {not: ...} or a list"
-    )),
-])
+)
 
 All.model_rebuild()
 Any_.model_rebuild()
@@ -411,8 +422,10 @@ class Embargo(Strict):
     imposed_by: Literal["UN", "EU"]
     target: str
     scope: Literal["full", "non_state_actors", "non_government"]
-    full_for: list[str] = Field(default_factory=list, description=(
-        "categories for which the embargo covers every end user whatever the scope (e.g. heavy weapons)"))
+    full_for: list[str] = Field(
+        default_factory=list,
+        description=("categories for which the embargo covers every end user whatever the scope (e.g. heavy weapons)"),
+    )
     from_: dt.date = Field(alias="from")
     until: dt.date | None = None
     instrument: str

@@ -30,16 +30,18 @@ def _citations(base: RuleBase, jurisdiction: str, rule: Rule) -> list[dict[str, 
     out = []
     for c in rule.citations:
         src = base.source_index.get((jurisdiction, c.source))
-        out.append({
-            "instrument": c.instrument,
-            "article": c.article,
-            "source": c.source,
-            "title": src.title if src else None,
-            "url": c.url or (src.url if src else None),
-            "seed": src.seed if src else None,
-            "confidence": src.confidence.value if src else None,
-            "quote": c.quote,
-        })
+        out.append(
+            {
+                "instrument": c.instrument,
+                "article": c.article,
+                "source": c.source,
+                "title": src.title if src else None,
+                "url": c.url or (src.url if src else None),
+                "seed": src.seed if src else None,
+                "confidence": src.confidence.value if src else None,
+                "quote": c.quote,
+            }
+        )
     return out
 
 
@@ -51,8 +53,10 @@ def _rule_json(base: RuleBase, jv: JurisdictionVerdict, f: RuleFinding) -> dict[
         "effect": f.effect_verdict.value if f.effect_verdict else r.effect.value,
         "binding": r.binding.value,
         "status": f.status,
-        "in_force": {"from": r.from_.isoformat() if r.from_ else None,
-                     "until": r.until.isoformat() if r.until else None},
+        "in_force": {
+            "from": r.from_.isoformat() if r.from_ else None,
+            "until": r.until.isoformat() if r.until else None,
+        },
         "citations": _citations(base, jv.jurisdiction, r),
         "conditions": [x.describe() for x in f.trace],
     }
@@ -94,11 +98,19 @@ def decision_json(base: RuleBase, d: Decision) -> dict[str, Any]:
     sc = d.scenario
     return {
         "scenario": {
-            "id": sc.id, "title": sc.title, "kind": sc.kind, "date": sc.date.isoformat(),
-            "exporter": sc.exporter, "recipient": sc.recipient, "end_user": sc.end_user,
-            "transfer": sc.transfer, "via": sc.via, "transit": sc.transit,
-            "items": [i.model_dump(mode="json", exclude_none=True, exclude_defaults=True, by_alias=True)
-                      for i in sc.items],
+            "id": sc.id,
+            "title": sc.title,
+            "kind": sc.kind,
+            "date": sc.date.isoformat(),
+            "exporter": sc.exporter,
+            "recipient": sc.recipient,
+            "end_user": sc.end_user,
+            "transfer": sc.transfer,
+            "via": sc.via,
+            "transit": sc.transit,
+            "items": [
+                i.model_dump(mode="json", exclude_none=True, exclude_defaults=True, by_alias=True) for i in sc.items
+            ],
         },
         "verdict": d.verdict.value,
         "deciding": sorted({j.jurisdiction for j in d.deciding}),
@@ -125,14 +137,21 @@ def _fact_line(name: str, fv: FactValue) -> str:
 
 
 def _text_jurisdiction(base: RuleBase, jv: JurisdictionVerdict, indent: str = "") -> list[str]:
-    out = [f"{indent}{jv.jurisdiction} {jv.name} [{ROLE_WORDS[jv.role]}] -> {jv.verdict.value}",
-           f"{indent}  {jv.reason}"]
+    out = [
+        f"{indent}{jv.jurisdiction} {jv.name} [{ROLE_WORDS[jv.role]}] -> {jv.verdict.value}",
+        f"{indent}  {jv.reason}",
+    ]
     for f in jv.findings:
         r = f.rule
         if f.status in ("not_in_force",):
             continue
-        mark = {"fired": "APPLIES", "conflict": "CONFLICT", "defeated": "DEFEATED", "unknown": "UNKNOWN",
-                "not_applicable": "does not apply"}[f.status]
+        mark = {
+            "fired": "APPLIES",
+            "conflict": "CONFLICT",
+            "defeated": "DEFEATED",
+            "unknown": "UNKNOWN",
+            "not_applicable": "does not apply",
+        }[f.status]
         effect = f.effect_verdict.value if f.effect_verdict else r.effect.value
         out.append(f"{indent}  {mark}: {r.id} -> {effect}")
         out.append(f"{indent}      {r.title}")
@@ -146,8 +165,11 @@ def _text_jurisdiction(base: RuleBase, jv: JurisdictionVerdict, indent: str = ""
         if f.trace:
             out.append(f"{indent}      because: " + "; ".join(x.describe() for x in f.trace))
         if f.defeated_by:
-            out.append(f"{indent}      defeated by: " + ", ".join(f.defeated_by) +
-                       (" (general rule, displaced by a specific one)" if r.default else " (exception)"))
+            out.append(
+                f"{indent}      defeated by: "
+                + ", ".join(f.defeated_by)
+                + (" (general rule, displaced by a specific one)" if r.default else " (exception)")
+            )
         if f.status in ("fired", "conflict", "defeated"):
             for c in _citations(base, jv.jurisdiction, r):
                 where = f"{c['instrument']}" + (f", {c['article']}" if c["article"] else "")
@@ -158,7 +180,7 @@ def _text_jurisdiction(base: RuleBase, jv: JurisdictionVerdict, indent: str = ""
                     line += f" (seed: {c['seed']})"
                 out.append(line)
                 if c["quote"]:
-                    out.append(f"{indent}        \"{c['quote']}\"")
+                    out.append(f'{indent}        "{c["quote"]}"')
             if r.explanation and f.status in ("fired", "conflict"):
                 out.append(f"{indent}      note: " + " ".join(r.explanation.split()))
             if r.uncertain and f.status in ("fired", "conflict"):
@@ -178,7 +200,8 @@ def render_text(base: RuleBase, d: Decision) -> str:
         f"Verdict: {d.verdict.value.upper()}",
         f"  {sc.title}",
         f"  {sc.date} | {sc.exporter} ({country_name(sc.exporter)}) -> {sc.recipient} ({country_name(sc.recipient)})"
-        f" | {sc.transfer} | end user: {sc.end_user}" + (f" | via {', '.join(sc.via)}" if sc.via else "")
+        f" | {sc.transfer} | end user: {sc.end_user}"
+        + (f" | via {', '.join(sc.via)}" if sc.via else "")
         + (f" | transit {', '.join(sc.transit)}" if sc.transit else ""),
     ]
     for it in sc.items:
@@ -205,16 +228,19 @@ def render_text(base: RuleBase, d: Decision) -> str:
     for name, fv in d.facts.items():
         lines.append(_fact_line(name, fv))
     lines.append("")
-    lines.append(f"Record: date {d.record['date']}, policy {d.record['policy_version']}, "
-                 f"rules digest {d.record['rules_digest'][:16]} ({d.record['rule_files']} files)")
+    lines.append(
+        f"Record: date {d.record['date']}, policy {d.record['policy_version']}, "
+        f"rules digest {d.record['rules_digest'][:16]} ({d.record['rule_files']} files)"
+    )
     return "\n".join(lines) + "\n"
 
 
 def _chain(d: Decision) -> str:
     """producer -> exporter -> holders -> recipient, each link with its verdict."""
     sc = d.scenario
-    consent = [j for j in d.jurisdictions if j.role in (Role.original_producer, Role.licence_origin,
-                                                        Role.component_origin)]
+    consent = [
+        j for j in d.jurisdictions if j.role in (Role.original_producer, Role.licence_origin, Role.component_origin)
+    ]
     holders = {j.jurisdiction: j for j in d.jurisdictions if j.role is Role.re_exporter}
     transits = {j.jurisdiction: j for j in d.jurisdictions if j.role is Role.transit}
     if not consent and not holders and not sc.transit:
@@ -224,8 +250,10 @@ def _chain(d: Decision) -> str:
     if exporter:
         parts.append(f"{exporter.jurisdiction} (exporter: {exporter.verdict.value})")
     parts += [f"{v} (holder: {holders[v].verdict.value})" if v in holders else f"{v} (holder)" for v in sc.via]
-    parts += [f"{t} (transit: {transits[t].verdict.value})" if t in transits else f"{t} (transit: no claim)"
-              for t in sc.transit]
+    parts += [
+        f"{t} (transit: {transits[t].verdict.value})" if t in transits else f"{t} (transit: no claim)"
+        for t in sc.transit
+    ]
     parts.append(f"{sc.recipient} (recipient)")
     deciding = ", ".join(sorted({j.jurisdiction for j in d.deciding}))
     return "  " + " -> ".join(parts) + f"\n  deciding jurisdiction: {deciding}"
@@ -237,13 +265,20 @@ def _chain(d: Decision) -> str:
 def render_markdown(base: RuleBase, d: Decision) -> str:
     """The explanation as Markdown, for briefings and pull requests."""
     sc = d.scenario
-    out = [f"# {sc.title}", "",
-           f"**Verdict: `{d.verdict.value}`** — {sc.date}, {country_name(sc.exporter)} ({sc.exporter}) → "
-           f"{country_name(sc.recipient)} ({sc.recipient}), {sc.transfer}, end user {sc.end_user}.", "",
-           "| jurisdiction | role | item | verdict | reason |", "|---|---|---|---|---|"]
+    out = [
+        f"# {sc.title}",
+        "",
+        f"**Verdict: `{d.verdict.value}`** — {sc.date}, {country_name(sc.exporter)} ({sc.exporter}) → "
+        f"{country_name(sc.recipient)} ({sc.recipient}), {sc.transfer}, end user {sc.end_user}.",
+        "",
+        "| jurisdiction | role | item | verdict | reason |",
+        "|---|---|---|---|---|",
+    ]
     for j in d.jurisdictions:
-        out.append(f"| {j.jurisdiction} {j.name} | {ROLE_WORDS[j.role]} | {j.item} | `{j.verdict.value}` | "
-                   f"{j.reason.replace('|', '/')} |")
+        out.append(
+            f"| {j.jurisdiction} {j.name} | {ROLE_WORDS[j.role]} | {j.item} | `{j.verdict.value}` | "
+            f"{j.reason.replace('|', '/')} |"
+        )
     for j in d.jurisdictions:
         rules = [f for f in j.findings if f.status in ("fired", "conflict", "defeated")]
         if not rules:
@@ -261,8 +296,10 @@ def render_markdown(base: RuleBase, d: Decision) -> str:
                 out.append(f"  - cites [{cite}]({c['url']})" if c["url"] else f"  - cites {cite}")
             if f.nested is not None:
                 n = f.nested
-                out.append(f"  - consent test: a direct transfer from {n.jurisdiction} would be `{n.verdict.value}` "
-                           f"({n.reason})")
+                out.append(
+                    f"  - consent test: a direct transfer from {n.jurisdiction} would be `{n.verdict.value}` "
+                    f"({n.reason})"
+                )
             if r.explanation and f.status != "defeated":
                 out.append(f"  - {' '.join(r.explanation.split())}")
     out += ["", "## Facts used", "", "| fact | value | origin | basis |", "|---|---|---|---|"]

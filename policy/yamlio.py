@@ -48,9 +48,7 @@ _StrictLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_StrictLoader.add_implicit_resolver(
-    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+_StrictLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 _RESOLVERS: dict[str, list[tuple[str, Any]]] = _StrictLoader.yaml_implicit_resolvers
 
 _SCALAR_TAGS = {
@@ -128,9 +126,13 @@ def read_text(path: str, display: str | None = None) -> str:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
     except OSError as exc:
-        raise LoadError([Diagnostic("unreadable-file", f"cannot read file: {exc.strerror}", SourceSpan(name))]) from None
+        raise LoadError(
+            [Diagnostic("unreadable-file", f"cannot read file: {exc.strerror}", SourceSpan(name))]
+        ) from None
     if len(raw) > MAX_BYTES:
-        raise LoadError([Diagnostic("file-too-large", f"file is larger than {MAX_BYTES // 1024} KiB", SourceSpan(name))])
+        raise LoadError(
+            [Diagnostic("file-too-large", f"file is larger than {MAX_BYTES // 1024} KiB", SourceSpan(name))]
+        )
     if b"\x00" in raw:
         raise LoadError([Diagnostic("binary-file", "file contains NUL bytes; expected YAML text", SourceSpan(name))])
     try:
@@ -150,7 +152,9 @@ def parse(text: str, file: str, keep_going: bool = False) -> Document:
     the validation errors of the same file.
     """
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise LoadError([Diagnostic("file-too-large", f"file is larger than {MAX_BYTES // 1024} KiB", SourceSpan(file))])
+        raise LoadError(
+            [Diagnostic("file-too-large", f"file is larger than {MAX_BYTES // 1024} KiB", SourceSpan(file))]
+        )
     try:
         root = yaml.compose(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
@@ -159,7 +163,7 @@ def parse(text: str, file: str, keep_going: bool = False) -> Document:
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         hint = None
         if "mapping values are not allowed" in problem:
-            hint = "a value that contains `: ` must be quoted, e.g. article: \"Art. 5: scope\""
+            hint = 'a value that contains `: ` must be quoted, e.g. article: "Art. 5: scope"'
         elif "found character '\\t'" in problem:
             hint = "YAML indentation uses spaces, not tabs"
         raise LoadError([Diagnostic("yaml-syntax", f"invalid YAML: {problem}", span, hint)]) from None
@@ -260,7 +264,11 @@ class _Builder:
             return value.lower() == "true"
         if tag == "tag:yaml.org,2002:int":
             try:
-                return int(value.replace("_", ""), 0) if value[:2].lower() in ("0x", "0o", "0b") else int(value.replace("_", ""))
+                return (
+                    int(value.replace("_", ""), 0)
+                    if value[:2].lower() in ("0x", "0o", "0b")
+                    else int(value.replace("_", ""))
+                )
             except ValueError:
                 return value
         try:

@@ -18,8 +18,15 @@ def test_batch_jsonl_matches_evaluate_and_reports_bad_lines(runner, shipped, tmp
     lines = []
     for sc in scs:
         it = sc.items[0]
-        d = {"id": sc.id, "date": sc.date.isoformat(), "exporter": sc.exporter, "recipient": sc.recipient,
-             "end_user": sc.end_user, "transfer": sc.transfer, "item": it.id or it.category}
+        d = {
+            "id": sc.id,
+            "date": sc.date.isoformat(),
+            "exporter": sc.exporter,
+            "recipient": sc.recipient,
+            "end_user": sc.end_user,
+            "transfer": sc.transfer,
+            "item": it.id or it.category,
+        }
         if it.id is None and it.lethal is not None:
             d["lethal"] = it.lethal
         if it.origin:
@@ -46,9 +53,16 @@ def test_batch_jsonl_matches_evaluate_and_reports_bad_lines(runner, shipped, tmp
 
 
 def test_batch_parallel_equals_serial_and_csv(runner, tmp_path):
-    rows = [{"id": str(i), "date": f"20{10 + i % 15}-06-01", "exporter": ["KR", "DE", "NO", "CH"][i % 4],
-             "recipient": ["UA", "PL", "SA", "KP", "RU"][i % 5], "item": ["ML3", "ML13", "155mm-shell"][i % 3]}
-            for i in range(3000)]
+    rows = [
+        {
+            "id": str(i),
+            "date": f"20{10 + i % 15}-06-01",
+            "exporter": ["KR", "DE", "NO", "CH"][i % 4],
+            "recipient": ["UA", "PL", "SA", "KP", "RU"][i % 5],
+            "item": ["ML3", "ML13", "155mm-shell"][i % 3],
+        }
+        for i in range(3000)
+    ]
     src = tmp_path / "in.csv"
     with open(src, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=["id", "date", "exporter", "recipient", "item"])
@@ -57,8 +71,9 @@ def test_batch_parallel_equals_serial_and_csv(runner, tmp_path):
     outs = {}
     for workers in ("1", "2"):
         out = tmp_path / f"out{workers}.csv"
-        res = runner.invoke(app, ["batch", str(src), "-o", str(out), "--rules", str(ROOT / "rules"),
-                                  "--workers", workers])
+        res = runner.invoke(
+            app, ["batch", str(src), "-o", str(out), "--rules", str(ROOT / "rules"), "--workers", workers]
+        )
         assert res.exit_code == 0, res.output
         outs[workers] = out.read_text(encoding="utf-8")
     assert outs["1"] == outs["2"]
@@ -68,24 +83,67 @@ def test_batch_parallel_equals_serial_and_csv(runner, tmp_path):
 
 def test_batch_strict_stops_and_leaves_no_output(runner, tmp_path):
     src = tmp_path / "in.jsonl"
-    src.write_text('{"date": "2023-01-30", "exporter": "KR", "recipient": "UA", "item": "ML3"}\n'
-                   '{"date": "2023-01-30", "exporter": "KR", "recipient": "UA", "item": "ML99"}\n', encoding="utf-8")
+    src.write_text(
+        '{"date": "2023-01-30", "exporter": "KR", "recipient": "UA", "item": "ML3"}\n'
+        '{"date": "2023-01-30", "exporter": "KR", "recipient": "UA", "item": "ML99"}\n',
+        encoding="utf-8",
+    )
     out = tmp_path / "out.jsonl"
     res = runner.invoke(app, ["batch", str(src), "-o", str(out), "--strict", "--rules", str(ROOT / "rules")])
     assert res.exit_code == 2 and not out.exists()
 
 
 def test_matrix_matches_evaluate(runner, shipped):
-    res = runner.invoke(app, ["matrix", "--rules", str(ROOT / "rules"), "--exporters", "KR,DE,NO,CH,JP",
-                              "--recipients", "UA,PL,SA,TW", "--item", "ML3", "--date", "2023-01-30", "-f", "json"])
+    res = runner.invoke(
+        app,
+        [
+            "matrix",
+            "--rules",
+            str(ROOT / "rules"),
+            "--exporters",
+            "KR,DE,NO,CH,JP",
+            "--recipients",
+            "UA,PL,SA,TW",
+            "--item",
+            "ML3",
+            "--date",
+            "2023-01-30",
+            "-f",
+            "json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     grid = json.loads(res.stdout)["verdicts"]
-    assert grid["KR"]["UA"] == "restricted" and grid["CH"]["UA"] == "prohibited" and grid["KR"]["PL"] == "licence_required"
+    assert (
+        grid["KR"]["UA"] == "restricted" and grid["CH"]["UA"] == "prohibited" and grid["KR"]["PL"] == "licence_required"
+    )
     for e, row in grid.items():
         for r, v in row.items():
-            data = {"id": "m", "title": "m", "date": "2023-01-30", "exporter": e, "recipient": r,
-                    "items": [{"category": "ML3"}]}
+            data = {
+                "id": "m",
+                "title": "m",
+                "date": "2023-01-30",
+                "exporter": e,
+                "recipient": r,
+                "items": [{"category": "ML3"}],
+            }
             assert v == evaluate(shipped, scenario_from_data(Document("m", data, None), shipped)).verdict.value
-    md = runner.invoke(app, ["matrix", "--rules", str(ROOT / "rules"), "--exporters", "KR", "--recipients", "UA",
-                             "--item", "ML3", "--date", "2023-01-30", "-f", "markdown"]).stdout
+    md = runner.invoke(
+        app,
+        [
+            "matrix",
+            "--rules",
+            str(ROOT / "rules"),
+            "--exporters",
+            "KR",
+            "--recipients",
+            "UA",
+            "--item",
+            "ML3",
+            "--date",
+            "2023-01-30",
+            "-f",
+            "markdown",
+        ],
+    ).stdout
     assert "| KR | `restricted` |" in md

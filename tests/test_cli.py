@@ -29,8 +29,9 @@ def test_korea_ukraine_shells_restricted_as_stated_policy_with_sources(runner):
     assert rule["id"] == "kr.conflict.no-lethal-to-belligerents"
     assert rule["binding"] == "stated_policy"
     assert any(c["url"] and "urdupoint" in c["url"] for c in rule["citations"])
-    text = what_if(runner, "--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30",
-                   fmt="text").stdout
+    text = what_if(
+        runner, "--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30", fmt="text"
+    ).stdout
     assert "stated policy (not a statute)" in text and "Verdict: RESTRICTED" in text
 
 
@@ -49,15 +50,19 @@ def test_germany_ukraine_flips_on_the_2022_decision(runner, date, expected):
         assert defeated["de.principles.no-exports-to-armed-conflict"] == ["de.decision.2022-02-26-ukraine-self-defence"]
 
 
-@pytest.mark.parametrize("date,transfer,expected", [
-    ("2022-01-15", "sale", "restricted"),
-    ("2022-03-15", "donation", "licence_required"),
-    ("2022-03-15", "sale", "restricted"),
-    ("2024-02-01", "sale", "licence_required"),
-])
+@pytest.mark.parametrize(
+    "date,transfer,expected",
+    [
+        ("2022-01-15", "sale", "restricted"),
+        ("2022-03-15", "donation", "licence_required"),
+        ("2022-03-15", "sale", "restricted"),
+        ("2024-02-01", "sale", "licence_required"),
+    ],
+)
 def test_norway_ukraine(runner, date, transfer, expected):
-    d = verdict(runner, "--exporter", "NO", "--recipient", "UA", "--item", "ML3", "--date", date,
-                "--transfer", transfer)
+    d = verdict(
+        runner, "--exporter", "NO", "--recipient", "UA", "--item", "ML3", "--date", date, "--transfer", transfer
+    )
     assert d["verdict"] == expected
 
 
@@ -67,8 +72,19 @@ def test_korea_poland_k2(runner):
 
 
 def test_assumption_flips_verdict_and_is_marked_assumed(runner):
-    d = verdict(runner, "--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30",
-                "--assume", "recipient.in_armed_conflict=false")
+    d = verdict(
+        runner,
+        "--exporter",
+        "KR",
+        "--recipient",
+        "UA",
+        "--item",
+        "ML3",
+        "--date",
+        "2023-01-30",
+        "--assume",
+        "recipient.in_armed_conflict=false",
+    )
     assert d["verdict"] == "licence_required"
     assert d["facts"]["recipient.in_armed_conflict"]["origin"] == "assumed"
 
@@ -100,16 +116,40 @@ def test_fail_on_exits_1_when_severe_enough(runner):
     assert what_if(runner, *args, "--fail-on", "prohibited").exit_code == 0
 
 
-@pytest.mark.parametrize("text,code,line", [
-    ("format: policy-rules/v1\njurisdiction: DE\nname: x\n  bad: [\n", "yaml-syntax", 4),
-    ("format: policy-rules/v1\njurisdiction: DE\nname: x\nname: y\nsources: [{id: a, title: b}]\n", "duplicate-key", 4),
-    ("format: policy-rules/v1\njurisdiction: DE\nname: x\nsources: [{id: a, title: b}]\nsummery: typo\n",
-     "unknown-field", 5),
-])
+@pytest.mark.parametrize(
+    "text,code,line",
+    [
+        ("format: policy-rules/v1\njurisdiction: DE\nname: x\n  bad: [\n", "yaml-syntax", 4),
+        (
+            "format: policy-rules/v1\njurisdiction: DE\nname: x\nname: y\nsources: [{id: a, title: b}]\n",
+            "duplicate-key",
+            4,
+        ),
+        (
+            "format: policy-rules/v1\njurisdiction: DE\nname: x\nsources: [{id: a, title: b}]\nsummery: typo\n",
+            "unknown-field",
+            5,
+        ),
+    ],
+)
 def test_bad_rule_file_exit_2_one_line_with_file_and_line(runner, tmp_path, text, code, line):
     write(tmp_path, "rules/de.yaml", text)
-    res = runner.invoke(app, ["what-if", "--rules", str(tmp_path / "rules"), "--exporter", "DE",
-                              "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30"])
+    res = runner.invoke(
+        app,
+        [
+            "what-if",
+            "--rules",
+            str(tmp_path / "rules"),
+            "--exporter",
+            "DE",
+            "--recipient",
+            "UA",
+            "--item",
+            "ML3",
+            "--date",
+            "2023-01-30",
+        ],
+    )
     assert res.exit_code == 2
     first = res.stderr.splitlines()[0]
     assert f"de.yaml:{line}:" in first and f"[{code}]" in first
@@ -117,7 +157,10 @@ def test_bad_rule_file_exit_2_one_line_with_file_and_line(runner, tmp_path, text
 
 
 def test_norway_code_works_unquoted_in_rules_and_scenarios(runner, tmp_path):
-    write(tmp_path, "s.yaml", """
+    write(
+        tmp_path,
+        "s.yaml",
+        """
         id: no-test
         title: t
         date: 2022-01-15
@@ -125,18 +168,25 @@ def test_norway_code_works_unquoted_in_rules_and_scenarios(runner, tmp_path):
         recipient: UA
         items: [{category: ML3, lethal: true}]
         expect: restricted
-    """)
+    """,
+    )
     res = runner.invoke(app, ["evaluate", str(tmp_path / "s.yaml"), "--rules", str(ROOT / "rules"), "-f", "json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["scenario"]["exporter"] == "NO"
 
 
-@pytest.mark.parametrize("args,code", [
-    (["--exporter", "Ukrane", "--recipient", "UA", "--item", "ML3"], "unknown-country"),
-    (["--exporter", "KR", "--recipient", "UA", "--item", "155mm"], "unknown-item"),
-    (["--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-02-30"], "invalid-value"),
-    (["--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--assume", "recipient.in_war=true"], "unknown-fact"),
-])
+@pytest.mark.parametrize(
+    "args,code",
+    [
+        (["--exporter", "Ukrane", "--recipient", "UA", "--item", "ML3"], "unknown-country"),
+        (["--exporter", "KR", "--recipient", "UA", "--item", "155mm"], "unknown-item"),
+        (["--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-02-30"], "invalid-value"),
+        (
+            ["--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--assume", "recipient.in_war=true"],
+            "unknown-fact",
+        ),
+    ],
+)
 def test_user_errors_on_the_command_line(runner, args, code):
     res = what_if(runner, *args)
     assert res.exit_code == 2
@@ -144,7 +194,10 @@ def test_user_errors_on_the_command_line(runner, args, code):
 
 
 def test_scenario_with_unknown_field_and_bad_country(runner, tmp_path):
-    write(tmp_path, "s.yaml", """
+    write(
+        tmp_path,
+        "s.yaml",
+        """
         id: bad
         title: t
         date: 2023-01-30
@@ -152,21 +205,47 @@ def test_scenario_with_unknown_field_and_bad_country(runner, tmp_path):
         recipient: UA
         items: [{category: ML3}]
         expekt: restricted
-    """)
+    """,
+    )
     res = runner.invoke(app, ["evaluate", str(tmp_path / "s.yaml"), "--rules", str(ROOT / "rules")])
     assert res.exit_code == 2
     assert "s.yaml:4:" in res.stderr and "s.yaml:7:1" in res.stderr and "did you mean `expect`" in res.stderr
 
 
 def test_chain_visiting_a_holder_twice_is_rejected(runner):
-    res = what_if(runner, "--exporter", "KR", "--recipient", "UA", "--via", "US", "--via", "KR", "--item", "ML3",
-                  "--date", "2023-06-01")
+    res = what_if(
+        runner,
+        "--exporter",
+        "KR",
+        "--recipient",
+        "UA",
+        "--via",
+        "US",
+        "--via",
+        "KR",
+        "--item",
+        "ML3",
+        "--date",
+        "2023-06-01",
+    )
     assert res.exit_code == 2 and "[cyclic-chain]" in res.stderr and "KR -> US -> KR -> UA" in res.stderr
 
 
 def test_chain_drawn_in_text_and_roles_in_json(runner):
-    args = ["--exporter", "DE", "--recipient", "UA", "--item", "35mm-ammunition", "--origin", "CH",
-            "--transfer", "re-export", "--date", "2022-06-01"]
+    args = [
+        "--exporter",
+        "DE",
+        "--recipient",
+        "UA",
+        "--item",
+        "35mm-ammunition",
+        "--origin",
+        "CH",
+        "--transfer",
+        "re-export",
+        "--date",
+        "2022-06-01",
+    ]
     text = what_if(runner, *args, fmt="text").stdout
     assert "CH (original producer: prohibited) -> DE (exporter: licence_required) -> UA (recipient)" in text
     d = json.loads(what_if(runner, *args).stdout)

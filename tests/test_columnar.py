@@ -15,6 +15,7 @@ def test_columnar_matches_scalar_on_the_benchmark_policy():
 
     sys.path.insert(0, str(ROOT / "benchmarks" / "peers"))
     import policy_peer
+
     import scenarios
 
     base = load_rulebase([str(ROOT / "benchmarks" / "bench_rules")])
@@ -35,12 +36,17 @@ def test_columnar_on_a_shipped_jurisdiction(shipped):
     n = 2000
     import datetime as dt
 
-    rows = [{
-        "date": dt.date(2021, 1, 1) + dt.timedelta(days=int(rng.integers(0, 1500))),
-        "item.category": f"ML{int(rng.integers(1, 23))}", "item.lethal": bool(rng.integers(0, 2)),
-        "recipient.in_armed_conflict": bool(rng.integers(0, 2)), "recipient.self_defence": bool(rng.integers(0, 2)),
-        "risk.aggression": bool(rng.random() < 0.1),
-    } for _ in range(n)]
+    rows = [
+        {
+            "date": dt.date(2021, 1, 1) + dt.timedelta(days=int(rng.integers(0, 1500))),
+            "item.category": f"ML{int(rng.integers(1, 23))}",
+            "item.lethal": bool(rng.integers(0, 2)),
+            "recipient.in_armed_conflict": bool(rng.integers(0, 2)),
+            "recipient.self_defence": bool(rng.integers(0, 2)),
+            "risk.aggression": bool(rng.random() < 0.1),
+        }
+        for _ in range(n)
+    ]
     col = ColumnarJurisdiction(jf, Role.exporter, shipped.world.group_kinds())
     got = verdict_words(col.verdicts(encode({k: [r[k] for r in rows] for k in rows[0]})))
     assert got == [judge(cj, Role.exporter, r, r["date"])[0].value for r in rows]

@@ -16,8 +16,11 @@ def random_scenarios(base, n: int, seed: int = 7):
     recipients = states + ["UA", "RU", "KP", "IR", "SA", "YE", "IL", "TW", "SO", "CN", "VE", "MM"]
     items = sorted(base.items)
     for i in range(n):
-        item: dict = {"id": rng.choice(items)} if rng.random() < 0.5 else {
-            "category": f"ML{rng.randint(1, 22)}", "lethal": rng.choice([True, False, None])}
+        item: dict = (
+            {"id": rng.choice(items)}
+            if rng.random() < 0.5
+            else {"category": f"ML{rng.randint(1, 22)}", "lethal": rng.choice([True, False, None])}
+        )
         if item.get("lethal") is None:
             item.pop("lethal", None)
         if rng.random() < 0.3:
@@ -26,10 +29,16 @@ def random_scenarios(base, n: int, seed: int = 7):
             item["licence"] = rng.choice(states)
         exporter = rng.choice(states)
         recipient = rng.choice([r for r in recipients if r != exporter])
-        data = {"id": f"r{i}", "title": "random", "exporter": exporter, "recipient": recipient,
-                "date": f"{rng.randint(2010, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-                "end_user": rng.choice(["government", "military", "police", "private", "non-state"]),
-                "transfer": rng.choice(["sale", "donation", "loan", "re-export"]), "items": [item]}
+        data = {
+            "id": f"r{i}",
+            "title": "random",
+            "exporter": exporter,
+            "recipient": recipient,
+            "date": f"{rng.randint(2010, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            "end_user": rng.choice(["government", "military", "police", "private", "non-state"]),
+            "transfer": rng.choice(["sale", "donation", "loan", "re-export"]),
+            "items": [item],
+        }
         if rng.random() < 0.1:
             data["assume"] = {"risk.ihl_violation": True}
         if rng.random() < 0.15:
@@ -45,7 +54,8 @@ def test_compiled_matches_explained_on_generated_transfers(shipped):
         s = screener.screen(sc)
         assert s.verdict == d.verdict, sc
         assert [(c, r, v) for c, r, v in s.jurisdictions] == [
-            (j.jurisdiction, j.role.value, j.verdict) for j in d.jurisdictions], sc
+            (j.jurisdiction, j.role.value, j.verdict) for j in d.jurisdictions
+        ], sc
         n += 1
     assert n == 1500
 

@@ -3,10 +3,8 @@
 import json
 import subprocess
 
-import pytest
-
 from policy.cli import app
-from policy.diff import Side, diff, exhaustive
+from policy.diff import Side, exhaustive
 from policy.loader import apply_overlays
 
 from .conftest import ROOT, write
@@ -33,8 +31,9 @@ def test_diff_is_symmetric(shipped):
     new = apply_overlays(shipped, [KR_OVERLAY, str(ROOT / "scenarios/what-if/ch-lex-ukraine.yaml")])
     ab, _, _ = exhaustive(Side("a", shipped), Side("b", new))
     ba, _, _ = exhaustive(Side("b", new), Side("a", shipped))
-    assert sorted((r.jurisdiction, r.role, r.condition, r.old, r.new, r.count) for r in ab) == \
-        sorted((r.jurisdiction, r.role, r.condition, r.new, r.old, r.count) for r in ba)
+    assert sorted((r.jurisdiction, r.role, r.condition, r.old, r.new, r.count) for r in ab) == sorted(
+        (r.jurisdiction, r.role, r.condition, r.new, r.old, r.count) for r in ba
+    )
     assert ab
 
 
@@ -49,8 +48,18 @@ def test_overlay_diff_fail_on_change_exits_1_in_every_format(runner, tmp_path):
     outputs = {}
     for fmt in ("text", "markdown", "html", "json"):
         out = tmp_path / f"report.{fmt}"
-        res = run_diff(runner, str(ROOT / "rules"), str(ROOT / "rules"), "--with", KR_OVERLAY,
-                       "-f", fmt, "-o", str(out), "--fail-on-change")
+        res = run_diff(
+            runner,
+            str(ROOT / "rules"),
+            str(ROOT / "rules"),
+            "--with",
+            KR_OVERLAY,
+            "-f",
+            fmt,
+            "-o",
+            str(out),
+            "--fail-on-change",
+        )
         assert res.exit_code == 1, res.output
         outputs[fmt] = out.read_text(encoding="utf-8")
     for fmt, text in outputs.items():
@@ -81,11 +90,31 @@ def test_two_dates_show_germany_and_norway_revisions(runner):
 
 
 def test_timeline_germany_ukraine_changes_on_revision_date(runner):
-    res = runner.invoke(app, ["timeline", "--rules", str(ROOT / "rules"), "--exporter", "DE", "--recipient", "UA",
-                              "--item", "ML6", "--from", "2021-01-01", "--to", "2024-12-31", "-f", "json"])
+    res = runner.invoke(
+        app,
+        [
+            "timeline",
+            "--rules",
+            str(ROOT / "rules"),
+            "--exporter",
+            "DE",
+            "--recipient",
+            "UA",
+            "--item",
+            "ML6",
+            "--from",
+            "2021-01-01",
+            "--to",
+            "2024-12-31",
+            "-f",
+            "json",
+        ],
+    )
     rows = json.loads(res.stdout)
-    assert [(r["date"], r["verdict"]) for r in rows] == [("2021-01-01", "restricted"),
-                                                          ("2022-02-26", "licence_required")]
+    assert [(r["date"], r["verdict"]) for r in rows] == [
+        ("2021-01-01", "restricted"),
+        ("2022-02-26", "licence_required"),
+    ]
     assert rows[1]["rules"] == ["de.decision.2022-02-26-ukraine-self-defence starts"]
 
 
@@ -98,8 +127,9 @@ def test_git_revision_side(runner, tmp_path, monkeypatch):
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-qm", "v1"], check=True)
-    (repo / "rules" / "kr.yaml").write_text(src.replace("effect: restricted", "effect: licence_required", 1),
-                                             encoding="utf-8")
+    (repo / "rules" / "kr.yaml").write_text(
+        src.replace("effect: restricted", "effect: licence_required", 1), encoding="utf-8"
+    )
     monkeypatch.chdir(repo)
     (tmp_path / "none").mkdir()
     res = runner.invoke(app, ["diff", "git:HEAD", "rules", "-f", "json", "--scenarios", str(tmp_path / "none")])
@@ -110,15 +140,35 @@ def test_git_revision_side(runner, tmp_path, monkeypatch):
 
 
 def test_bad_overlay_names_file_and_line(runner, tmp_path):
-    write(tmp_path, "o.yaml", """
+    write(
+        tmp_path,
+        "o.yaml",
+        """
         format: policy-overlay/v1
         id: bad
         title: t
         changes:
           KR:
             disable: [kr.no.such-rule]
-    """)
-    res = runner.invoke(app, ["what-if", "--rules", str(ROOT / "rules"), "--with", str(tmp_path / "o.yaml"),
-                              "--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30"])
+    """,
+    )
+    res = runner.invoke(
+        app,
+        [
+            "what-if",
+            "--rules",
+            str(ROOT / "rules"),
+            "--with",
+            str(tmp_path / "o.yaml"),
+            "--exporter",
+            "KR",
+            "--recipient",
+            "UA",
+            "--item",
+            "ML3",
+            "--date",
+            "2023-01-30",
+        ],
+    )
     assert res.exit_code == 2
     assert "o.yaml:6:" in res.stderr and "[unknown-rule]" in res.stderr

@@ -2,8 +2,6 @@
 
 import datetime as dt
 
-import pytest
-
 from policy.engine import evaluate
 from policy.loader import load_rulebase, scenario_from_data
 from policy.models import Verdict
@@ -28,8 +26,14 @@ def make(tmp_path, rules_yaml: str, code: str = "DE"):
 
 
 def run(base, **kw):
-    data = {"id": "t", "title": "t", "date": "2023-01-30", "exporter": "DE", "recipient": "UA",
-            "items": [{"category": "ML3", "lethal": True}]}
+    data = {
+        "id": "t",
+        "title": "t",
+        "date": "2023-01-30",
+        "exporter": "DE",
+        "recipient": "UA",
+        "items": [{"category": "ML3", "lethal": True}],
+    }
     data.update(kw)
     return evaluate(base, scenario_from_data(Document("test", data, None), base))
 
@@ -82,8 +86,10 @@ def test_exception_defeats_its_rule_only_from_its_start_date(tmp_path):
 
 
 def test_until_is_inclusive(tmp_path):
-    base = make(tmp_path, CONFLICT_BAN.replace("binding: political_guideline",
-                                               "binding: political_guideline\n    until: 2023-01-30"))
+    base = make(
+        tmp_path,
+        CONFLICT_BAN.replace("binding: political_guideline", "binding: political_guideline\n    until: 2023-01-30"),
+    )
     assert run(base, date="2023-01-30").verdict is Verdict.restricted
     assert run(base, date="2023-01-31").verdict is Verdict.undetermined
 
@@ -136,7 +142,8 @@ def test_unknown_fact_that_matters_makes_the_verdict_undetermined_and_names_it(t
 
 def test_unknown_fact_that_cannot_change_the_verdict_is_ignored(tmp_path):
     other = CONFLICT_BAN.replace("xx.conflict.ban", "xx.conflict.other").replace(
-        "recipient.in_armed_conflict", "item.lethal")
+        "recipient.in_armed_conflict", "item.lethal"
+    )
     base = make(tmp_path, CONFLICT_BAN + other)
     d = run(base, items=[{"category": "ML3", "name": "x"}])
     assert d.verdict is Verdict.restricted

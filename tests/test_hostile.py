@@ -73,13 +73,21 @@ SEED_SCENARIO = (ROOT / "scenarios" / "kr" / "kr-ua-155mm-2023.yaml").read_text(
 
 
 def mutate(text: str, data: st.DataObject) -> str:
-    ops = data.draw(st.lists(st.tuples(st.integers(0, max(len(text) - 1, 0)), st.sampled_from(
-        ["delete", "insert", "dup-line", "swap"]), st.text(alphabet=":-[]{}&*!|>'\"#\n\t NOfalse0123", max_size=4)),
-        min_size=1, max_size=6))
+    ops = data.draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, max(len(text) - 1, 0)),
+                st.sampled_from(["delete", "insert", "dup-line", "swap"]),
+                st.text(alphabet=":-[]{}&*!|>'\"#\n\t NOfalse0123", max_size=4),
+            ),
+            min_size=1,
+            max_size=6,
+        )
+    )
     for pos, op, chunk in ops:
         pos = min(pos, len(text))
         if op == "delete":
-            text = text[:pos] + text[pos + len(chunk) + 1:]
+            text = text[:pos] + text[pos + len(chunk) + 1 :]
         elif op == "insert":
             text = text[:pos] + chunk + text[pos:]
         elif op == "dup-line":

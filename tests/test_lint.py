@@ -51,20 +51,23 @@ rules:
 def test_planted_conflict_dead_rule_and_expiry(tmp_path):
     write(tmp_path, "rules/fr.yaml", PLANTED)
     write(tmp_path, "rules/world.yaml", WORLD)
-    found = {(d.code, d.message.split("`")[1]) for d in lint(load_rulebase([str(tmp_path / "rules")]),
-                                                             dt.date(2026, 1, 1))}
+    found = {
+        (d.code, d.message.split("`")[1]) for d in lint(load_rulebase([str(tmp_path / "rules")]), dt.date(2026, 1, 1))
+    }
     assert ("conflict", "fr.ukraine.aid") in found or ("conflict", "fr.war.ban") in found
     assert ("never-fires", "fr.dead.rule") in found
     assert ("expired", "fr.old.rule") in found
-    conflict = next(d for d in lint(load_rulebase([str(tmp_path / "rules")]), dt.date(2026, 1, 1))
-                    if d.code == "conflict")
+    conflict = next(
+        d for d in lint(load_rulebase([str(tmp_path / "rules")]), dt.date(2026, 1, 1)) if d.code == "conflict"
+    )
     assert "recipient=UA" in conflict.message and "recipient.in_armed_conflict=True" in conflict.message
     assert conflict.span is not None and conflict.span.line > 0
 
 
 def test_exception_silences_the_conflict(tmp_path):
-    fixed = PLANTED.replace("    binding: government_decision\n",
-                            "    binding: government_decision\n    exception_to: [fr.war.ban]\n")
+    fixed = PLANTED.replace(
+        "    binding: government_decision\n", "    binding: government_decision\n    exception_to: [fr.war.ban]\n"
+    )
     write(tmp_path, "rules/fr.yaml", fixed)
     write(tmp_path, "rules/world.yaml", WORLD)
     codes = {d.code for d in lint(load_rulebase([str(tmp_path / "rules")]), dt.date(2026, 1, 1))}

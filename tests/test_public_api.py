@@ -9,8 +9,19 @@ PKG = Path(policy.__file__).parent
 LAYERS = {
     "models": {"errors", "countries", "models", "facts", "rulebase"},
     "loading": {"yamlio", "loader", "gitrules"},
-    "engine": {"derive", "conditions", "logic", "engine", "compiled", "columnar", "diff", "lint", "testing",
-               "worldview", "batch"},
+    "engine": {
+        "derive",
+        "conditions",
+        "logic",
+        "engine",
+        "compiled",
+        "columnar",
+        "diff",
+        "lint",
+        "testing",
+        "worldview",
+        "batch",
+    },
     "reports": {"report", "diffreport", "schema"},
     "cli": {"cli", "__main__"},
 }

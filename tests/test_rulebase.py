@@ -31,8 +31,15 @@ def test_at_least_twenty_national_jurisdictions_and_the_regimes(shipped):
 
 
 def _verdict(base, exporter, recipient, date, category="ML1"):
-    data = {"id": "t", "title": "t", "date": date, "exporter": exporter, "recipient": recipient,
-            "end_user": "military", "items": [{"category": category, "lethal": True}]}
+    data = {
+        "id": "t",
+        "title": "t",
+        "date": date,
+        "exporter": exporter,
+        "recipient": recipient,
+        "end_user": "military",
+        "items": [{"category": category, "lethal": True}],
+    }
     return evaluate(base, scenario_from_data(Document("t", data, None), base))
 
 

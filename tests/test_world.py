@@ -38,7 +38,8 @@ def test_facts_without_country_lists_datasets(runner):
 
 
 BAD = {
-    "end-before-start": ("""
+    "end-before-start": (
+        """
         format: policy-world/v1
         groups:
           - id: G
@@ -46,8 +47,12 @@ BAD = {
             kind: list
             members:
               - {country: FR, from: 2020-01-01, until: 2019-01-01}
-        """, "invalid-value", 7),
-    "unknown-country": ("""
+        """,
+        "invalid-value",
+        7,
+    ),
+    "unknown-country": (
+        """
         format: policy-world/v1
         groups:
           - id: G
@@ -55,8 +60,12 @@ BAD = {
             kind: list
             members:
               - {country: XY, from: 2020-01-01}
-        """, "invalid-value", 7),
-    "overlap": ("""
+        """,
+        "invalid-value",
+        7,
+    ),
+    "overlap": (
+        """
         format: policy-world/v1
         groups:
           - id: G
@@ -65,7 +74,10 @@ BAD = {
             members:
               - {country: FR, from: 2000-01-01}
               - {country: FR, from: 2010-01-01}
-        """, "overlapping-periods", 8),
+        """,
+        "overlapping-periods",
+        8,
+    ),
 }
 
 
@@ -80,7 +92,10 @@ def test_bad_world_data_is_a_load_error_with_line(tmp_path, name):
 
 
 def test_rule_naming_an_undefined_fact_is_a_load_error(tmp_path):
-    write(tmp_path, "x.yaml", """
+    write(
+        tmp_path,
+        "x.yaml",
+        """
         format: policy-rules/v1
         jurisdiction: FR
         name: France
@@ -92,7 +107,8 @@ def test_rule_naming_an_undefined_fact_is_a_load_error(tmp_path):
             binding: stated_policy
             when: {fact: recipient.member_of.NAT0, eq: true}
             citations: [{source: s, instrument: i}]
-        """)
+        """,
+    )
     with pytest.raises(LoadError) as e:
         load_rulebase([str(tmp_path / "x.yaml"), str(ROOT / "rules" / "world")])
     [d] = e.value.diagnostics

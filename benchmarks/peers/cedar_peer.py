@@ -5,13 +5,13 @@ reasons; else any permit -> Allow with the permits; else Deny with no reason,
 which is licence_required / [DEFAULT]. Cedar cannot compare strings with <, so
 dates go in the context as yyyymmdd integers.
 """
+
 from __future__ import annotations
 
 import json
 from typing import Any
 
 import cedarpy
-
 from policyfile import Rule, Test, date_int, load_rules
 
 PACKAGE = "cedarpy"
@@ -39,7 +39,8 @@ def cedar_text(rules: list[Rule]) -> str:
     return "\n".join(
         f'@id("{r.id}")\n{keyword[r.effect]} (principal, action, resource)\n'
         f"when {{ {' && '.join(_cedar_test(t) for t in r.tests)} }};\n"
-        for r in rules)
+        for r in rules
+    )
 
 
 def load() -> None:
@@ -53,8 +54,7 @@ def load() -> None:
 def decide(s: dict[str, Any]) -> tuple[str, list[str]]:
     """Ask Cedar; map Allow/Deny and its reasons back to the policy's terms."""
     context = dict(s, date=date_int(s["date"]))
-    request = {"principal": 'Exporter::"x"', "action": 'Action::"export"',
-               "resource": 'Item::"x"', "context": context}
+    request = {"principal": 'Exporter::"x"', "action": 'Action::"export"', "resource": 'Item::"x"', "context": context}
     result = cedarpy.is_authorized(request, _state["policies"], _state["entities"])
     if result.diagnostics.errors:
         raise RuntimeError(result.diagnostics.errors)

@@ -1,4 +1,5 @@
 """Peer 'interp': a naive interpreter of policy.yaml (no indexing), a cross-check on reference."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Load benchmarks/peers/policy.yaml into plain rule records for the peer encoders."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -3,6 +3,7 @@
 Written by reading policy.yaml, not generated from it. Deny overrides permit;
 no firing rule means licence_required with deciding = [DEFAULT].
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,8 +13,9 @@ Decision = tuple[str, list[str]]
 
 EU4 = frozenset({"DE", "FR", "IT", "SE"})
 ITAR_126_1 = frozenset({"BY", "CN", "CU", "IR", "KP", "MM", "RU", "SY", "VE"})
-CH_ANNEX_2 = frozenset({"AT", "AU", "BE", "CA", "DE", "DK", "ES", "FI", "FR", "GB",
-                        "IT", "JP", "NL", "NO", "NZ", "PL", "SE", "US"})
+CH_ANNEX_2 = frozenset(
+    {"AT", "AU", "BE", "CA", "DE", "DK", "ES", "FI", "FR", "GB", "IT", "JP", "NL", "NO", "NZ", "PL", "SE", "US"}
+)
 DEMINING = frozenset({"ML4", "ML13", "ML17"})
 NON_STATE = frozenset({"private_company", "humanitarian_org"})
 

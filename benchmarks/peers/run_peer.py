@@ -6,6 +6,7 @@ PEER is a module PEER_peer.py beside this file (cedar, zen, ruleengine, interp),
 run with the Python of the venv that holds its engine (see setup_venvs.sh).
 Prints one JSON line; exits 1 if the peer disagrees with the reference anywhere.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,6 +20,7 @@ import time
 from typing import Any, Callable
 
 import reference
+
 import scenarios
 
 CHUNK = 500  # scenarios timed per turn, alternating reference and peer
@@ -42,7 +44,7 @@ def timed(peer: Callable, ss: list[dict[str, Any]], repeats: int) -> tuple[float
         gc.collect()
         t_peer = t_ref = 0.0
         for i in range(0, len(ss), CHUNK):
-            batch = ss[i:i + CHUNK]
+            batch = ss[i : i + CHUNK]
             if r % 2:
                 t_peer += _loop(peer, batch)
                 t_ref += _loop(reference.decide, batch)
@@ -69,18 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     reference.load()
     ss = scenarios.generate(args.n, args.seed)
 
-    bad = [(i, got, want) for i, s in enumerate(ss)
-           if (got := tuple(mod.decide(s))) != (want := reference.decide(s))]
-    out: dict[str, Any] = {"peer": args.peer, "version": version, "n": args.n,
-                           "mismatches": len(bad)}
+    bad = [(i, got, want) for i, s in enumerate(ss) if (got := tuple(mod.decide(s))) != (want := reference.decide(s))]
+    out: dict[str, Any] = {"peer": args.peer, "version": version, "n": args.n, "mismatches": len(bad)}
     if bad:
         for i, got, want in bad[:20]:
             print(f"scenario {i}: peer {got} != reference {want}\n  {ss[i]}", file=sys.stderr)
         print(json.dumps(out))
         return 1
     peer_us, ref_us, ratio = timed(mod.decide, ss, args.repeats)
-    out |= {"peer_us": round(peer_us, 2), "reference_us": round(ref_us, 3),
-            "ratio": round(ratio, 1)}
+    out |= {"peer_us": round(peer_us, 2), "reference_us": round(ref_us, 3), "ratio": round(ratio, 1)}
     print(json.dumps(out))
     return 0
 

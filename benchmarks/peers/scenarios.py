@@ -4,6 +4,7 @@ Values are drawn from the countries, categories and end users the policy names
 plus a few others, weighted so that every one of the 31 rules fires somewhere
 in a few thousand scenarios. Same seed, same scenarios.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,22 +14,26 @@ from typing import Any
 EXPORTERS = ["DE", "FR", "IT", "SE", "US", "KR", "CH", "JP", "GB", "PL", "ES", "CA"]
 # Named by the policy (embargoed, proscribed, moratoria, Swiss Annex 2) plus others.
 HOT = ["RU", "CN", "MM", "SA", "IL", "UA", "BY", "CU", "IR", "KP", "SY", "VE"]
-ANNEX_2 = ["AT", "AU", "BE", "CA", "DE", "DK", "ES", "FI", "FR", "GB",
-           "IT", "JP", "NL", "NO", "NZ", "PL", "SE", "US"]
+ANNEX_2 = ["AT", "AU", "BE", "CA", "DE", "DK", "ES", "FI", "FR", "GB", "IT", "JP", "NL", "NO", "NZ", "PL", "SE", "US"]
 OTHERS = ["IN", "BR", "EG", "AE", "TR", "KR", "IE", "MX"]
-NATO = {"BE", "CA", "DE", "DK", "ES", "FI", "FR", "GB", "IT", "NL", "NO", "PL",
-        "SE", "US", "TR"}
+NATO = {"BE", "CA", "DE", "DK", "ES", "FI", "FR", "GB", "IT", "NL", "NO", "PL", "SE", "US", "TR"}
 EU = {"AT", "BE", "DE", "DK", "ES", "FI", "FR", "IE", "IT", "NL", "PL", "SE"}
 CATEGORIES = [f"ML{i}" for i in range(1, 23)]
-END_USERS = ["armed_forces", "police", "government_agency", "private_company",
-             "humanitarian_org"]
+END_USERS = ["armed_forces", "police", "government_agency", "private_company", "humanitarian_org"]
 TRANSFER_TYPES = ["sale", "donation", "re_export"]
 ORIGINS = ["US", "DE", "CH", "FR", "SE", "KR", "GB", "IT"]
 # Pairs that the date-bounded rules need, drawn now and then so that they fire.
 FOCAL = [("GB", "IL"), ("DE", "SA"), ("DE", "UA"), ("SE", "UA"), ("IT", "UA"), ("JP", "UA")]
 # Boundary dates of the policy; a scenario sometimes lands on one, or a day either side.
-EDGES = [dt.date(2014, 8, 1), dt.date(2022, 2, 26), dt.date(2022, 2, 27), dt.date(2018, 11, 22),
-         dt.date(2024, 1, 8), dt.date(2014, 4, 1), dt.date(2024, 9, 2)]
+EDGES = [
+    dt.date(2014, 8, 1),
+    dt.date(2022, 2, 26),
+    dt.date(2022, 2, 27),
+    dt.date(2018, 11, 22),
+    dt.date(2024, 1, 8),
+    dt.date(2014, 4, 1),
+    dt.date(2024, 9, 2),
+]
 START, DAYS = dt.date(2010, 1, 1), (dt.date(2026, 12, 31) - dt.date(2010, 1, 1)).days
 
 
@@ -58,8 +63,7 @@ def scenario(rng: random.Random) -> dict[str, Any]:
         "recipient_exercising_self_defence": rng.random() < 0.5,
         "end_user": rng.choice(END_USERS),
         "under_un_embargo": rng.random() < 0.04,
-        "recipient_groups": [g for g, members in (("NATO", NATO), ("EU", EU))
-                             if recipient in members],
+        "recipient_groups": [g for g, members in (("NATO", NATO), ("EU", EU)) if recipient in members],
         "transfer_type": transfer_type,
         "via": via,
         "origin_consent": rng.random() < 0.5,

@@ -6,19 +6,31 @@ deny-overrides combination -> output. Rows are in rule-id order, so the
 collected ids come out sorted. Cells comparing strings with < silently fail to
 match in zen, so dates are yyyymmdd integers.
 """
+
 from __future__ import annotations
 
 import json
 from typing import Any
 
 import zen
-
 from policyfile import Rule, Test, date_int, load_rules
 
 PACKAGE = "zen-engine"
-FIELDS = ["exporter", "recipient", "date", "category", "lethal", "recipient_in_armed_conflict",
-          "recipient_exercising_self_defence", "end_user", "under_un_embargo",
-          "recipient_groups", "transfer_type", "via", "origin_consent"]
+FIELDS = [
+    "exporter",
+    "recipient",
+    "date",
+    "category",
+    "lethal",
+    "recipient_in_armed_conflict",
+    "recipient_exercising_self_defence",
+    "end_user",
+    "under_un_embargo",
+    "recipient_groups",
+    "transfer_type",
+    "via",
+    "origin_consent",
+]
 COMBINE = [  # (key, zen expression); later ones read earlier ones through $
     ("denies", 'map(filter(fired, #.effect == "deny"), #.id)'),
     ("permits", 'map(filter(fired, #.effect == "permit"), #.id)'),
@@ -59,17 +71,29 @@ def graph(rules: list[Rule]) -> dict[str, Any]:
         for f in FIELDS:
             row[f"in_{f}"] = " and ".join(_cell(t) for t in r.tests if t.field == f)
         rows.append(row)
-    table = {"hitPolicy": "collect", "outputPath": "fired", "passThrough": False,
-             "executionMode": "single",
-             "inputs": [{"id": f"in_{f}", "name": f, "field": f} for f in FIELDS],
-             "outputs": [{"id": "out_id", "name": "id", "field": "id"},
-                         {"id": "out_effect", "name": "effect", "field": "effect"}],
-             "rules": rows}
+    table = {
+        "hitPolicy": "collect",
+        "outputPath": "fired",
+        "passThrough": False,
+        "executionMode": "single",
+        "inputs": [{"id": f"in_{f}", "name": f, "field": f} for f in FIELDS],
+        "outputs": [
+            {"id": "out_id", "name": "id", "field": "id"},
+            {"id": "out_effect", "name": "effect", "field": "effect"},
+        ],
+        "rules": rows,
+    }
     combine = {"expressions": [{"id": k, "key": k, "value": v} for k, v in COMBINE]}
-    nodes = [_node("in", "inputNode"), _node("rules", "decisionTableNode", table),
-             _node("combine", "expressionNode", combine), _node("out", "outputNode")]
-    edges = [{"id": f"e{i}", "sourceId": a["id"], "targetId": b["id"], "type": "edge"}
-             for i, (a, b) in enumerate(zip(nodes, nodes[1:]))]
+    nodes = [
+        _node("in", "inputNode"),
+        _node("rules", "decisionTableNode", table),
+        _node("combine", "expressionNode", combine),
+        _node("out", "outputNode"),
+    ]
+    edges = [
+        {"id": f"e{i}", "sourceId": a["id"], "targetId": b["id"], "type": "edge"}
+        for i, (a, b) in enumerate(zip(nodes, nodes[1:]))
+    ]
     return {"nodes": nodes, "edges": edges}
 
 
