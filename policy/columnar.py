@@ -16,7 +16,6 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from .compiled import CompiledJurisdiction, compile_file
 from .compiled import _leaf as scalar_leaf
 from .facts import fact_spec
 from .models import RESTRICTIVE, All, Any_, Effect, Leaf, Not, Role, RuleFile, Verdict
@@ -184,4 +183,4 @@ def verdict_words(severities: np.ndarray) -> list[str]:
     return [words.get(int(s), "no say") for s in severities]
 
 
-__all__ = ["encode", "ColumnarJurisdiction", "verdict_words", "compile_file", "CompiledJurisdiction"]
+__all__ = ["encode", "ColumnarJurisdiction", "verdict_words"]

@@ -19,7 +19,7 @@ from typing import Any
 from .compiled import CompiledJurisdiction, compile_file, judge
 from .engine import evaluate
 from .facts import fact_spec
-from .models import Effect, Role, RuleFile, Scenario, Verdict, iter_leaves
+from .models import Role, RuleFile, Scenario, Verdict, iter_leaves
 from .rulebase import RuleBase
 
 OTHER = "*"
@@ -540,4 +540,4 @@ def timeline(
     return rows
 
 
-__all__ = ["Side", "DiffReport", "diff", "timeline", "exhaustive", "Effect"]
+__all__ = ["Side", "DiffReport", "diff", "timeline", "exhaustive"]

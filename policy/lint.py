@@ -23,7 +23,7 @@ from typing import Any
 from .compiled import compile_file
 from .diff import OTHER, _dims, combinations
 from .errors import Diagnostic
-from .models import RESTRICTIVE, Effect, Role, Verdict
+from .models import RESTRICTIVE, Effect, Verdict
 from .rulebase import RuleBase
 
 
@@ -150,4 +150,4 @@ def _verdict_of(effect: Effect) -> Verdict:
     return Verdict(effect.value) if effect is not Effect.as_direct_export else Verdict.undetermined
 
 
-__all__ = ["lint", "Role"]
+__all__ = ["lint"]
