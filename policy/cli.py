@@ -497,7 +497,6 @@ def batch(
 ) -> None:
     """Screen many transfers: verdict, per-jurisdiction verdicts and deciding rules for each line."""
     import os
-    import tempfile
     import time
 
     from .batch import BatchScreener, process_chunk, read_lines
@@ -509,6 +508,10 @@ def batch(
             raise LoadError([Diagnostic("bad-format", f"`{fmt_}` is not jsonl or csv", SourceSpan(opt))])
     paths = list(rules or [default_rules_path()])
     base = _rules(paths, overlays)
+    if output:
+        out, tmp = _temp_beside(output)
+    else:
+        out, tmp = sys.stdout, None
     if input == "-":
         stream = sys.stdin
         size = 0
@@ -517,16 +520,13 @@ def batch(
             stream = open(input, encoding="utf-8", newline="")
             size = os.path.getsize(input)
         except OSError as exc:
+            if tmp:
+                out.close()
+                os.unlink(tmp)
             raise LoadError(
                 [Diagnostic("unreadable-file", f"cannot read: {exc.strerror}", SourceSpan(input))]
             ) from None
     n_workers = workers or (2 if size > 1 << 20 and (os.cpu_count() or 1) > 1 else 1)
-    if output:
-        target = Path(output)
-        fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
-        out = os.fdopen(fd, "w", encoding="utf-8", newline="")
-    else:
-        out, tmp = sys.stdout, None
     if out_fmt == "csv":
         from .batch import OUT_FIELDS
 
@@ -705,13 +705,33 @@ def _write_output(text: str, output: str | None) -> None:
         typer.echo(text, nl=False)
         return
     import os
+
+    fh, tmp = _temp_beside(output)
+    with fh:
+        fh.write(text)
+    os.replace(tmp, output)
+
+
+def _temp_beside(output: str) -> tuple[Any, str]:
+    """A temporary file next to ``output``, to be renamed over it when complete (atomic write)."""
+    import os
     import tempfile
 
     target = Path(output)
-    fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, target)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    except OSError as exc:
+        raise LoadError(
+            [
+                Diagnostic(
+                    "unwritable-file",
+                    f"cannot write `{output}`: {exc.strerror}",
+                    SourceSpan(output),
+                    "check that the folder exists and is writable",
+                )
+            ]
+        ) from None
+    return os.fdopen(fd, "w", encoding="utf-8", newline=""), tmp
 
 
 def _parse_date(value: str, option: str) -> dt.date:

@@ -254,3 +254,26 @@ def test_chain_drawn_in_text_and_roles_in_json(runner):
     assert d["verdict"] == "prohibited" and d["deciding"] == ["CH"]
     ch = next(j for j in d["jurisdictions"] if j["jurisdiction"] == "CH")
     assert any("nested" in r for r in ch["rules"])
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["batch", "IN", "-o", "/nonexistent-dir/out.jsonl"],
+        ["diff", str(ROOT / "rules"), str(ROOT / "rules"), "-o", "/nonexistent-dir/report.md"],
+    ],
+)
+def test_unwritable_output_is_a_user_error(runner, tmp_path, command):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"date": "2023-01-30", "exporter": "KR", "recipient": "UA", "item": "ML3"}\n', encoding="utf-8")
+    args = [str(src) if a == "IN" else a for a in command]
+    res = runner.invoke(
+        app,
+        [
+            *args,
+            "--rules" if command[0] == "batch" else "--scenarios",
+            str(ROOT / "rules") if command[0] == "batch" else str(tmp_path),
+        ],
+    )
+    assert res.exit_code == 2, res.output
+    assert "[unwritable-file]" in res.stderr and "internal error" not in res.stderr
