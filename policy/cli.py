@@ -227,6 +227,32 @@ def _item_data(base: RuleBase, item: str, lethal: bool | None) -> dict[str, Any]
     return data
 
 
+def _command_line_transfer(
+    base: RuleBase,
+    title: str,
+    day: str,
+    exporter: str,
+    recipient: str,
+    end_user: str,
+    transfer: str,
+    items: list[dict[str, Any]],
+    **extra: Any,
+) -> Any:
+    """A transfer given by command-line options, checked exactly as a scenario file is."""
+    data = {
+        "id": "command-line",
+        "title": title,
+        "date": day,
+        "exporter": exporter,
+        "recipient": recipient,
+        "end_user": end_user,
+        "transfer": transfer,
+        "items": items,
+        **extra,
+    }
+    return scenario_from_data(Document("command line", data, None), base)
+
+
 @app.command("what-if")
 @guarded
 def what_if(
@@ -261,20 +287,19 @@ def what_if(
             it["origin"] = resolve_country(origin)
         if licence:
             it["licence"] = resolve_country(licence)
-    data = {
-        "id": "what-if",
-        "title": f"What if {country_name(exp)} transfers {', '.join(item)} to {country_name(rec)}?",
-        "date": day,
-        "exporter": exp,
-        "recipient": rec,
-        "end_user": end_user,
-        "transfer": transfer,
-        "via": [resolve_country(v) for v in via or []],
-        "transit": [resolve_country(t) for t in transit or []],
-        "items": items,
-        "assume": _parse_assume(assume),
-    }
-    sc = scenario_from_data(Document("command line", data, None), base)
+    sc = _command_line_transfer(
+        base,
+        f"What if {country_name(exp)} transfers {', '.join(item)} to {country_name(rec)}?",
+        day,
+        exp,
+        rec,
+        end_user,
+        transfer,
+        items,
+        via=[resolve_country(v) for v in via or []],
+        transit=[resolve_country(t) for t in transit or []],
+        assume=_parse_assume(assume),
+    )
     d = run(base, sc)
     typer.echo(_render(base, [d], fmt), nl=False)
     if _fail_on_matches(d.verdict, fail_on):
@@ -650,17 +675,9 @@ def matrix(
             if e == r:
                 grid[e][r] = "-"
                 continue
-            data = {
-                "id": "matrix",
-                "title": "matrix",
-                "date": day.isoformat(),
-                "exporter": e,
-                "recipient": r,
-                "end_user": end_user,
-                "transfer": transfer,
-                "items": [_item_data(base, item, lethal)],
-            }
-            sc = scenario_from_data(Document("command line", data, None), base)
+            sc = _command_line_transfer(
+                base, "matrix", day.isoformat(), e, r, end_user, transfer, [_item_data(base, item, lethal)]
+            )
             grid[e][r] = screener.screen(sc).verdict.value
     if fmt == "json":
         typer.echo(json.dumps({"date": day.isoformat(), "item": item, "verdicts": grid}, indent=2))
@@ -826,17 +843,16 @@ def timeline(
     if d2 < d1:
         raise LoadError([Diagnostic("bad-period", f"`--to {d2}` is before `--from {d1}`")])
     exp, rec = resolve_country(exporter), resolve_country(recipient)
-    data = {
-        "id": "timeline",
-        "title": f"{country_name(exp)} -> {country_name(rec)}: {item}",
-        "date": d1.isoformat(),
-        "exporter": exp,
-        "recipient": rec,
-        "end_user": end_user,
-        "transfer": transfer,
-        "items": [_item_data(base, item, lethal)],
-    }
-    sc = scenario_from_data(Document("command line", data, None), base)
+    sc = _command_line_transfer(
+        base,
+        f"{country_name(exp)} -> {country_name(rec)}: {item}",
+        d1.isoformat(),
+        exp,
+        rec,
+        end_user,
+        transfer,
+        [_item_data(base, item, lethal)],
+    )
     rows = run_timeline(base, sc, d1, d2)
     if fmt is Format.json:
         typer.echo(
