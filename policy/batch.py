@@ -52,60 +52,114 @@ class Transfer:
     id: Any
 
 
-def _country(v: Any, field: str) -> str:
-    if not isinstance(v, str) or not is_country(v.upper()):
-        raise LineError(f"`{field}`: `{v}` is not an ISO 3166-1 alpha-2 country code")
-    return v.upper()
+_FIELDS = frozenset(CSV_FIELDS)
+_REQUIRED = ("date", "exporter", "recipient", "item")
+_MEMO_LIMIT = 50_000
+
+
+class LineChecker:
+    """Checks input lines as a scenario's loader would, without building pydantic models.
+
+    Order books repeat dates, states and items on many lines, so each distinct value is checked
+    once and remembered (the memos are bounded, so memory stays flat).
+    """
+
+    def __init__(self, base: RuleBase) -> None:
+        self.base = base
+        self._days: dict[Any, dt.date] = {}
+        self._countries: dict[Any, str] = {}
+        self._items: dict[str, tuple[str, str | None, bool | None]] = {}
+
+    def _day(self, v: Any) -> dt.date:
+        try:
+            day = dt.date.fromisoformat(str(v))
+        except ValueError:
+            raise LineError(f"`date`: `{v}` is not a date (YYYY-MM-DD)") from None
+        if len(self._days) >= _MEMO_LIMIT:
+            self._days.clear()
+        if isinstance(v, str):
+            self._days[v] = day
+        return day
+
+    def _country(self, v: Any, field: str) -> str:
+        code = self._countries.get(v) if isinstance(v, str) else None
+        if code is None:
+            if not isinstance(v, str) or not is_country(v.upper()):
+                raise LineError(f"`{field}`: `{v}` is not an ISO 3166-1 alpha-2 country code")
+            code = self._countries[v] = v.upper()
+        return code
+
+    def _states(self, raw: Any, field: str) -> tuple[str, ...]:
+        if not raw:
+            return ()
+        return tuple(self._country(v, field) for v in (raw.split(";") if isinstance(raw, str) else raw) if v)
+
+    def _item(self, item: str) -> tuple[str, str | None, bool | None]:
+        """(category, catalogue id or None, the catalogue's lethality or None)."""
+        hit = self._items.get(item)
+        if hit is None:
+            if CATEGORY_RE.match(item):
+                hit = (item, None, None)
+            elif item in self.base.items:
+                entry = self.base.items[item]
+                hit = (entry.category, item, entry.lethal)
+            else:
+                raise LineError(f"`item`: `{item}` is neither an ML category nor a catalogue item")
+            self._items[item] = hit
+        return hit
+
+    def check(self, d: Any) -> Transfer:
+        """Validate one transfer given as a mapping; raise LineError with a message for people."""
+        if type(d) is not dict:
+            raise LineError("expected an object with the transfer's fields")
+        if not _FIELDS.issuperset(d):
+            unknown = sorted(set(d) - _FIELDS)[0]
+            raise LineError(f"unknown field `{unknown}` (fields: {', '.join(CSV_FIELDS)})")
+        get = d.get
+        for req in _REQUIRED:
+            if get(req) in (None, ""):
+                raise LineError(f"missing `{req}`")
+        raw_day = d["date"]
+        day = self._days.get(raw_day) if isinstance(raw_day, str) else None
+        if day is None:
+            day = self._day(raw_day)
+        exporter = self._country(d["exporter"], "exporter")
+        recipient = self._country(d["recipient"], "recipient")
+        end_user = get("end_user") or "military"
+        if end_user not in END_USERS:
+            raise LineError(f"`end_user`: `{end_user}` is not one of {', '.join(END_USERS)}")
+        transfer = get("transfer") or "sale"
+        if transfer not in TRANSFERS:
+            raise LineError(f"`transfer`: `{transfer}` is not one of {', '.join(TRANSFERS)}")
+        lethal = get("lethal")
+        if isinstance(lethal, str):
+            if lethal.lower() not in ("", "true", "false"):
+                raise LineError(f"`lethal`: `{lethal}` is not true or false")
+            lethal = None if lethal == "" else lethal.lower() == "true"
+        category, item_id, item_lethal = self._item(str(d["item"]))
+        if lethal is None:
+            lethal = item_lethal
+        origin = get("origin")
+        origin = self._country(origin, "origin") if origin else None
+        licence = get("licence")
+        licence = self._country(licence, "licence") if licence else None
+        via = self._states(get("via"), "via")
+        transit = self._states(get("transit"), "transit")
+        if via or transit:
+            chain = [exporter, *via, *transit, recipient]
+            if len(set(chain)) != len(chain):
+                raise LineError("the chain of holders visits a state twice: " + " -> ".join(chain))
+        elif exporter == recipient:
+            raise LineError(f"the chain of holders visits a state twice: {exporter} -> {recipient}")
+        return Transfer(
+            (day, exporter, recipient, end_user, transfer, category, item_id, lethal, origin, licence, via, transit),
+            get("id"),
+        )
 
 
 def check_line(d: Any, base: RuleBase) -> Transfer:
-    """Validate one transfer given as a mapping; raise LineError with a message for people."""
-    if not isinstance(d, dict):
-        raise LineError("expected an object with the transfer's fields")
-    unknown = set(d) - set(CSV_FIELDS)
-    if unknown:
-        raise LineError(f"unknown field `{sorted(unknown)[0]}` (fields: {', '.join(CSV_FIELDS)})")
-    for req in ("date", "exporter", "recipient", "item"):
-        if d.get(req) in (None, ""):
-            raise LineError(f"missing `{req}`")
-    try:
-        day = dt.date.fromisoformat(str(d["date"]))
-    except ValueError:
-        raise LineError(f"`date`: `{d['date']}` is not a date (YYYY-MM-DD)") from None
-    exporter, recipient = _country(d["exporter"], "exporter"), _country(d["recipient"], "recipient")
-    end_user = d.get("end_user") or "military"
-    if end_user not in END_USERS:
-        raise LineError(f"`end_user`: `{end_user}` is not one of {', '.join(END_USERS)}")
-    transfer = d.get("transfer") or "sale"
-    if transfer not in TRANSFERS:
-        raise LineError(f"`transfer`: `{transfer}` is not one of {', '.join(TRANSFERS)}")
-    item = str(d["item"])
-    lethal = d.get("lethal")
-    if isinstance(lethal, str):
-        if lethal.lower() not in ("", "true", "false"):
-            raise LineError(f"`lethal`: `{lethal}` is not true or false")
-        lethal = None if lethal == "" else lethal.lower() == "true"
-    if CATEGORY_RE.match(item):
-        category, item_id = item, None
-    elif item in base.items:
-        category, item_id = base.items[item].category, item
-        if lethal is None:
-            lethal = base.items[item].lethal
-    else:
-        raise LineError(f"`item`: `{item}` is neither an ML category nor a catalogue item")
-    origin = _country(d["origin"], "origin") if d.get("origin") else None
-    licence = _country(d["licence"], "licence") if d.get("licence") else None
-    via_raw = d.get("via") or []
-    via = tuple(_country(v, "via") for v in (via_raw.split(";") if isinstance(via_raw, str) else via_raw) if v)
-    tr_raw = d.get("transit") or []
-    transit = tuple(_country(v, "transit") for v in (tr_raw.split(";") if isinstance(tr_raw, str) else tr_raw) if v)
-    chain = [exporter, *via, *transit, recipient]
-    if len(set(chain)) != len(chain):
-        raise LineError("the chain of holders visits a state twice: " + " -> ".join(chain))
-    return Transfer(
-        (day, exporter, recipient, end_user, transfer, category, item_id, lethal, origin, licence, via, transit),
-        d.get("id"),
-    )
+    """Validate one transfer given as a mapping (see ``LineChecker`` for many lines)."""
+    return LineChecker(base).check(d)
 
 
 class _Lite:
@@ -160,48 +214,86 @@ def _tail(s: Screening) -> str:
     return f'"verdict":"{s.verdict.value}","jurisdictions":{{{juris}}},"deciding_rules":[{rules}]}}'
 
 
+def rule_cuts(jf: Any) -> set[dt.date]:
+    """The dates where a jurisdiction's rules can change their answer: starts, day-after-ends, date tests."""
+    cuts: set[dt.date] = set()
+    conds = [jf.binds]
+    for r in jf.rules:
+        if r.from_:
+            cuts.add(r.from_)
+        if r.until:
+            cuts.add(r.until + dt.timedelta(days=1))
+        conds.append(r.when)
+    for cond in conds:
+        for leaf, _ in iter_leaves(cond):
+            if leaf.fact == "date":
+                for v in leaf.value if isinstance(leaf.value, list) else [leaf.value]:
+                    d = dt.date.fromisoformat(str(v))
+                    cuts.update({d, d + dt.timedelta(days=1)})
+    return cuts
+
+
 class BatchScreener:
     """A Screener with a bounded cache of results for repeated transfers.
 
-    Verdicts depend on a transfer's date only through the dates where a rule or a world entry
-    starts or ends, so the cache key holds the date's interval, not the date: an order book
-    with many similar lines is screened once per distinct transfer and interval.
+    A transfer's verdict depends on its date only through the dates where a rule of a
+    jurisdiction that takes part (the holders' states and the regimes) starts, ends or tests the
+    date, and where a world entry about a holder or the recipient starts or ends. The cache key
+    holds those intervals instead of the date, so an order book of similar lines is screened
+    once per distinct transfer and interval; ``tests/test_batch.py`` checks cached results
+    against uncached ones on every such boundary.
     """
 
-    def __init__(self, base: RuleBase, cache_size: int = 20_000) -> None:
+    def __init__(self, base: RuleBase, cache_size: int = 100_000) -> None:
         self.base = base
         self.screener = Screener(base)
         self.cache: dict[tuple[Any, ...], tuple[Screening, str]] = {}
         self.cache_size = cache_size
-        cuts: set[dt.date] = set()
+        self.check = LineChecker(base).check
+        self._slot = self.screener.builder._slot
+        self._state_cuts = {code: rule_cuts(jf) for code, jf in base.jurisdictions.items() if jf.kind != "regime"}
+        self._regime_cuts: set[dt.date] = set()
         for jf in base.jurisdictions.values():
-            for r in jf.rules:
-                if r.from_:
-                    cuts.add(r.from_)
-                if r.until:
-                    cuts.add(r.until + dt.timedelta(days=1))
-                for leaf, _ in iter_leaves(r.when):
-                    if leaf.fact == "date":
-                        for v in leaf.value if isinstance(leaf.value, list) else [leaf.value]:
-                            d = dt.date.fromisoformat(str(v))
-                            cuts.update({d, d + dt.timedelta(days=1)})
-        self.cuts = sorted(cuts)
+            if jf.kind == "regime":
+                self._regime_cuts |= rule_cuts(jf)
+        self._cuts: dict[tuple[str, ...], list[dt.date]] = {}
+        self._shared: dict[str, tuple[Screening, str]] = {}
+
+    def _cuts_for(self, states: tuple[str, ...]) -> list[dt.date]:
+        cuts = self._cuts.get(states)
+        if cuts is None:
+            union = set(self._regime_cuts)
+            for s in states:
+                union |= self._state_cuts.get(s, set())
+            cuts = self._cuts[states] = sorted(union)
+        return cuts
+
+    def key(self, t: Transfer) -> tuple[Any, ...]:
+        """The cache key: the transfer without its date, plus the date's intervals that matter."""
+        k = t.key
+        day, exporter, recipient, origin, licence, via, transit = k[0], k[1], k[2], k[8], k[9], k[10], k[11]
+        slot = self._slot
+        if origin is None and licence is None and not via and not transit:
+            return (bisect_right(self._cuts_for((exporter,)), day), slot(exporter, day), slot(recipient, day), *k[1:])
+        states = tuple(s for s in (exporter, origin, licence, *via, *transit) if s)
+        return (
+            bisect_right(self._cuts_for(states), day),
+            slot(recipient, day),
+            *(slot(s, day) for s in states),
+            *k[1:],
+        )
 
     def screen(self, t: Transfer) -> tuple[Screening, str]:
         """The screening and its JSON tail (everything after the line number and id)."""
-        day, exporter, recipient = t.key[0], t.key[1], t.key[2]
-        slot = (
-            bisect_right(self.cuts, day),
-            self.screener.builder._slot(exporter, day),
-            self.screener.builder._slot(recipient, day),
-        )
-        key = slot + t.key[1:]
+        key = self.key(t)
         hit = self.cache.get(key)
         if hit is None:
             s = self.screener.screen(_scenario(t.key))
-            hit = (s, _tail(s))
+            tail = _tail(s)
+            hit = self._shared.setdefault(tail, (s, tail))  # many keys share few distinct results
             if len(self.cache) >= self.cache_size:
                 self.cache.clear()  # bounded memory; a clear is cheaper than LRU bookkeeping
+                self._shared.clear()
             self.cache[key] = hit
         return hit
 
@@ -266,13 +358,15 @@ def process_chunk(
     errors: list[tuple[int, str]] = []
     for n, raw in chunk:
         try:
-            t = check_line(_parse(raw), bs.base)
+            t = bs.check(_parse(raw))
         except LineError as exc:
             errors.append((n, str(exc)))
             continue
         s, tail = bs.screen(t)
         if out_fmt == "jsonl":
-            out.append(f'{{"line":{n},"id":{json.dumps(t.id, ensure_ascii=False)},{tail}\n')
+            tid = t.id
+            ident = str(tid) if type(tid) is int else json.dumps(tid, ensure_ascii=False)
+            out.append(f'{{"line":{n},"id":{ident},{tail}\n')
         else:
             out.append(format_record(result_record(n, t, s), out_fmt))
     return "".join(out), errors

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -271,8 +272,6 @@ class FactBuilder:
             self.breaks[country] = sorted(set(b))
 
     def _slot(self, country: str, day: dt.date) -> int:
-        from bisect import bisect_right
-
         b = self.breaks.get(country)
         return bisect_right(b, day) if b else 0
 

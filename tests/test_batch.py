@@ -147,3 +147,45 @@ def test_matrix_matches_evaluate(runner, shipped):
         ],
     ).stdout
     assert "| KR | `restricted` |" in md
+
+
+def test_batch_cache_gives_uncached_results_on_every_date_boundary(shipped):
+    """The cache key replaces the date by intervals: check it on each side of every date that matters."""
+    import datetime as dt
+    import random
+
+    from policy.batch import BatchScreener, _scenario, _tail, check_line
+    from policy.compiled import Screener
+
+    bs = BatchScreener(shipped)
+    fresh = Screener(shipped)
+    days: set[dt.date] = set()
+    for cuts in list(bs._state_cuts.values()) + [bs._regime_cuts] + list(fresh.builder.breaks.values()):
+        for d in cuts:
+            days.update({d - dt.timedelta(days=1), d, d + dt.timedelta(days=1)})
+    days = {d for d in days if dt.date(1990, 1, 1) <= d <= dt.date(2030, 12, 31)}
+    rng = random.Random(11)
+    states = sorted(c for c, j in shipped.jurisdictions.items() if j.kind == "state")
+    recipients = ["UA", "RU", "SA", "IL", "TW", "KP", "SO", "YE", "PL", "DE", "GB", "SE", "FI", "TR"]
+    shapes = [
+        {"item": "ML3"},
+        {"item": "155mm-shell", "end_user": "police"},
+        {"item": "ML13", "end_user": "government"},
+        {"item": "ML2", "origin": "CH"},
+        {"item": "ML6", "licence": "IL", "transfer": "re-export"},
+        {"item": "ML4", "via": ["PL"]},
+        {"item": "ML1", "transit": ["PL"], "transfer": "donation"},
+    ]
+    checked = 0
+    for day in sorted(days):
+        for _ in range(3):
+            line = {**rng.choice(shapes), "date": day.isoformat(), "exporter": rng.choice(states)}
+            chain = [line["exporter"], *line.get("via", ()), *line.get("transit", ())]
+            holders = {*chain, line.get("origin"), line.get("licence")}
+            line["recipient"] = rng.choice([r for r in recipients if r not in holders])
+            if len(set(chain)) < len(chain):
+                continue
+            t = check_line(line, shipped)
+            assert bs.screen(t)[1] == _tail(fresh.screen(_scenario(t.key))), line
+            checked += 1
+    assert checked > 1000 and len(bs.cache) < checked  # the cache was hit, and hits were checked
