@@ -233,6 +233,11 @@ def rule_cuts(jf: Any) -> set[dt.date]:
     return cuts
 
 
+def _tests(jf: Any, fact: str) -> bool:
+    """Whether any rule of a jurisdiction (or its binding condition) tests ``fact``."""
+    return any(leaf.fact == fact for cond in [jf.binds, *(r.when for r in jf.rules)] for leaf, _ in iter_leaves(cond))
+
+
 class BatchScreener:
     """A Screener with a bounded cache of results for repeated transfers.
 
@@ -256,17 +261,23 @@ class BatchScreener:
         for jf in base.jurisdictions.values():
             if jf.kind == "regime":
                 self._regime_cuts |= rule_cuts(jf)
-        self._cuts: dict[tuple[str, ...], list[dt.date]] = {}
+        # Which catalogue item a line names matters only to rules that test `item.id`.
+        self._item_id_states = {code for code, jf in base.jurisdictions.items() if _tests(jf, "item.id")}
+        self._cuts: dict[tuple[str, ...], tuple[list[dt.date], bool]] = {}
         self._shared: dict[str, tuple[Screening, str]] = {}
 
-    def _cuts_for(self, states: tuple[str, ...]) -> list[dt.date]:
-        cuts = self._cuts.get(states)
-        if cuts is None:
+    def _participants(self, states: tuple[str, ...]) -> tuple[list[dt.date], bool]:
+        """For the states that take part: their rules' cut dates, and whether any tests `item.id`."""
+        hit = self._cuts.get(states)
+        if hit is None:
             union = set(self._regime_cuts)
             for s in states:
                 union |= self._state_cuts.get(s, set())
-            cuts = self._cuts[states] = sorted(union)
-        return cuts
+            item_id = bool(self._item_id_states.intersection(states)) or any(
+                self.base.jurisdictions[c].kind == "regime" for c in self._item_id_states
+            )
+            hit = self._cuts[states] = (sorted(union), item_id)
+        return hit
 
     def key(self, t: Transfer) -> tuple[Any, ...]:
         """The cache key: the transfer without its date, plus the date's intervals that matter."""
@@ -274,13 +285,24 @@ class BatchScreener:
         day, exporter, recipient, origin, licence, via, transit = k[0], k[1], k[2], k[8], k[9], k[10], k[11]
         slot = self._slot
         if origin is None and licence is None and not via and not transit:
-            return (bisect_right(self._cuts_for((exporter,)), day), slot(exporter, day), slot(recipient, day), *k[1:])
+            cuts, item_id = self._participants((exporter,))
+            return (
+                bisect_right(cuts, day),
+                slot(exporter, day),
+                slot(recipient, day),
+                *k[1:6],
+                k[6] if item_id else None,
+                *k[7:],
+            )
         states = tuple(s for s in (exporter, origin, licence, *via, *transit) if s)
+        cuts, item_id = self._participants(states)
         return (
-            bisect_right(self._cuts_for(states), day),
+            bisect_right(cuts, day),
             slot(recipient, day),
             *(slot(s, day) for s in states),
-            *k[1:],
+            *k[1:6],
+            k[6] if item_id else None,
+            *k[7:],
         )
 
     def screen(self, t: Transfer) -> tuple[Screening, str]:

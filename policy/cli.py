@@ -575,9 +575,11 @@ def batch(
         if n_workers > 1:
             import multiprocessing as mp
 
-            pool = mp.get_context("fork").Pool(
-                n_workers, initializer=_batch_worker_init, initargs=(paths, list(overlays or []))
-            )
+            from .batch import WORKER
+
+            # Forked workers inherit the compiled screener instead of loading the rules again.
+            WORKER["screener"] = BatchScreener(base)
+            pool = mp.get_context("fork").Pool(n_workers)
             results = _bounded_imap(pool, ((c, out_fmt) for c in chunks()), 2 * n_workers)
         else:
             bs = BatchScreener(base)
@@ -626,13 +628,6 @@ def _bounded_imap(pool: Any, tasks: Any, window: int) -> Any:
             yield pending.popleft().get()
     while pending:
         yield pending.popleft().get()
-
-
-def _batch_worker_init(paths: list[str], overlays: list[str]) -> None:
-    from .batch import WORKER, BatchScreener
-
-    base = load_rulebase(paths)
-    WORKER["screener"] = BatchScreener(apply_overlays(base, overlays) if overlays else base)
 
 
 def _batch_worker_run(args: Any) -> Any:

@@ -175,6 +175,8 @@ def test_batch_cache_gives_uncached_results_on_every_date_boundary(shipped):
         {"item": "ML6", "licence": "IL", "transfer": "re-export"},
         {"item": "ML4", "via": ["PL"]},
         {"item": "ML1", "transit": ["PL"], "transfer": "donation"},
+        {"item": "f-35-parts"},
+        {"item": "ML10"},
     ]
     checked = 0
     for day in sorted(days):
@@ -188,4 +190,8 @@ def test_batch_cache_gives_uncached_results_on_every_date_boundary(shipped):
             t = check_line(line, shipped)
             assert bs.screen(t)[1] == _tail(fresh.screen(_scenario(t.key))), line
             checked += 1
+        # a rule that names a catalogue item: the category alone (screened first) must not answer for it
+        for item in ({"item": "ML10", "lethal": True}, {"item": "f-35-parts"}):
+            t = check_line({"date": day.isoformat(), "exporter": "NL", "recipient": "IL", **item}, shipped)
+            assert bs.screen(t)[1] == _tail(fresh.screen(_scenario(t.key))), (day, item)
     assert checked > 1000 and len(bs.cache) < checked  # the cache was hit, and hits were checked
