@@ -164,21 +164,29 @@ def run_measured(cmd: list[str]) -> tuple[float, int]:
     return float(secs), int(rss)
 
 
-def batch(lines_small: int, lines_big: int) -> dict:
+def batch(lines_small: int, lines_big: int, repeats: int) -> dict:
+    """`policy batch` and the plain loop, run alternately on the same file; median of the pairwise ratios."""
     policy = str(Path(PY).with_name("policy"))
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         for n in (lines_small, lines_big):
             src, dst = Path(tmp) / f"in{n}.jsonl", Path(tmp) / f"out{n}.jsonl"
             transfers_jsonl(src, n)
-            t_plain, _ = run_measured([PY, "-c", PLAIN_LOOP, str(src), str(dst)])
-            t_batch, rss = run_measured([policy, "batch", str(src), "-o", str(dst)])
+            plain, runs, rss = [], [], []
+            for _ in range(repeats):
+                t_plain, _ = run_measured([PY, "-c", PLAIN_LOOP, str(src), str(dst)])
+                t_batch, peak = run_measured([policy, "batch", str(src), "-o", str(dst)])
+                plain.append(t_plain)
+                runs.append(t_batch)
+                rss.append(peak)
+            ratios = [b / p for b, p in zip(runs, plain)]
             out[n] = {
-                "plain_s": t_plain,
-                "batch_s": t_batch,
-                "ratio": t_batch / t_plain,
-                "peak_rss_mb": rss / 1024,
-                "lines_per_s": n / t_batch,
+                "plain_s": statistics.median(plain),
+                "batch_s": statistics.median(runs),
+                "ratio": statistics.median(ratios),
+                "ratio_range": (min(ratios), max(ratios)),
+                "peak_rss_mb": max(rss) / 1024,
+                "lines_per_s": n / statistics.median(runs),
             }
     return out
 
@@ -345,12 +353,13 @@ def main() -> None:
         f"{c['decisions_per_s'] / 1e6:.2f} M decisions/s (encoding the columns once: {c['encode_s']:.2f} s; "
         f"hand-written loop: {c['reference_loop_per_s'] / 1e6:.2f} M/s)"
     )
-    b = batch(20_000 if args.quick else 100_000, 100_000 if args.quick else 1_000_000)
+    b = batch(20_000 if args.quick else 100_000, 100_000 if args.quick else 1_000_000, 3)
     print("\npolicy batch on JSON Lines (shipped rulebase) vs a plain read-parse-write loop over the same file:")
     for k, v in b.items():
         print(
             f"  {k:>9,} lines: batch {v['batch_s']:.2f} s ({v['lines_per_s']:,.0f}/s), plain loop {v['plain_s']:.2f} s,"
-            f" ratio {v['ratio']:.1f}×, peak RSS {v['peak_rss_mb']:.0f} MB"
+            f" ratio {v['ratio']:.2f}× (runs {v['ratio_range'][0]:.2f}–{v['ratio_range'][1]:.2f}),"
+            f" peak RSS {v['peak_rss_mb']:.0f} MB"
         )
     s = load_and_scale(repeats)
     print(
