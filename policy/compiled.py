@@ -553,6 +553,10 @@ def _split_key(cond: Any, key_fact: str | None) -> tuple[Any, Any]:
     return leaf.value, list(parts[1:]) or None
 
 
+INLINE_GROUPS = 12
+"""Up to this many partition groups are tested inline; more are found by one dictionary lookup."""
+
+
 def generate(
     cj: CompiledJurisdiction, jf: RuleFile, role: Role, groups: dict[str, str]
 ) -> Callable[[Mapping[str, Any], dt.date], "tuple[Verdict, tuple[str, ...]] | None"] | None:
@@ -588,7 +592,15 @@ def generate(
 
     body = [emit(i, cond, "    ") for i, cond in plain]
     group_defs: list[tuple[int, list[str]]] = []
-    if groups_of:
+    if groups_of and len(groups_of) <= INLINE_GROUPS:
+        # a few groups: an if/elif chain on the partition fact, inside the one function
+        spec = fact_spec(key_fact, groups)
+        assert spec is not None
+        kv = g.var(key_fact)
+        for n, (value, members) in enumerate(sorted(groups_of.items(), key=lambda kv_: str(kv_[0]))):
+            body.append(f"    {'if' if n == 0 else 'elif'} {kv} == {g.const(coerce_value(spec, value))}:")
+            body.extend(emit(i, cond, "        ") for i, cond in members)
+    elif groups_of:
         # one function per value of the partition fact, found by one dictionary lookup
         spec = fact_spec(key_fact, groups)
         assert spec is not None
