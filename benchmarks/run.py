@@ -220,6 +220,22 @@ def generated_rulebase(folder: Path, n_rules: int) -> None:
         (folder / f"{code.lower()}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+LOAD_RSS = """
+import resource, sys
+from policy.compiled import Screener
+from policy.loader import load_rulebase
+if sys.argv[1:]:
+    Screener(load_rulebase(sys.argv[1:]))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_rss_mb(rules: str | None) -> float:
+    """Peak memory of a fresh process that loads and compiles ``rules`` (None: imports only)."""
+    res = subprocess.run([PY, "-c", LOAD_RSS, *([rules] if rules else [])], capture_output=True, text=True, check=True)
+    return int(res.stdout) / 1024
+
+
 def load_and_scale(repeats: int) -> dict:
     from policy.compiled import Screener
     from policy.loader import load_rulebase, scenario_from_data
@@ -240,6 +256,8 @@ def load_and_scale(repeats: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         generated_rulebase(Path(tmp), 10_000)
         t_big, c_big, big = timed_load(tmp)
+        rss_big = peak_rss_mb(tmp)
+    rss_shipped, rss_imports = peak_rss_mb(str(ROOT / "rules")), peak_rss_mb(None)
 
     def per_call(base: object, exporter: str, recipient: str) -> float:
         sc = scenario_from_data(
@@ -272,6 +290,9 @@ def load_and_scale(repeats: int) -> dict:
         "big_rules": n_big,
         "big_load_s": t_big,
         "big_compile_s": c_big,
+        "imports_rss_mb": rss_imports,
+        "shipped_rss_mb": rss_shipped,
+        "big_rss_mb": rss_big,
         "shipped_call_us": per_call(shipped, "KR", "UA"),
         "big_call_us": per_call(big, "AD", "AE"),
     }
@@ -366,6 +387,10 @@ def main() -> None:
         f"\nLoading (parse + validate + checks), then compiling for screening: shipped rulebase "
         f"{s['shipped_load_s']:.3f} s + {s['shipped_compile_s']:.3f} s; generated rulebase of "
         f"{s['big_rules']:,} rules {s['big_load_s']:.2f} s + {s['big_compile_s']:.2f} s"
+    )
+    print(
+        f"Peak memory of a process that loads and compiles: shipped rulebase {s['shipped_rss_mb']:.0f} MB; "
+        f"{s['big_rules']:,}-rule rulebase {s['big_rss_mb']:.0f} MB (the imports alone: {s['imports_rss_mb']:.0f} MB)"
     )
     print(
         f"Per-call screening: shipped rulebase {s['shipped_call_us']:.1f} µs; {s['big_rules']:,}-rule rulebase "

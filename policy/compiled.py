@@ -122,7 +122,24 @@ class CompiledJurisdiction:
     if_no_rule_applies: Verdict
     binds: Pred | None
     by_role: dict[Role, tuple[CompiledRule, ...]] = field(default_factory=dict)
-    fast: dict[Role, Any] = field(default_factory=dict)  # generated evaluators (exporter, regime)
+    fast: dict[Role, Any] = field(default_factory=dict)  # generated evaluators: see _Generated
+
+
+class _Generated(dict):  # type: ignore[type-arg]
+    """A jurisdiction's generated evaluators by role, each generated on first use.
+
+    ``fast[role]`` is the evaluator, or None where there is none (a role other than the
+    jurisdiction's main one, or rules with consent tests). Generating on first use keeps a large
+    rulebase quick to load when a run touches only some of its jurisdictions.
+    """
+
+    def __init__(self, make: Callable[[Role], Any], roles: tuple[Role, ...]) -> None:
+        super().__init__()
+        self._make, self._roles = make, roles
+
+    def __missing__(self, role: Role) -> Any:
+        fn = self[role] = self._make(role) if role in self._roles else None
+        return fn
 
 
 def compile_file(jf: RuleFile, groups: dict[str, str]) -> CompiledJurisdiction:
@@ -147,10 +164,9 @@ def compile_file(jf: RuleFile, groups: dict[str, str]) -> CompiledJurisdiction:
         compile_condition(jf.binds, groups) if jf.binds is not None else None,
         {role: tuple(rules) for role, rules in by_role.items()},
     )
-    for role in (Role.regime,) if jf.kind == "regime" else (Role.exporter,):
-        fn = generate(cj, jf, role, groups)
-        if fn is not None:
-            cj.fast[role] = fn
+    cj.fast = _Generated(
+        lambda role: generate(cj, jf, role, groups), (Role.regime,) if jf.kind == "regime" else (Role.exporter,)
+    )
     return cj
 
 
@@ -171,7 +187,7 @@ def judge(
 
     ``direct`` computes the nested direct-export verdict for ``as_direct_export`` rules.
     """
-    fast = cj.fast.get(role)
+    fast = cj.fast[role]
     if fast is not None:
         res = fast(facts, day)
         if res is not None:
@@ -371,7 +387,7 @@ class Screener:
         undetermined = (Verdict.undetermined, ())
 
         def run(cj: CompiledJurisdiction, role: Role, facts: dict[str, Any], direct: Any) -> Any:
-            fast = cj.fast.get(role)
+            fast = cj.fast[role]
             res = fast(facts, day) if fast is not None else None
             return res if res is not None else judge(cj, role, facts, day, direct)
 

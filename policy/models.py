@@ -201,10 +201,10 @@ class Leaf(Strict):
 
     @property
     def op(self) -> str:
-        for name in OPS:
-            key = "in" if name == "in" else name
-            if key in self.model_fields_set or (name == "in" and "in_" in self.model_fields_set):
-                return name
+        # validation leaves exactly one field besides `fact` set: that is the operator
+        for name in self.model_fields_set:
+            if name != "fact":
+                return "in" if name == "in_" else name
         raise AssertionError("validated leaf has an operator")  # pragma: no cover
 
     @property
