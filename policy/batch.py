@@ -276,6 +276,8 @@ class BatchScreener:
             item_id = bool(self._item_id_states.intersection(states)) or any(
                 self.base.jurisdictions[c].kind == "regime" for c in self._item_id_states
             )
+            if len(self._cuts) >= _MEMO_LIMIT:
+                self._cuts.clear()
             hit = self._cuts[states] = (sorted(union), item_id)
         return hit
 
