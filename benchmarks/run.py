@@ -226,7 +226,11 @@ from policy.compiled import Screener
 from policy.loader import load_rulebase
 if sys.argv[1:]:
     Screener(load_rulebase(sys.argv[1:]))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+try:  # VmHWM is this process's own peak; ru_maxrss can carry the forking parent's peak across exec
+    with open("/proc/self/status") as fh:
+        print(next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")))
+except OSError:
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
