@@ -31,6 +31,21 @@ def test_ukraine_in_conflict_and_self_defence_with_sources_only_after_2014(runne
     assert before["in_armed_conflict"]["value"] is False and before["self_defence"]["value"] is False
 
 
+def test_att_parties_are_bound_only_from_the_treaty_s_entry_into_force(shipped):
+    """ATT Art. 22: nobody is a party before 24 Dec 2014; later joiners 90 days after deposit."""
+    import datetime as dt
+
+    members = {m.country: m for m in shipped.world.groups["ATT"].members}
+    assert len(members) >= 100 and not {"US", "IL", "RU", "UA", "TR"} & set(members)
+    assert min(m.from_ for m in members.values()) == dt.date(2014, 12, 24)
+
+
+def test_ghana_becomes_an_att_party_90_days_after_its_deposit(runner):
+    # deposit 22 Dec 2015 (Control Arms) -> in force for Ghana on 21 Mar 2016
+    assert facts_json(runner, "GH", "--date", "2016-03-20")["party_to.ATT"]["value"] is False
+    assert facts_json(runner, "GH", "--date", "2016-03-21")["party_to.ATT"]["value"] is True
+
+
 def test_facts_without_country_lists_datasets(runner):
     res = runner.invoke(app, ["facts", "--rules", str(ROOT / "rules"), "-f", "json"])
     rows = {r["dataset"]: r["entries"] for r in json.loads(res.stdout)}
