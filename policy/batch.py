@@ -46,7 +46,11 @@ class LineError(ValueError):
 
 @dataclass
 class Transfer:
-    """A checked input line, hashable so repeated transfers are screened once."""
+    """A checked input line: ``key`` holds every field that can change the verdict, ``id`` the rest.
+
+    ``key`` is (date, exporter, recipient, end user, transfer, category, catalogue id, lethal,
+    origin, licence, via, transit); ``BatchScreener.key`` turns it into the cache key.
+    """
 
     key: tuple[Any, ...]
     id: Any
