@@ -595,7 +595,8 @@ def batch(
             done += text.count("\n")
             if show:
                 rate = done / max(time.perf_counter() - start, 1e-9)
-                sys.stderr.write(f"\r{done} transfers screened, {bad} bad lines ({rate:,.0f}/s)")
+                read = os.lseek(stream.fileno(), 0, os.SEEK_CUR) / size if size else None
+                sys.stderr.write("\r" + progress_line(done, bad, rate, read))
         if pool is not None:
             pool.close()
             pool.join()
@@ -615,6 +616,22 @@ def batch(
     typer.echo(f"{done} transfers screened, {bad} bad lines", err=True)
     if bad:
         raise typer.Exit(2)
+
+
+def progress_line(done: int, bad: int, rate: float, fraction: float | None) -> str:
+    """The batch progress line; a bar when the input's size is known.
+
+    >>> progress_line(1500, 2, 49_000.4, 0.5)
+    '[###############...............]  50%  1,500 transfers screened, 2 bad lines (49,000/s)'
+    >>> progress_line(10, 0, 5.0, None)
+    '10 transfers screened, 0 bad lines (5/s)'
+    """
+    text = f"{done:,} transfers screened, {bad:,} bad lines ({rate:,.0f}/s)"
+    if fraction is None:
+        return text
+    fraction = min(max(fraction, 0.0), 1.0)
+    filled = int(fraction * 30)
+    return f"[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%}  {text}"
 
 
 def _bounded_imap(pool: Any, tasks: Any, window: int) -> Any:
