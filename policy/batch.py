@@ -94,9 +94,14 @@ class LineChecker:
         return code
 
     def _states(self, raw: Any, field: str) -> tuple[str, ...]:
+        """A list of states: a JSON list, or codes separated by `;` (CSV)."""
         if not raw:
             return ()
-        return tuple(self._country(v, field) for v in (raw.split(";") if isinstance(raw, str) else raw) if v)
+        if isinstance(raw, str):
+            raw = raw.split(";")
+        elif not isinstance(raw, list):
+            raise LineError(f"`{field}`: expected a list of country codes, got `{raw}`")
+        return tuple(self._country(v, field) for v in raw if v)
 
     def _item(self, item: str) -> tuple[str, str | None, bool | None]:
         """(category, catalogue id or None, the catalogue's lethality or None)."""
@@ -140,6 +145,8 @@ class LineChecker:
             if lethal.lower() not in ("", "true", "false"):
                 raise LineError(f"`lethal`: `{lethal}` is not true or false")
             lethal = None if lethal == "" else lethal.lower() == "true"
+        elif lethal is not None and not isinstance(lethal, bool):
+            raise LineError(f"`lethal`: `{json.dumps(lethal)}` is not true or false")
         category, item_id, item_lethal = self._item(str(d["item"]))
         if lethal is None:
             lethal = item_lethal
@@ -393,7 +400,7 @@ def process_chunk(
         s, tail = bs.screen(t)
         if out_fmt == "jsonl":
             tid = t.id
-            ident = str(tid) if type(tid) is int else json.dumps(tid, ensure_ascii=False)
+            ident = str(tid) if type(tid) is int else json.dumps(tid, ensure_ascii=False, separators=(",", ":"))
             out.append(f'{{"line":{n},"id":{ident},{tail}\n')
         else:
             out.append(format_record(result_record(n, t, s), out_fmt))

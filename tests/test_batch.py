@@ -195,3 +195,28 @@ def test_batch_cache_gives_uncached_results_on_every_date_boundary(shipped):
             t = check_line({"date": day.isoformat(), "exporter": "NL", "recipient": "IL", **item}, shipped)
             assert bs.screen(t)[1] == _tail(fresh.screen(_scenario(t.key))), (day, item)
     assert checked > 1000 and len(bs.cache) < checked  # the cache was hit, and hits were checked
+
+
+def test_batch_reports_lines_with_values_of_the_wrong_type(runner, tmp_path):
+    """Every malformed value is a bad line with a message, never an internal error."""
+    good = {"date": "2023-01-30", "exporter": "KR", "recipient": "UA", "item": "ML3"}
+    bad = [
+        [1, 2],
+        {**good, "date": 5},
+        {**good, "exporter": ["KR"]},
+        {**good, "via": 5},
+        {**good, "transit": [1]},
+        {**good, "via": {"PL": 1}},
+        {**good, "lethal": [1]},
+        {**good, "lethal": 1},
+        {**good, "origin": 7},
+        {**good, "end_user": ["x"]},
+        {**good, "recipient": "KR"},
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps(x) for x in [good, *bad, good]) + "\n", encoding="utf-8")
+    res = runner.invoke(app, ["batch", str(src), "--rules", str(ROOT / "rules"), "--workers", "1"])
+    assert res.exit_code == 2, res.output
+    assert "internal error" not in res.stderr
+    assert res.stderr.count("error[bad-line]") == len(bad)
+    assert [json.loads(x)["line"] for x in res.stdout.splitlines()] == [1, len(bad) + 2]
