@@ -4,6 +4,11 @@ import csv
 import io
 import json
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from policy.batch import CSV_FIELDS, BatchScreener
 from policy.cli import app
 from policy.engine import evaluate
 from policy.loader import scenario_from_data
@@ -220,3 +225,49 @@ def test_batch_reports_lines_with_values_of_the_wrong_type(runner, tmp_path):
     assert "internal error" not in res.stderr
     assert res.stderr.count("error[bad-line]") == len(bad)
     assert [json.loads(x)["line"] for x in res.stdout.splitlines()] == [1, len(bad) + 2]
+
+
+@pytest.fixture(scope="module")
+def shipped_screener():
+    from policy.loader import load_rulebase
+
+    return BatchScreener(load_rulebase([str(ROOT / "rules")]))
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+_PLAUSIBLE = {
+    "date": st.sampled_from(["2023-01-30", "2014-12-24", "2022-02-26", "2023-02-30", "1999-01-01", ""]),
+    "exporter": st.sampled_from(["KR", "de", "NO", "CH", "PL", "US", "XX"]),
+    "recipient": st.sampled_from(["UA", "PL", "KP", "SA", "IL", "ZZ"]),
+    "item": st.sampled_from(["ML3", "ML13.c", "155mm-shell", "f-35-parts", "k9-howitzer", "ML99"]),
+    "end_user": st.sampled_from(["military", "police", "non-state", "pirates"]),
+    "transfer": st.sampled_from(["sale", "donation", "re-export", "theft"]),
+    "origin": st.sampled_from(["KR", "CH", "DE", "ZZ"]),
+    "licence": st.sampled_from(["IL", "US", "ZZ"]),
+    "via": st.lists(st.sampled_from(["PL", "US", "DE", "ZZ"]), max_size=2) | st.just("PL;US"),
+    "transit": st.lists(st.sampled_from(["PL", "AT"]), max_size=1),
+    "lethal": st.sampled_from([True, False, None, "true", "FALSE", ""]),
+}
+_REQUIRED = ("date", "exporter", "recipient", "item")
+_LINES = st.fixed_dictionaries(
+    {k: _PLAUSIBLE[k] for k in _REQUIRED},
+    optional={k: st.one_of(_PLAUSIBLE.get(k, st.nothing()), _JSON) for k in CSV_FIELDS if k not in _REQUIRED},
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(line=st.one_of(_LINES, _LINES, _JSON))
+def test_any_line_is_screened_or_reported_never_an_internal_error(shipped_screener, line):
+    from policy.batch import LineError
+
+    try:
+        t = shipped_screener.check(line)
+    except LineError as exc:
+        assert str(exc)
+        return
+    screening, tail = shipped_screener.screen(t)
+    assert json.loads("{" + tail)["verdict"] == screening.verdict.value
