@@ -333,6 +333,26 @@ class BatchScreener:
         return hit
 
 
+def read_ahead(stream: Iterable[str], limit: int) -> tuple[list[str], bool]:
+    """The first lines of a stream, up to ``limit`` characters, and whether the limit was reached.
+
+    >>> import io
+    >>> read_ahead(io.StringIO("a\\nbb\\nccc\\n"), 4)
+    (['a\\n', 'bb\\n'], True)
+    >>> read_ahead(io.StringIO("a\\n"), 4)
+    (['a\\n'], False)
+    """
+    head: list[str] = []
+    taken = 0
+    it = iter(stream)
+    for line in it:
+        head.append(line)
+        taken += len(line)
+        if taken >= limit:
+            return head, True
+    return head, False
+
+
 def read_lines(stream: Iterable[str], fmt: str) -> Iterator[tuple[int, Any]]:
     """(line number, raw JSON text or parsed CSV row) for each non-empty input line."""
     if fmt == "csv":

@@ -521,6 +521,7 @@ def batch(
     output_format: Optional[str] = typer.Option(None, "--output-format", help="jsonl or csv (default: by extension)."),
 ) -> None:
     """Screen many transfers: verdict, per-jurisdiction verdicts and deciding rules for each line."""
+    import itertools
     import os
     import time
 
@@ -551,6 +552,14 @@ def batch(
             raise LoadError(
                 [Diagnostic("unreadable-file", f"cannot read: {exc.strerror}", SourceSpan(input))]
             ) from None
+    source: Any = stream
+    if input == "-" and not workers:
+        # stdin has no size: read ahead up to 1 MiB to tell a large input from a small one
+        from .batch import read_ahead
+
+        head, more = read_ahead(stream, 1 << 20)
+        size = (1 << 20) + 1 if more else 0
+        source = itertools.chain(head, stream)
     n_workers = workers or (2 if size > 1 << 20 and (os.cpu_count() or 1) > 1 else 1)
     if out_fmt == "csv":
         from .batch import OUT_FIELDS
@@ -563,7 +572,7 @@ def batch(
 
     def chunks(size_: int = 2000):  # type: ignore[no-untyped-def]
         buf = []
-        for item in read_lines(stream, in_fmt):
+        for item in read_lines(source, in_fmt):
             buf.append(item)
             if len(buf) >= size_:
                 yield buf
@@ -595,7 +604,7 @@ def batch(
             done += text.count("\n")
             if show:
                 rate = done / max(time.perf_counter() - start, 1e-9)
-                read = os.lseek(stream.fileno(), 0, os.SEEK_CUR) / size if size else None
+                read = os.lseek(stream.fileno(), 0, os.SEEK_CUR) / size if size and stream is not sys.stdin else None
                 sys.stderr.write("\r" + progress_line(done, bad, rate, read))
         if pool is not None:
             pool.close()

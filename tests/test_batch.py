@@ -271,3 +271,17 @@ def test_any_line_is_screened_or_reported_never_an_internal_error(shipped_screen
         return
     screening, tail = shipped_screener.screen(t)
     assert json.loads("{" + tail)["verdict"] == screening.verdict.value
+
+
+def test_batch_reads_stdin_and_a_large_one_gives_the_file_s_output(runner, tmp_path):
+    """stdin has no size: more than 1 MiB read ahead means both cores, with the same output."""
+    line = '{{"id": {i}, "date": "20{y}-06-01", "exporter": "{e}", "recipient": "UA", "item": "ML3"}}\n'
+    text = "".join(line.format(i=i, y=10 + i % 15, e=["KR", "DE", "NO", "CH"][i % 4]) for i in range(14_000))
+    assert len(text) > 1 << 20
+    src = tmp_path / "in.jsonl"
+    src.write_text(text, encoding="utf-8")
+    rules = ["--rules", str(ROOT / "rules")]
+    from_file = runner.invoke(app, ["batch", str(src), *rules])
+    from_stdin = runner.invoke(app, ["batch", "-", *rules], input=text)
+    assert from_file.exit_code == from_stdin.exit_code == 0
+    assert from_stdin.stdout == from_file.stdout and from_stdin.stdout.count("\n") == 14_000
