@@ -225,25 +225,6 @@ def _tail(s: Screening) -> str:
     return f'"verdict":"{s.verdict.value}","jurisdictions":{{{juris}}},"deciding_rules":[{rules}]}}'
 
 
-def rule_cuts(jf: Any) -> set[dt.date]:
-    """The dates where a jurisdiction's rules can change their answer: starts, day-after-ends, date tests."""
-    cuts: set[dt.date] = set()
-    conds = [jf.binds]
-    for r in jf.rules:
-        if r.from_:
-            cuts.add(r.from_)
-        if r.until:
-            cuts.add(r.until + dt.timedelta(days=1))
-        conds.append(r.when)
-    for cond in conds:
-        for leaf, _ in iter_leaves(cond):
-            if leaf.fact == "date":
-                for v in leaf.value if isinstance(leaf.value, list) else [leaf.value]:
-                    d = dt.date.fromisoformat(str(v))
-                    cuts.update({d, d + dt.timedelta(days=1)})
-    return cuts
-
-
 def _tests(jf: Any, fact: str) -> bool:
     """Whether any rule of a jurisdiction (or its binding condition) tests ``fact``."""
     return any(leaf.fact == fact for cond in [jf.binds, *(r.when for r in jf.rules)] for leaf, _ in iter_leaves(cond))
@@ -267,11 +248,11 @@ class BatchScreener:
         self.cache_size = cache_size
         self.check = LineChecker(base).check
         self._slot = self.screener.builder._slot
-        self._state_cuts = {code: rule_cuts(jf) for code, jf in base.jurisdictions.items() if jf.kind != "regime"}
+        self._state_cuts = {code: jf.change_dates() for code, jf in base.jurisdictions.items() if jf.kind != "regime"}
         self._regime_cuts: set[dt.date] = set()
         for jf in base.jurisdictions.values():
             if jf.kind == "regime":
-                self._regime_cuts |= rule_cuts(jf)
+                self._regime_cuts |= jf.change_dates()
         # Which catalogue item a line names matters only to rules that test `item.id`.
         self._item_id_states = {code for code, jf in base.jurisdictions.items() if _tests(jf, "item.id")}
         self._cuts: dict[tuple[str, ...], tuple[list[dt.date], bool]] = {}

@@ -9,13 +9,27 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from .facts import coerce_value, fact_spec
+from .derive import Facts
+from .facts import STATIC_FACTS, coerce_value, fact_spec
 from .logic import Candidate, resolve
-from .models import All, Any_, Effect, Leaf, Not, Role, RuleFile, Verdict, category_within, iter_leaves
+from .models import (
+    All,
+    Any_,
+    Effect,
+    Leaf,
+    Not,
+    Role,
+    RuleFile,
+    ScenarioItem,
+    Verdict,
+    category_within,
+    iter_leaves,
+)
 from .rulebase import RuleBase, paused_gc
 
 Pred = Callable[[Mapping[str, Any]], "bool | None"]
@@ -247,8 +261,6 @@ class FactBuilder:
     """
 
     def __init__(self, base: RuleBase) -> None:
-        from .facts import STATIC_FACTS
-
         self.base = base
         self.lethality = {code: c.lethal for code, c in base.categories.items()}
         names: set[str] = set()
@@ -294,8 +306,6 @@ class FactBuilder:
     def _derived(self, names: list[str], key: tuple[Any, ...], sc: Any, item: Any) -> dict[str, Any]:
         hit = self.memo.get(key)
         if hit is None:
-            from .derive import Facts
-
             f = Facts(sc, item, self.base.world, self.lethality)
             hit = {n: f.get(n).value for n in names}
             if len(self.memo) > 20_000:
@@ -379,8 +389,6 @@ class Screener:
 
     def screen(self, sc: Any) -> Screening:
         """The verdict for a scenario, as ``engine.evaluate`` would give it."""
-        from .models import ScenarioItem
-
         out: list[tuple[str, str, Verdict]] = []
         deciding: list[tuple[Verdict, tuple[str, ...]]] = []
         day = sc.date
@@ -633,8 +641,6 @@ def generate(
     main_reads = [f"        {var} = facts[{g.const(fact)}]" for fact, var in g.facts.items()]
     guard = " or ".join(f"{var} is None" for var in g.facts.values()) or "False"
     group_src = ""
-    import re
-
     for n, inner in group_defs:
         text = "\n".join(inner)
         used = set(re.findall(r"\b_v\d+\b", text))

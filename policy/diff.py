@@ -207,12 +207,8 @@ def _dims(files: list[RuleFile], groups: dict[str, str], with_date: bool) -> lis
     named: dict[str, set[Any]] = {}
     dates: set[dt.date] = set()
     for jf in files:
+        dates |= jf.change_dates()
         conds = [r.when for r in jf.rules] + ([jf.binds] if jf.binds is not None else [])
-        for r in jf.rules:
-            if r.from_:
-                dates.add(r.from_)
-            if r.until:
-                dates.add(r.until + dt.timedelta(days=1))
         for cond in conds:
             for leaf, _ in iter_leaves(cond):
                 vals = named.setdefault(leaf.fact, set())
@@ -232,9 +228,7 @@ def _dims(files: list[RuleFile], groups: dict[str, str], with_date: bool) -> lis
         elif spec.type == "enum":
             dims.append(Dim(name, list(spec.values), "value"))
         elif spec.type == "date":
-            for v in named[name]:
-                d = v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
-                dates.update({d, d + dt.timedelta(days=1)})
+            pass  # the date's classes come from change_dates() above
         elif spec.type == "countries":
             dims.append(Dim(name, [()] + [(c,) for c in sorted(x for x in named[name] if x)], "value"))
         else:

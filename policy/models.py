@@ -348,6 +348,24 @@ class RuleFile(Strict):
             raise ValueError("a regime's jurisdiction id is upper case, e.g. `ATT`, `EU-CP`")
         return self
 
+    def change_dates(self) -> set[dt.date]:
+        """The days on which one of this file's answers can change: a rule starts, the day after
+        one ends, and each side of a date a condition tests (``date lt X`` flips on X, ``lte`` on X+1).
+        """
+        days: set[dt.date] = set()
+        for r in self.rules:
+            if r.from_:
+                days.add(r.from_)
+            if r.until:
+                days.add(r.until + dt.timedelta(days=1))
+        for cond in [self.binds, *(r.when for r in self.rules)]:
+            for leaf, _ in iter_leaves(cond):
+                if leaf.fact == "date" and leaf.op != "exists":
+                    for v in leaf.value if isinstance(leaf.value, list) else [leaf.value]:
+                        d = v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
+                        days.update({d, d + dt.timedelta(days=1)})
+        return days
+
 
 # ---------------------------------------------------------------- world data
 
