@@ -637,6 +637,15 @@ def scenario_from_data(doc: yamlio.Document, base: RuleBase) -> Scenario:
                     doc.span(("expect_rules", i)),
                 )
             )
+    for i, cal in enumerate(sc.calibrates):
+        if base.rule(cal.rule) is None:
+            diags.append(
+                Diagnostic(
+                    "unknown-rule",
+                    f"`calibrates` names `{cal.rule}`, which no rule file defines",
+                    doc.span(("calibrates", i, "rule")),
+                )
+            )
     if diags:
         raise LoadError(diags)
     return sc.model_copy(update={"items": items, "assume": assume})

@@ -579,6 +579,17 @@ class ScenarioSource(Strict):
     note: str | None = None
 
 
+class Calibration(Strict):
+    """Which side of a restrictive rule a documented case stands on.
+
+    `explains`: a refusal or halt the rule accounts for; `went_ahead`: a nearby transfer that
+    happened, which the rule must not forbid (the check that catches a rule broader than its policy).
+    """
+
+    rule: str = Field(description="id of a prohibited/restricted rule")
+    side: Literal["explains", "went_ahead"]
+
+
 class Scenario(Strict):
     """A what-if transfer, optionally with the verdict a test expects."""
 
@@ -599,6 +610,9 @@ class Scenario(Strict):
     expect_rules: list[str] = Field(default_factory=list)
     expect_deciding: list[str] = Field(default_factory=list, description="jurisdictions expected to decide")
     sources: list[ScenarioSource] = Field(default_factory=list)
+    calibrates: list[Calibration] = Field(
+        default_factory=list, description="restrictive rules this documented case calibrates, and on which side"
+    )
     note: str | None = None
 
     _c = field_validator("exporter", "recipient")(classmethod(lambda cls, v: _country(v)))
