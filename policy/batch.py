@@ -15,12 +15,13 @@ import io
 import json
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .compiled import Screener, Screening
-from .countries import is_country
+from .contract import ContractError, check_chain, read_choice, read_country, read_date, read_flag, read_item
+from .errors import Diagnostic, LoadError
 from .facts import END_USERS, TRANSFERS
-from .models import CATEGORY_RE, iter_leaves
+from .models import iter_leaves
 from .rulebase import RuleBase
 
 CSV_FIELDS = [
@@ -41,7 +42,11 @@ OUT_FIELDS = ["line", "id", "verdict", "jurisdictions", "deciding_rules"]
 
 
 class LineError(ValueError):
-    """A bad input line: the message says what is wrong."""
+    """A bad input line: ``code`` is the transfer contract's error code, the message says what is wrong."""
+
+    def __init__(self, message: str, code: str = "bad-line") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -49,128 +54,151 @@ class Transfer:
     """A checked input line: ``key`` holds every field that can change the verdict, ``id`` the rest.
 
     ``key`` is (date, exporter, recipient, end user, transfer, category, catalogue id, lethal,
-    origin, licence, via, transit); ``BatchScreener.key`` turns it into the cache key.
+    origin, licence, via, transit); ``BatchScreener.key`` turns it into the cache key. A
+    scenario-shaped line (``items: [...]``) carries its validated ``scenario`` instead and is
+    screened without the cache.
     """
 
     key: tuple[Any, ...]
     id: Any
+    scenario: Any = None
 
 
 _FIELDS = frozenset(CSV_FIELDS)
+_SHAPED_FIELDS = frozenset({"id", "date", "exporter", "recipient", "end_user", "transfer", "via", "transit", "items"})
 _REQUIRED = ("date", "exporter", "recipient", "item")
 _MEMO_LIMIT = 50_000
 
 
+def _contract(field: str, read: Any, *args: Any) -> Any:
+    try:
+        return read(*args)
+    except ContractError as exc:
+        raise LineError(f"`{field}`: {exc.message}", exc.code) from None
+
+
 class LineChecker:
-    """Checks input lines as a scenario's loader would, without building pydantic models.
+    """Checks input lines with the transfer contract (``policy.contract``), as a scenario's loader does.
 
     Order books repeat dates, states and items on many lines, so each distinct value is checked
-    once and remembered (the memos are bounded, so memory stays flat).
+    once and remembered (the memos are bounded, so memory stays flat). ``text`` is set for CSV,
+    whose cells are all strings (`true`/`false` are then booleans).
     """
 
-    def __init__(self, base: RuleBase) -> None:
+    def __init__(self, base: RuleBase, text: bool = False) -> None:
         self.base = base
+        self.text = text
         self._days: dict[Any, dt.date] = {}
         self._countries: dict[Any, str] = {}
         self._items: dict[str, tuple[str, str | None, bool | None]] = {}
 
     def _day(self, v: Any) -> dt.date:
-        try:
-            day = dt.date.fromisoformat(str(v))
-        except ValueError:
-            raise LineError(f"`date`: `{v}` is not a date (YYYY-MM-DD)") from None
-        if len(self._days) >= _MEMO_LIMIT:
-            self._days.clear()
-        if isinstance(v, str):
+        day = self._days.get(v) if isinstance(v, str) else None
+        if day is None:
+            day = _contract("date", read_date, v)
+            if len(self._days) >= _MEMO_LIMIT:
+                self._days.clear()
             self._days[v] = day
         return day
 
     def _country(self, v: Any, field: str) -> str:
         code = self._countries.get(v) if isinstance(v, str) else None
         if code is None:
-            if not isinstance(v, str) or not is_country(v.upper()):
-                raise LineError(f"`{field}`: `{v}` is not an ISO 3166-1 alpha-2 country code")
-            code = self._countries[v] = v.upper()
+            code = _contract(field, read_country, v)
+            if len(self._countries) >= _MEMO_LIMIT:
+                self._countries.clear()
+            self._countries[v] = code
         return code
 
     def _states(self, raw: Any, field: str) -> tuple[str, ...]:
         """A list of states: a JSON list, or codes separated by `;` (CSV)."""
-        if not raw:
+        if raw is None or raw == "" or raw == []:
             return ()
-        if isinstance(raw, str):
-            raw = raw.split(";")
+        if isinstance(raw, str) and self.text:
+            raw = [v.strip() for v in raw.split(";")]
         elif not isinstance(raw, list):
-            raise LineError(f"`{field}`: expected a list of country codes, got `{raw}`")
+            raise LineError(f"`{field}`: expected a list of states, got `{json.dumps(raw)}`", "bad-value")
         return tuple(self._country(v, field) for v in raw if v)
 
-    def _item(self, item: str) -> tuple[str, str | None, bool | None]:
+    def _item(self, item: Any) -> tuple[str, str | None, bool | None]:
         """(category, catalogue id or None, the catalogue's lethality or None)."""
-        hit = self._items.get(item)
+        hit = self._items.get(item) if isinstance(item, str) else None
         if hit is None:
-            if CATEGORY_RE.match(item):
-                hit = (item, None, None)
-            elif item in self.base.items:
-                entry = self.base.items[item]
-                hit = (entry.category, item, entry.lethal)
+            category, item_id = _contract("item", read_item, item, self.base.items)
+            if item_id is not None:
+                entry = self.base.items[item_id]
+                hit = (entry.category, item_id, entry.lethal)
             else:
-                raise LineError(f"`item`: `{item}` is neither an ML category nor a catalogue item")
+                hit = (category, None, None)
+            if len(self._items) >= _MEMO_LIMIT:
+                self._items.clear()
             self._items[item] = hit
         return hit
 
     def check(self, d: Any) -> Transfer:
         """Validate one transfer given as a mapping; raise LineError with a message for people."""
         if type(d) is not dict:
-            raise LineError("expected an object with the transfer's fields")
+            raise LineError("expected an object with the transfer's fields", "bad-line")
+        if "items" in d:
+            return self._shaped(d)
         if not _FIELDS.issuperset(d):
             unknown = sorted(set(d) - _FIELDS)[0]
-            raise LineError(f"unknown field `{unknown}` (fields: {', '.join(CSV_FIELDS)})")
+            raise LineError(f"unknown field `{unknown}` (fields: {', '.join(CSV_FIELDS)}, or `items`)", "unknown-field")
         get = d.get
         for req in _REQUIRED:
             if get(req) in (None, ""):
-                raise LineError(f"missing `{req}`")
-        raw_day = d["date"]
-        day = self._days.get(raw_day) if isinstance(raw_day, str) else None
-        if day is None:
-            day = self._day(raw_day)
+                raise LineError(f"missing `{req}`", "missing-field")
+        day = self._day(d["date"])
         exporter = self._country(d["exporter"], "exporter")
         recipient = self._country(d["recipient"], "recipient")
-        end_user = get("end_user") or "military"
-        if end_user not in END_USERS:
-            raise LineError(f"`end_user`: `{end_user}` is not one of {', '.join(END_USERS)}")
-        transfer = get("transfer") or "sale"
-        if transfer not in TRANSFERS:
-            raise LineError(f"`transfer`: `{transfer}` is not one of {', '.join(TRANSFERS)}")
+        end_user = get("end_user")
+        end_user = "military" if end_user in (None, "") else _contract("end_user", read_choice, end_user, END_USERS)
+        transfer = get("transfer")
+        transfer = "sale" if transfer in (None, "") else _contract("transfer", read_choice, transfer, TRANSFERS)
         lethal = get("lethal")
-        if isinstance(lethal, str):
-            if lethal.lower() not in ("", "true", "false"):
-                raise LineError(f"`lethal`: `{lethal}` is not true or false")
-            lethal = None if lethal == "" else lethal.lower() == "true"
-        elif lethal is not None and not isinstance(lethal, bool):
-            raise LineError(f"`lethal`: `{json.dumps(lethal)}` is not true or false")
-        category, item_id, item_lethal = self._item(str(d["item"]))
+        if lethal is not None and not (self.text and lethal == ""):
+            lethal = _contract("lethal", read_flag, lethal, self.text)
+        else:
+            lethal = None
+        category, item_id, item_lethal = self._item(d["item"])
         if lethal is None:
             lethal = item_lethal
         origin = get("origin")
-        origin = self._country(origin, "origin") if origin else None
+        origin = self._country(origin, "origin") if origin not in (None, "") else None
         licence = get("licence")
-        licence = self._country(licence, "licence") if licence else None
+        licence = self._country(licence, "licence") if licence not in (None, "") else None
         via = self._states(get("via"), "via")
         transit = self._states(get("transit"), "transit")
-        if via or transit:
-            chain = [exporter, *via, *transit, recipient]
-            if len(set(chain)) != len(chain):
-                raise LineError("the chain of holders visits a state twice: " + " -> ".join(chain))
-        elif exporter == recipient:
-            raise LineError(f"the chain of holders visits a state twice: {exporter} -> {recipient}")
+        pos, problem = check_chain(exporter, via, transit, recipient)
+        if pos >= 0:
+            raise LineError(problem.message, problem.code)
         return Transfer(
             (day, exporter, recipient, end_user, transfer, category, item_id, lethal, origin, licence, via, transit),
             get("id"),
         )
 
+    def _shaped(self, d: dict[str, Any]) -> Transfer:
+        """A scenario-shaped line (``items`` with components, origin, licence): the scenario loader checks it."""
+        if self.text:
+            raise LineError("CSV lines are flat: use `item`, not `items`", "unknown-field")
+        unknown = sorted(set(d) - _SHAPED_FIELDS)
+        if unknown:
+            raise LineError(
+                f"unknown field `{unknown[0]}` in a line with `items` (fields: {', '.join(sorted(_SHAPED_FIELDS))})",
+                "unknown-field",
+            )
+        from .loader import scenario_from_data
+        from .yamlio import Document
 
-def check_line(d: Any, base: RuleBase) -> Transfer:
-    """Validate one transfer given as a mapping (see ``LineChecker`` for many lines)."""
-    return LineChecker(base).check(d)
+        data = {k: v for k, v in d.items() if k != "id"}
+        try:
+            sc = scenario_from_data(
+                Document("line", {"id": "batch-line", "title": "batch line", **data}, None), self.base
+            )
+        except LoadError as exc:
+            first = sorted(exc.diagnostics, key=Diagnostic.sort_key)[0]
+            raise LineError(first.message, first.code) from None
+        return Transfer((), d.get("id"), sc)
 
 
 class _Lite:
@@ -241,12 +269,12 @@ class BatchScreener:
     against uncached ones on every such boundary.
     """
 
-    def __init__(self, base: RuleBase, cache_size: int = 100_000) -> None:
+    def __init__(self, base: RuleBase, cache_size: int = 100_000, text: bool = False) -> None:
         self.base = base
         self.screener = Screener(base)
         self.cache: dict[tuple[Any, ...], tuple[Screening, str]] = {}
         self.cache_size = cache_size
-        self.check = LineChecker(base).check
+        self.check = LineChecker(base, text).check
         self._slot = self.screener.builder._slot
         self._state_cuts = {code: jf.change_dates() for code, jf in base.jurisdictions.items() if jf.kind != "regime"}
         self._regime_cuts: set[dt.date] = set()
@@ -301,6 +329,9 @@ class BatchScreener:
 
     def screen(self, t: Transfer) -> tuple[Screening, str]:
         """The screening and its JSON tail (everything after the line number and id)."""
+        if t.scenario is not None:
+            s = self.screener.screen(t.scenario)
+            return s, _tail(s)
         key = self.key(t)
         hit = self.cache.get(key)
         if hit is None:
@@ -312,47 +343,6 @@ class BatchScreener:
                 self._shared.clear()
             self.cache[key] = hit
         return hit
-
-
-def read_ahead(stream: Iterable[str], limit: int) -> tuple[list[str], bool]:
-    """The first lines of a stream, up to ``limit`` characters, and whether the limit was reached.
-
-    >>> import io
-    >>> read_ahead(io.StringIO("a\\nbb\\nccc\\n"), 4)
-    (['a\\n', 'bb\\n'], True)
-    >>> read_ahead(io.StringIO("a\\n"), 4)
-    (['a\\n'], False)
-    """
-    head: list[str] = []
-    taken = 0
-    it = iter(stream)
-    for line in it:
-        head.append(line)
-        taken += len(line)
-        if taken >= limit:
-            return head, True
-    return head, False
-
-
-def read_lines(stream: Iterable[str], fmt: str) -> Iterator[tuple[int, Any]]:
-    """(line number, raw JSON text or parsed CSV row) for each non-empty input line."""
-    if fmt == "csv":
-        reader = csv.DictReader(stream)
-        for row in reader:
-            yield reader.line_num, {k: v for k, v in row.items() if v not in (None, "") and k is not None}
-        return
-    for n, line in enumerate(stream, 1):
-        if line.strip():
-            yield n, line
-
-
-def _parse(raw: Any) -> Any:
-    if not isinstance(raw, str):
-        return raw
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise LineError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
 
 
 def result_record(n: int, t: Transfer, s: Screening) -> dict[str, Any]:
@@ -379,30 +369,3 @@ def format_record(rec: dict[str, Any], fmt: str) -> str:
         )
         return buf.getvalue()
     return json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n"
-
-
-WORKER: dict[str, Any] = {}
-"""The screener of a worker process (set by the CLI's pool initialiser)."""
-
-
-def process_chunk(
-    chunk: list[tuple[int, Any]], out_fmt: str, screener: BatchScreener | None = None
-) -> tuple[str, list[tuple[int, str]]]:
-    """Screen a chunk of parsed lines: (output text, [(line, error message)])."""
-    bs = screener or WORKER["screener"]
-    out: list[str] = []
-    errors: list[tuple[int, str]] = []
-    for n, raw in chunk:
-        try:
-            t = bs.check(_parse(raw))
-        except LineError as exc:
-            errors.append((n, str(exc)))
-            continue
-        s, tail = bs.screen(t)
-        if out_fmt == "jsonl":
-            tid = t.id
-            ident = str(tid) if type(tid) is int else json.dumps(tid, ensure_ascii=False, separators=(",", ":"))
-            out.append(f'{{"line":{n},"id":{ident},{tail}\n')
-        else:
-            out.append(format_record(result_record(n, t, s), out_fmt))
-    return "".join(out), errors

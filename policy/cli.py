@@ -196,61 +196,28 @@ def evaluate(
         raise typer.Exit(1)
 
 
-def _item_data(base: RuleBase, item: str, lethal: bool | None) -> dict[str, Any]:
-    from .models import CATEGORY_RE
+LethalOpt = typer.Option(False, "--lethal", help="Treat the item as lethal (overrides the catalogue).")
+NonLethalOpt = typer.Option(False, "--non-lethal", help="Treat the item as non-lethal.")
 
-    if CATEGORY_RE.match(item.upper()) or CATEGORY_RE.match(item):
-        code = item if CATEGORY_RE.match(item) else item.upper()
-        cat = base.category(code)
-        data: dict[str, Any] = {"name": f"{code} item" + (f" ({cat.title})" if cat else ""), "category": code}
-    elif item in base.items:
-        data = {"id": item}
-    else:
-        import difflib
 
-        names = sorted(base.items)
-        m = difflib.get_close_matches(item, names, n=1)
+def _lethality(lethal: bool, non_lethal: bool) -> bool | None:
+    if lethal and non_lethal:
         raise LoadError(
             [
                 Diagnostic(
-                    "unknown-item",
-                    f"`{item}` is neither a Munitions List category nor a catalogue item",
-                    SourceSpan("--item"),
-                    f"did you mean `{m[0]}`?"
-                    if m
-                    else "use ML1..ML22 or an id from rules/items.yaml (see `policy items`)",
+                    "conflicting-options",
+                    "`--lethal` and `--non-lethal` contradict each other",
+                    SourceSpan("--lethal"),
+                    "give one of them",
                 )
             ]
         )
-    if lethal is not None:
-        data["lethal"] = lethal
-    return data
+    return True if lethal else False if non_lethal else None
 
 
-def _command_line_transfer(
-    base: RuleBase,
-    title: str,
-    day: str,
-    exporter: str,
-    recipient: str,
-    end_user: str,
-    transfer: str,
-    items: list[dict[str, Any]],
-    **extra: Any,
-) -> Any:
-    """A transfer given by command-line options, checked exactly as a scenario file is."""
-    data = {
-        "id": "command-line",
-        "title": title,
-        "date": day,
-        "exporter": exporter,
-        "recipient": recipient,
-        "end_user": end_user,
-        "transfer": transfer,
-        "items": items,
-        **extra,
-    }
-    return scenario_from_data(Document("command line", data, None), base)
+def _day(value: str | None, option: str = "--date") -> str:
+    """The date option as typed; absent means today (the only place the clock is read)."""
+    return dt.date.today().isoformat() if value is None else value
 
 
 @app.command("what-if")
@@ -260,7 +227,8 @@ def what_if(
     recipient: str = typer.Option(..., "--recipient", help="Final destination: code or name."),
     item: list[str] = typer.Option(..., "--item", help="ML category (ML3) or catalogue item (155mm-shell)."),
     date: Optional[str] = typer.Option(None, "--date", help="YYYY-MM-DD (default: today)."),
-    lethal: Optional[bool] = typer.Option(None, "--lethal/--non-lethal", help="Override the item's lethality."),
+    lethal: bool = LethalOpt,
+    non_lethal: bool = NonLethalOpt,
     end_user: str = typer.Option(
         "military", "--end-user", help="government|military|police|private|humanitarian|non-state"
     ),
@@ -276,30 +244,25 @@ def what_if(
     overlays: Optional[list[str]] = WithOpt,
 ) -> None:
     """Evaluate a transfer given on the command line."""
+    from .asked import AskedTransfer, build
     from .engine import evaluate as run
 
     base = _rules(rules, overlays)
-    day = date or dt.date.today().isoformat()
-    exp, rec = resolve_country(exporter), resolve_country(recipient)
-    items = [_item_data(base, i, lethal) for i in item]
-    for it in items:
-        if origin:
-            it["origin"] = resolve_country(origin)
-        if licence:
-            it["licence"] = resolve_country(licence)
-    sc = _command_line_transfer(
-        base,
-        f"What if {country_name(exp)} transfers {', '.join(item)} to {country_name(rec)}?",
-        day,
-        exp,
-        rec,
+    question = AskedTransfer(
+        exporter,
+        recipient,
+        list(item),
+        _day(date),
+        _lethality(lethal, non_lethal),
         end_user,
         transfer,
-        items,
-        via=[resolve_country(v) for v in via or []],
-        transit=[resolve_country(t) for t in transit or []],
-        assume=_parse_assume(assume),
+        origin,
+        licence,
+        list(via or []),
+        list(transit or []),
+        _parse_assume(assume),
     )
+    sc = build(base, question)
     d = run(base, sc)
     typer.echo(_render(base, [d], fmt), nl=False)
     if _fail_on_matches(d.verdict, fail_on):
@@ -432,13 +395,11 @@ def facts(
             for row in summary:
                 typer.echo(f"{row['dataset']:<24} {row['entries']:>5} {row['what']}")
         return
-    code = resolve_country(country)
-    try:
-        day = dt.date.fromisoformat(date) if date else dt.date.today()
-    except ValueError:
-        raise LoadError(
-            [Diagnostic("bad-date", f"`{date}` is not a date", SourceSpan("--date"), "use YYYY-MM-DD")]
-        ) from None
+    from .asked import by_option
+    from .contract import read_country
+
+    code = by_option("country", read_country, country)
+    day = _parse_date(_day(date), "--date")
     data = country_facts(base, code, day)
     if fmt is Format.json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -462,7 +423,7 @@ def lint(
     from .lint import lint as run_lint
 
     base = load_rulebase(list(paths) if paths else [default_rules_path()])
-    day = _parse_date(today, "--today") if today else dt.date.today()
+    day = _parse_date(_day(today), "--today")
     found = run_lint(base, day)
     warnings = [d for d in found if d.severity == "warning"]
     if fmt is Format.json:
@@ -515,115 +476,53 @@ def batch(
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file (.jsonl or .csv); default stdout."),
     rules: Optional[list[str]] = RulesOpt,
     overlays: Optional[list[str]] = WithOpt,
-    strict: bool = typer.Option(False, "--strict", help="Stop at the first bad line."),
-    workers: int = typer.Option(0, "--workers", help="Processes (0: both cores for inputs over 1 MiB)."),
+    strict: bool = typer.Option(False, "--strict", help="Stop at the first bad line; write nothing."),
+    partial: bool = typer.Option(False, "--partial", help="On Ctrl-C, write the lines screened so far."),
+    workers: int = typer.Option(0, "--workers", min=0, help="Processes (0: both cores for files over 1 MiB)."),
     input_format: Optional[str] = typer.Option(None, "--input-format", help="jsonl or csv (default: by extension)."),
     output_format: Optional[str] = typer.Option(None, "--output-format", help="jsonl or csv (default: by extension)."),
 ) -> None:
     """Screen many transfers: verdict, per-jurisdiction verdicts and deciding rules for each line."""
-    import itertools
-    import os
     import time
 
-    from .batch import BatchScreener, process_chunk, read_lines
+    from .batch_run import BatchJob, Interrupted, StrictStop, run_batch
 
     in_fmt = input_format or ("csv" if input.endswith(".csv") else "jsonl")
     out_fmt = output_format or ("csv" if (output or "").endswith(".csv") else "jsonl")
     for fmt_, opt in ((in_fmt, "--input-format"), (out_fmt, "--output-format")):
         if fmt_ not in ("jsonl", "csv"):
             raise LoadError([Diagnostic("bad-format", f"`{fmt_}` is not jsonl or csv", SourceSpan(opt))])
-    paths = list(rules or [default_rules_path()])
-    base = _rules(paths, overlays)
-    if output:
-        out, tmp = _temp_beside(output)
-    else:
-        out, tmp = sys.stdout, None
-    if input == "-":
-        stream = sys.stdin
-        size = 0
-    else:
-        try:
-            stream = open(input, encoding="utf-8", newline="")
-            size = os.path.getsize(input)
-        except OSError as exc:
-            if tmp:
-                out.close()
-                os.unlink(tmp)
-            raise LoadError(
-                [Diagnostic("unreadable-file", f"cannot read: {exc.strerror}", SourceSpan(input))]
-            ) from None
-    source: Any = stream
-    if input == "-" and not workers:
-        # stdin has no size: read ahead up to 1 MiB to tell a large input from a small one
-        from .batch import read_ahead
-
-        head, more = read_ahead(stream, 1 << 20)
-        size = (1 << 20) + 1 if more else 0
-        source = itertools.chain(head, stream)
-    n_workers = workers or (2 if size > 1 << 20 and (os.cpu_count() or 1) > 1 else 1)
-    if out_fmt == "csv":
-        from .batch import OUT_FIELDS
-
-        out.write(",".join(OUT_FIELDS) + "\n")
-    show = sys.stderr.isatty()
-    done = bad = 0
-    start = time.perf_counter()
+    base = _rules(rules, overlays)
     name = input if input != "-" else "<stdin>"
+    show = sys.stderr.isatty()
+    start = time.perf_counter()
 
-    def chunks(size_: int = 2000):  # type: ignore[no-untyped-def]
-        buf = []
-        for item in read_lines(source, in_fmt):
-            buf.append(item)
-            if len(buf) >= size_:
-                yield buf
-                buf = []
-        if buf:
-            yield buf
+    def on_error(line: int, code: str, msg: str) -> None:
+        typer.echo(f"{name}:{line}: error[{code}]: {msg}", err=True)
 
+    def on_progress(tally: Any, fraction: float | None) -> None:
+        rate = tally.screened / max(time.perf_counter() - start, 1e-9)
+        sys.stderr.write("\r" + progress_line(tally.screened, tally.bad, rate, fraction))
+
+    job = BatchJob(input, output, in_fmt, out_fmt, strict, workers, partial)
     try:
-        if n_workers > 1:
-            import multiprocessing as mp
-
-            from .batch import WORKER
-
-            # Forked workers inherit the compiled screener instead of loading the rules again.
-            WORKER["screener"] = BatchScreener(base)
-            pool = mp.get_context("fork").Pool(n_workers)
-            results = _bounded_imap(pool, ((c, out_fmt) for c in chunks()), 2 * n_workers)
-        else:
-            bs = BatchScreener(base)
-            pool = None
-            results = (process_chunk(c, out_fmt, bs) for c in chunks())
-        for text, errors in results:
-            out.write(text)
-            for line, msg in errors:
-                typer.echo(f"{name}:{line}: error[bad-line]: {msg}", err=True)
-                if strict:
-                    raise LoadError([Diagnostic("bad-line", msg, SourceSpan(name, line))])
-            bad += len(errors)
-            done += text.count("\n")
-            if show:
-                rate = done / max(time.perf_counter() - start, 1e-9)
-                read = os.lseek(stream.fileno(), 0, os.SEEK_CUR) / size if size and stream is not sys.stdin else None
-                sys.stderr.write("\r" + progress_line(done, bad, rate, read))
-        if pool is not None:
-            pool.close()
-            pool.join()
-    except BaseException:
-        if tmp:
-            out.close()
-            os.unlink(tmp)
-        raise
-    finally:
-        if stream is not sys.stdin:
-            stream.close()
-    if tmp:
-        out.close()
-        os.replace(tmp, output)  # type: ignore[arg-type]
+        tally = run_batch(base, job, on_error, on_progress if show else None)
+    except StrictStop as stop:
+        raise LoadError([Diagnostic(stop.code, stop.message, SourceSpan(name, stop.line))]) from None
+    except Interrupted as exc:
+        if show:
+            sys.stderr.write("\n")
+        t = exc.tally
+        kept = f"the first {t.screened} written to {output}" if exc.written else "no output written"
+        typer.echo(
+            f"interrupted: {t.screened} of {t.read} lines screened; {kept if output else 'output so far printed'}",
+            err=True,
+        )
+        raise typer.Exit(130) from None
     if show:
         sys.stderr.write("\n")
-    typer.echo(f"{done} transfers screened, {bad} bad lines", err=True)
-    if bad:
+    typer.echo(tally.summary(), err=True)
+    if tally.bad:
         raise typer.Exit(2)
 
 
@@ -643,26 +542,6 @@ def progress_line(done: int, bad: int, rate: float, fraction: float | None) -> s
     return f"[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%}  {text}"
 
 
-def _bounded_imap(pool: Any, tasks: Any, window: int) -> Any:
-    """Ordered results with at most ``window`` chunks in flight, so memory stays flat."""
-    from collections import deque
-
-    pending: deque[Any] = deque()
-    for task in tasks:
-        pending.append(pool.apply_async(_batch_worker_run, (task,)))
-        if len(pending) >= window:
-            yield pending.popleft().get()
-    while pending:
-        yield pending.popleft().get()
-
-
-def _batch_worker_run(args: Any) -> Any:
-    from .batch import process_chunk
-
-    chunk, out_fmt = args
-    return process_chunk(chunk, out_fmt)
-
-
 @app.command()
 @guarded
 def matrix(
@@ -670,7 +549,8 @@ def matrix(
     recipients: str = typer.Option(..., "--recipients", help="Comma-separated recipients."),
     item: str = typer.Option(..., "--item", help="ML category or catalogue item."),
     date: Optional[str] = typer.Option(None, "--date", help="YYYY-MM-DD (default: today)."),
-    lethal: Optional[bool] = typer.Option(None, "--lethal/--non-lethal"),
+    lethal: bool = LethalOpt,
+    non_lethal: bool = NonLethalOpt,
     end_user: str = typer.Option("military", "--end-user"),
     transfer: str = typer.Option("sale", "--transfer"),
     rules: Optional[list[str]] = RulesOpt,
@@ -684,10 +564,13 @@ def matrix(
         raise LoadError(
             [Diagnostic("bad-format", f"`{fmt}` is not text, markdown, csv or json", SourceSpan("--format"))]
         )
+    from .asked import AskedTransfer, build, option_countries, option_date
+
     base = _rules(rules, overlays)
-    day = _parse_date(date, "--date") if date else dt.date.today()
-    exps = [resolve_country(x) for x in exporters.split(",") if x.strip()]
-    recs = [resolve_country(x) for x in recipients.split(",") if x.strip()]
+    day = option_date(_day(date), "--date")
+    exps = option_countries(exporters, "--exporters")
+    recs = option_countries(recipients, "--recipients")
+    wants_lethal = _lethality(lethal, non_lethal)
     screener = Screener(base)
     grid: dict[str, dict[str, str]] = {}
     for e in exps:
@@ -696,10 +579,8 @@ def matrix(
             if e == r:
                 grid[e][r] = "-"
                 continue
-            sc = _command_line_transfer(
-                base, "matrix", day.isoformat(), e, r, end_user, transfer, [_item_data(base, item, lethal)]
-            )
-            grid[e][r] = screener.screen(sc).verdict.value
+            q = AskedTransfer(e, r, [item], day.isoformat(), wants_lethal, end_user, transfer, title="matrix")
+            grid[e][r] = screener.screen(build(base, q)).verdict.value
     if fmt == "json":
         typer.echo(json.dumps({"date": day.isoformat(), "item": item, "verdicts": grid}, indent=2))
     elif fmt == "csv":
@@ -773,12 +654,9 @@ def _temp_beside(output: str) -> tuple[Any, str]:
 
 
 def _parse_date(value: str, option: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise LoadError(
-            [Diagnostic("bad-date", f"`{value}` is not a date", SourceSpan(option), "use YYYY-MM-DD")]
-        ) from None
+    from .asked import option_date
+
+    return option_date(value, option)
 
 
 @app.command()
@@ -820,8 +698,8 @@ def diff(
     if overlays:
         new_base = apply_overlays(new_base, list(overlays))
         new_label = f"{new_label} + {' + '.join(new_base.overlays)}"
-    d1 = _parse_date(at, "--at") if at else None
-    d2 = _parse_date(vs, "--vs") if vs else None
+    d1 = _parse_date(at, "--at") if at is not None else None
+    d2 = _parse_date(vs, "--vs") if vs is not None else None
     if d1 and d2:
         old_label, new_label = f"{old_label} on {d1}", f"{new_label} on {d2}"
     files = classify(scenarios or ["scenarios"])[2] if (scenarios or Path("scenarios").is_dir()) else []
@@ -848,7 +726,8 @@ def timeline(
     item: str = typer.Option(..., "--item", help="ML category or catalogue item."),
     start: str = typer.Option(..., "--from", help="First date (YYYY-MM-DD)."),
     end: str = typer.Option(..., "--to", help="Last date (YYYY-MM-DD)."),
-    lethal: Optional[bool] = typer.Option(None, "--lethal/--non-lethal"),
+    lethal: bool = LethalOpt,
+    non_lethal: bool = NonLethalOpt,
     end_user: str = typer.Option("military", "--end-user"),
     transfer: str = typer.Option("sale", "--transfer"),
     rules: Optional[list[str]] = RulesOpt,
@@ -856,24 +735,17 @@ def timeline(
     fmt: Format = FormatOpt,
 ) -> None:
     """The dates on which a transfer's verdict changes, each with the rule or fact that changes there."""
+    from .asked import AskedTransfer, build, option_date
     from .diff import timeline as run_timeline
     from .diffreport import render_timeline_text
 
     base = _rules(rules, overlays)
-    d1, d2 = _parse_date(start, "--from"), _parse_date(end, "--to")
+    d1, d2 = option_date(start, "--from"), option_date(end, "--to")
     if d2 < d1:
-        raise LoadError([Diagnostic("bad-period", f"`--to {d2}` is before `--from {d1}`")])
-    exp, rec = resolve_country(exporter), resolve_country(recipient)
-    sc = _command_line_transfer(
-        base,
-        f"{country_name(exp)} -> {country_name(rec)}: {item}",
-        d1.isoformat(),
-        exp,
-        rec,
-        end_user,
-        transfer,
-        [_item_data(base, item, lethal)],
-    )
+        raise LoadError([Diagnostic("bad-period", f"`--to {d2}` is before `--from {d1}`", SourceSpan("--to"))])
+    q = AskedTransfer(exporter, recipient, [item], d1.isoformat(), _lethality(lethal, non_lethal), end_user, transfer)
+    sc = build(base, q)
+    sc = sc.model_copy(update={"title": f"{country_name(sc.exporter)} -> {country_name(sc.recipient)}: {item}"})
     rows = run_timeline(base, sc, d1, d2)
     if fmt is Format.json:
         typer.echo(

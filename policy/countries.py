@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import unicodedata
 
 import pycountry
 
@@ -110,18 +111,45 @@ def country_name(code: str) -> str:
     return _DISPLAY.get(code) or _table()[0].get(code, code)
 
 
+def _fold(text: str) -> str:
+    """Lower case without accents or extra spaces: `Côte d'Ivoire` and `cote d'ivoire` meet."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
+
+
+@functools.lru_cache(maxsize=1)
+def _folded() -> dict[str, str]:
+    return {_fold(name): code for name, code in _table()[1].items()}
+
+
+def lookup_country(text: str) -> tuple[str | None, tuple[str, str] | None]:
+    """(alpha-2 code, None) for a code or a name in any case and accent; else (None, closest name).
+
+    Inverted names as SIPRI and the UN write them (`Korea, South`) are read both ways.
+    """
+    codes, _ = _table()
+    t = text.strip()
+    if t.upper() in codes and t.isascii() and len(t) == 2:
+        return t.upper(), None
+    names = _folded()
+    key = _fold(t)
+    if key in names:
+        return names[key], None
+    head, sep, tail = key.partition(", ")
+    if sep and f"{tail} {head}" in names:
+        return names[f"{tail} {head}"], None
+    close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
+    return None, ((close[0], names[close[0]]) if close else None)
+
+
 def resolve_country(text: str) -> str:
     """A code or a common name, in any case, to an alpha-2 code; raises with a suggestion."""
-    codes, names = _table()
-    t = text.strip()
-    if t.upper() in codes:
-        return t.upper()
-    if t.lower() in names:
-        return names[t.lower()]
-    candidates = difflib.get_close_matches(t.lower(), list(names), n=1, cutoff=0.6)
+    code, close = lookup_country(text)
+    if code is not None:
+        return code
     hint = (
-        f"did you mean `{candidates[0]}` ({names[candidates[0]]})?"
-        if candidates
+        f"did you mean `{close[0]}` ({close[1]})?"
+        if close
         else ("use an ISO 3166-1 alpha-2 code such as `KR` or a country name such as `Ukraine`")
     )
     raise user_error("unknown-country", f"unknown country `{text}`", help=hint)

@@ -195,7 +195,7 @@ def coerce_value(spec: FactSpec, value: Any) -> Any:
             raise ValueError(f"`{spec.name}` is one of {', '.join(spec.values)}, not `{value}`")
         return value
     if t == "category":
-        if not isinstance(value, str) or not (value == "ML" or CATEGORY_RE.match(value)):
+        if not isinstance(value, str) or not (value == "ML" or CATEGORY_RE.fullmatch(value)):
             raise ValueError(f"`{value}` is not a Munitions List category (ML1 to ML22)")
         return value
     return value

@@ -15,6 +15,7 @@ from typing import Any, Callable, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from . import yamlio
+from .contract import ContractError, check_chain
 from .errors import Diagnostic, LoadError, SourceSpan
 from .facts import check_leaf, coerce_value, fact_spec, suggest
 from .models import (
@@ -182,6 +183,9 @@ def validation_diagnostics(exc: ValidationError, doc: yamlio.Document) -> list[D
             )
         elif kind == "missing":
             out.append(Diagnostic("missing-field", f"missing field `{loc[-1]}` at `{where}`", doc.span(loc[:-1])))
+        elif isinstance((err.get("ctx") or {}).get("error"), ContractError):
+            ce = err["ctx"]["error"]
+            out.append(Diagnostic(ce.code, f"`{where}`: {ce.message}", doc.span(loc), ce.hint))
         else:
             msg = _clean(err["msg"])
             msg = msg.replace("Input should be", "expected").replace(
@@ -580,33 +584,25 @@ def scenario_from_data(doc: yamlio.Document, base: RuleBase) -> Scenario:
     sc = _validate(Scenario, doc, diags)
     if sc is None or (diags and not sc.items):
         raise LoadError(diags)
-    chain = [sc.exporter, *sc.via, *sc.transit, sc.recipient]
-    seen_at: dict[str, int] = {}
-    for pos, state in enumerate(chain):
-        if state in seen_at:
-            where = (
-                ("via", pos - 1)
-                if 0 < pos <= len(sc.via)
-                else ("transit", pos - 1 - len(sc.via))
-                if 0 < pos < len(chain) - 1
-                else ("recipient",)
-                if pos
-                else ("exporter",)
-            )
-            diags.append(
-                Diagnostic(
-                    "cyclic-chain",
-                    f"the chain of holders visits `{state}` twice: " + " -> ".join(chain),
-                    doc.span(where),
-                    "list each holder once: exporter, then `via` holders, then the recipient",
-                )
-            )
-            break
-        seen_at[state] = pos
+    pos, problem = check_chain(sc.exporter, sc.via, sc.transit, sc.recipient)
+    if pos >= 0:
+        n_via, n_chain = len(sc.via), len(sc.via) + len(sc.transit) + 2
+        where = (
+            ("exporter",)
+            if pos == 0
+            else ("via", pos - 1)
+            if pos <= n_via
+            else ("transit", pos - 1 - n_via)
+            if pos < n_chain - 1
+            else ("recipient",)
+        )
+        diags.append(Diagnostic(problem.code, problem.message, doc.span(where), problem.hint))
     items = []
     for i, item in enumerate(sc.items):
         if item.id is not None:
-            cat = base.items.get(item.id)
+            cat = base.items.get(item.id) or base.items.get(item.id.lower())
+            if cat is not None and cat.id != item.id:
+                item = item.model_copy(update={"id": cat.id})
             if cat is None:
                 m = difflib.get_close_matches(item.id, sorted(base.items), n=1)
                 diags.append(

@@ -11,10 +11,17 @@ import enum
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 from typing_extensions import TypeAliasType
 
+from .contract import CATEGORY_RE, read_category, read_choice, read_country, read_date, read_flag
 from .countries import is_country
+
+Day = Annotated[dt.date, BeforeValidator(read_date)]
+"""A date written YYYY-MM-DD (a YAML date, or a string in that form): the one date contract."""
+
+Flag = Annotated[bool, BeforeValidator(read_flag)]
+"""`true` or `false` only: `yes`, `no`, `on` and 1 are refused, not read as booleans."""
 
 
 class Verdict(str, enum.Enum):
@@ -125,8 +132,8 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+$")
-KEBAB_RE = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
+ID_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+")
+KEBAB_RE = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
 
 
 def _country(value: str) -> str:
@@ -145,7 +152,7 @@ class Source(Strict):
     title: str
     url: str | None = None
     publisher: str | None = None
-    date: dt.date | None = None
+    date: Day | None = None
     confidence: Confidence = Confidence.primary
     seed: str | None = Field(None, description="path of a copy under seeds/")
     note: str | None = None
@@ -153,7 +160,7 @@ class Source(Strict):
     @field_validator("id")
     @classmethod
     def _kebab(cls, v: str) -> str:
-        if not KEBAB_RE.match(v):
+        if not KEBAB_RE.fullmatch(v):
             raise ValueError(f"source id `{v}` must be kebab-case (e.g. `dapa-act`)")
         return v
 
@@ -188,7 +195,7 @@ class Leaf(Strict):
     gt: Any = None
     gte: Any = None
     within: list[str] | str | None = None
-    exists: bool | None = None
+    exists: Flag | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -294,9 +301,9 @@ class Rule(Strict):
     effect: Effect
     binding: Binding
     role: Role = Role.exporter
-    default: bool = Field(False, description="general rule: any other applicable rule of the file defeats it")
-    from_: dt.date | None = Field(None, alias="from", description="first day in force (inclusive)")
-    until: dt.date | None = Field(None, description="last day in force (inclusive)")
+    default: Flag = Field(False, description="general rule: any other applicable rule of the file defeats it")
+    from_: Day | None = Field(None, alias="from", description="first day in force (inclusive)")
+    until: Day | None = Field(None, description="last day in force (inclusive)")
     when: Condition | None = None
     exception_to: list[str] = Field(default_factory=list, description="rules this rule defeats when it applies")
     yields_to: list[str] = Field(default_factory=list, description="rules that defeat this rule when they apply")
@@ -307,7 +314,7 @@ class Rule(Strict):
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
-        if not ID_RE.match(v):
+        if not ID_RE.fullmatch(v):
             raise ValueError(f"rule id `{v}` must look like `kr.topic.name` (lower-case kebab-case segments)")
         return v
 
@@ -344,7 +351,7 @@ class RuleFile(Strict):
     def _checks(self) -> "RuleFile":
         if self.kind == "state" and not is_country(self.jurisdiction):
             raise ValueError(f"jurisdiction `{self.jurisdiction}` is not an ISO 3166-1 alpha-2 country code")
-        if self.kind == "regime" and not re.match(r"^[A-Z][A-Z0-9-]+$", self.jurisdiction):
+        if self.kind == "regime" and not re.fullmatch(r"[A-Z][A-Z0-9-]+", self.jurisdiction):
             raise ValueError("a regime's jurisdiction id is upper case, e.g. `ATT`, `EU-CP`")
         return self
 
@@ -372,8 +379,8 @@ class RuleFile(Strict):
 
 class Membership(Strict):
     country: str
-    from_: dt.date | None = Field(None, alias="from")
-    until: dt.date | None = None
+    from_: Day | None = Field(None, alias="from")
+    until: Day | None = None
     source: str | None = None
     note: str | None = None
     uncertain: str | None = None
@@ -401,14 +408,14 @@ class Group(Strict):
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
-        if not re.match(r"^[A-Z][A-Z0-9_]*$", v):
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", v):
             raise ValueError(f"group id `{v}` must be upper case letters, digits and `_`")
         return v
 
 
 class Party(Strict):
     country: str
-    self_defence: bool = False
+    self_defence: Flag = False
     note: str | None = None
 
     _c = field_validator("country")(classmethod(lambda cls, v: _country(v)))
@@ -418,8 +425,8 @@ class Conflict(Strict):
     id: str
     name: str
     kind: Literal["international", "internal"]
-    from_: dt.date | None = Field(None, alias="from", description="start; null when long-running with no agreed start")
-    until: dt.date | None = None
+    from_: Day | None = Field(None, alias="from", description="start; null when long-running with no agreed start")
+    until: Day | None = None
     parties: list[Party] = Field(min_length=1)
     sources: list[Source] = Field(min_length=1)
     note: str | None = None
@@ -444,8 +451,8 @@ class Embargo(Strict):
         default_factory=list,
         description=("categories for which the embargo covers every end user whatever the scope (e.g. heavy weapons)"),
     )
-    from_: dt.date = Field(alias="from")
-    until: dt.date | None = None
+    from_: Day = Field(alias="from")
+    until: Day | None = None
     instrument: str
     sources: list[Source] = Field(min_length=1)
     note: str | None = None
@@ -476,9 +483,6 @@ class WorldFile(Strict):
 # ---------------------------------------------------------------- items
 
 
-CATEGORY_RE = re.compile(r"^ML(?:[1-9]|1[0-9]|2[0-2])(?:\.[a-z0-9]+)*$")
-
-
 def category_within(category: str, parent: str) -> bool:
     """True if ``category`` is ``parent`` or one of its sub-entries (``ML10.a.1`` within ``ML10``).
 
@@ -491,7 +495,7 @@ def category_within(category: str, parent: str) -> bool:
 
 
 def _category(v: str) -> str:
-    if not isinstance(v, str) or not CATEGORY_RE.match(v):
+    if not isinstance(v, str) or not CATEGORY_RE.fullmatch(v):
         raise ValueError(f"`{v}` is not a Munitions List category (ML1 to ML22, e.g. `ML3` or `ML10.a`)")
     return v
 
@@ -500,7 +504,7 @@ class CatalogueItem(Strict):
     id: str
     name: str
     category: str
-    lethal: bool
+    lethal: Flag
     unroca: str | None = None
     note: str | None = None
     sources: list[Source] = Field(default_factory=list)
@@ -513,7 +517,7 @@ class CategoryEntry(Strict):
 
     id: str
     title: str
-    lethal: bool = Field(description="assumed lethality of an item known only by this category")
+    lethal: Flag = Field(description="assumed lethality of an item known only by this category")
 
     _cat = field_validator("id")(classmethod(lambda cls, v: _category(v)))
 
@@ -534,13 +538,21 @@ EndUser = Literal["government", "military", "police", "private", "humanitarian",
 TransferKind = Literal["sale", "donation", "loan", "re-export"]
 
 
+def _choice(options: Any) -> BeforeValidator:
+    return BeforeValidator(lambda v: read_choice(v, options.__args__))
+
+
+TransferCountry = Annotated[str, BeforeValidator(read_country)]
+"""A state in a transfer: a code or a name, in any case (the transfer contract)."""
+
+TransferCategory = Annotated[str, BeforeValidator(read_category)]
+
+
 class Component(Strict):
     name: str
-    origin: str
-    category: str | None = None
-    lethal: bool | None = None
-
-    _c = field_validator("origin")(classmethod(lambda cls, v: _country(v)))
+    origin: TransferCountry
+    category: TransferCategory | None = None
+    lethal: Flag | None = None
 
 
 class ScenarioItem(Strict):
@@ -548,22 +560,12 @@ class ScenarioItem(Strict):
 
     id: str | None = None
     name: str | None = None
-    category: str | None = None
-    lethal: bool | None = None
-    origin: str | None = None
-    licence_origin: str | None = Field(None, alias="licence")
+    category: TransferCategory | None = None
+    lethal: Flag | None = None
+    origin: TransferCountry | None = None
+    licence_origin: TransferCountry | None = Field(None, alias="licence")
     components: list[Component] = Field(default_factory=list)
     quantity: int | None = None
-
-    @field_validator("category")
-    @classmethod
-    def _cat(cls, v: str | None) -> str | None:
-        return None if v is None else _category(v)
-
-    @field_validator("origin", "licence_origin")
-    @classmethod
-    def _ctry(cls, v: str | None) -> str | None:
-        return None if v is None else _country(v)
 
     @model_validator(mode="after")
     def _named(self) -> "ScenarioItem":
@@ -575,7 +577,7 @@ class ScenarioItem(Strict):
 class ScenarioSource(Strict):
     title: str
     url: str | None = None
-    date: dt.date | None = None
+    date: Day | None = None
     note: str | None = None
 
 
@@ -597,13 +599,17 @@ class Scenario(Strict):
     id: str
     title: str
     kind: Literal["documented", "hypothetical"] = "hypothetical"
-    date: dt.date
-    exporter: str
-    recipient: str
-    end_user: EndUser = "military"
-    transfer: TransferKind = "sale"
-    via: list[str] = Field(default_factory=list, description="intermediate holders (each passes the item on)")
-    transit: list[str] = Field(default_factory=list, description="states the goods cross without changing hands")
+    date: Day
+    exporter: TransferCountry
+    recipient: TransferCountry
+    end_user: Annotated[EndUser, _choice(EndUser)] = "military"
+    transfer: Annotated[TransferKind, _choice(TransferKind)] = "sale"
+    via: list[TransferCountry] = Field(
+        default_factory=list, description="intermediate holders (each passes the item on)"
+    )
+    transit: list[TransferCountry] = Field(
+        default_factory=list, description="states the goods cross without changing hands"
+    )
     items: list[ScenarioItem] = Field(min_length=1)
     assume: dict[str, Any] = Field(default_factory=dict)
     expect: Verdict | None = None
@@ -615,17 +621,10 @@ class Scenario(Strict):
     )
     note: str | None = None
 
-    _c = field_validator("exporter", "recipient")(classmethod(lambda cls, v: _country(v)))
-
-    @field_validator("via", "transit")
-    @classmethod
-    def _via(cls, v: list[str]) -> list[str]:
-        return [_country(x) for x in v]
-
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
-        if not KEBAB_RE.match(v):
+        if not KEBAB_RE.fullmatch(v):
             raise ValueError(f"scenario id `{v}` must be kebab-case")
         return v
 
@@ -657,6 +656,6 @@ class Overlay(Strict):
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
-        if not KEBAB_RE.match(v):
+        if not KEBAB_RE.fullmatch(v):
             raise ValueError(f"overlay id `{v}` must be kebab-case")
         return v

@@ -48,7 +48,7 @@ def test_batch_jsonl_matches_evaluate_and_reports_bad_lines(runner, shipped, tmp
     out = tmp_path / "out.jsonl"
     res = runner.invoke(app, ["batch", str(src), "-o", str(out), "--rules", str(ROOT / "rules"), "--workers", "1"])
     assert res.exit_code == 2
-    assert "in.jsonl:6: error[bad-line]" in res.stderr and "in.jsonl:10: error[bad-line]" in res.stderr
+    assert "in.jsonl:6: error[bad-date]" in res.stderr and "in.jsonl:10: error[bad-json]" in res.stderr
     got = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     assert len(got) == len(scs)
     for rec, sc in zip(got, scs):
@@ -159,7 +159,7 @@ def test_batch_cache_gives_uncached_results_on_every_date_boundary(shipped):
     import datetime as dt
     import random
 
-    from policy.batch import BatchScreener, _scenario, _tail, check_line
+    from policy.batch import BatchScreener, LineChecker, _scenario, _tail
     from policy.compiled import Screener
 
     bs = BatchScreener(shipped)
@@ -192,12 +192,12 @@ def test_batch_cache_gives_uncached_results_on_every_date_boundary(shipped):
             line["recipient"] = rng.choice([r for r in recipients if r not in holders])
             if len(set(chain)) < len(chain):
                 continue
-            t = check_line(line, shipped)
+            t = LineChecker(shipped).check(line)
             assert bs.screen(t)[1] == _tail(fresh.screen(_scenario(t.key))), line
             checked += 1
         # a rule that names a catalogue item: the category alone (screened first) must not answer for it
         for item in ({"item": "ML10", "lethal": True}, {"item": "f-35-parts"}):
-            t = check_line({"date": day.isoformat(), "exporter": "NL", "recipient": "IL", **item}, shipped)
+            t = LineChecker(shipped).check({"date": day.isoformat(), "exporter": "NL", "recipient": "IL", **item})
             assert bs.screen(t)[1] == _tail(fresh.screen(_scenario(t.key))), (day, item)
     assert checked > 1000 and len(bs.cache) < checked  # the cache was hit, and hits were checked
 
@@ -223,7 +223,7 @@ def test_batch_reports_lines_with_values_of_the_wrong_type(runner, tmp_path):
     res = runner.invoke(app, ["batch", str(src), "--rules", str(ROOT / "rules"), "--workers", "1"])
     assert res.exit_code == 2, res.output
     assert "internal error" not in res.stderr
-    assert res.stderr.count("error[bad-line]") == len(bad)
+    assert res.stderr.count(": error[") == len(bad)
     assert [json.loads(x)["line"] for x in res.stdout.splitlines()] == [1, len(bad) + 2]
 
 

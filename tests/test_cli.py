@@ -180,7 +180,7 @@ def test_norway_code_works_unquoted_in_rules_and_scenarios(runner, tmp_path):
     [
         (["--exporter", "Ukrane", "--recipient", "UA", "--item", "ML3"], "unknown-country"),
         (["--exporter", "KR", "--recipient", "UA", "--item", "155mm"], "unknown-item"),
-        (["--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-02-30"], "invalid-value"),
+        (["--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-02-30"], "bad-date"),
         (
             ["--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--assume", "recipient.in_war=true"],
             "unknown-fact",

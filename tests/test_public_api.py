@@ -7,8 +7,8 @@ import policy
 
 PKG = Path(policy.__file__).parent
 LAYERS = {
-    "models": {"errors", "countries", "models", "facts", "rulebase"},
-    "loading": {"yamlio", "loader", "gitrules"},
+    "models": {"errors", "countries", "contract", "models", "facts", "rulebase"},
+    "loading": {"yamlio", "loader", "gitrules", "files", "asked"},
     "engine": {
         "derive",
         "conditions",
@@ -21,6 +21,7 @@ LAYERS = {
         "testing",
         "worldview",
         "batch",
+        "batch_run",
     },
     "reports": {"report", "diffreport", "schema"},
     "cli": {"cli", "__main__"},

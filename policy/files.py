@@ -1,0 +1,94 @@
+"""Writing the files a user asked for: atomically, with normal permissions, or not at all.
+
+A report or a batch output is written to a temporary file beside the target and renamed over
+it only when complete, so an interrupted or failed run never leaves half a file (nor a stray
+temporary one). The file gets the permissions any new file would get under the user's umask.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Iterator
+
+from .errors import Diagnostic, LoadError, SourceSpan
+
+
+def _refuse(path: str, why: str, hint: str) -> LoadError:
+    return LoadError([Diagnostic("unwritable-file", f"cannot write `{path}`: {why}", SourceSpan(path), hint)])
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+class AtomicFile:
+    """A temporary file beside ``path``; :meth:`commit` renames it over ``path``, :meth:`discard` removes it."""
+
+    def __init__(self, path: str) -> None:
+        target = Path(path)
+        if target.is_dir():
+            raise _refuse(path, "it is a folder", "give a file name, e.g. out.jsonl")
+        try:
+            fd, self.tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.")
+        except OSError as exc:
+            raise _refuse(path, exc.strerror or str(exc), "check that the folder exists and is writable") from None
+        self.path = path
+        self.handle: IO[str] = os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+    def commit(self) -> None:
+        self.handle.close()
+        try:
+            os.chmod(self.tmp, 0o666 & ~_umask())
+            os.replace(self.tmp, self.path)
+        except OSError as exc:
+            self.discard()
+            raise _refuse(self.path, exc.strerror or str(exc), "check the path and its permissions") from None
+
+    def discard(self) -> None:
+        if not self.handle.closed:
+            self.handle.close()
+        try:
+            os.unlink(self.tmp)
+        except FileNotFoundError:
+            pass
+
+
+@contextmanager
+def atomic_writer(path: str) -> Iterator[IO[str]]:
+    """``with atomic_writer(p) as fh: fh.write(...)``: all of it lands at ``p``, or nothing does."""
+    f = AtomicFile(path)
+    try:
+        yield f.handle
+    except BaseException:
+        f.discard()
+        raise
+    f.commit()
+
+
+def write_text(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` atomically."""
+    with atomic_writer(path) as fh:
+        fh.write(text)
+
+
+def output_folder(path: str) -> Path:
+    """A folder to write several files into (created if missing); an existing file is refused."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise LoadError(
+            [
+                Diagnostic(
+                    "unwritable-file", f"cannot write into `{path}`: it is a file", SourceSpan(path), "give a folder"
+                )
+            ]
+        )
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _refuse(path, exc.strerror or str(exc), "check that the folder can be created") from None
+    return p
