@@ -280,6 +280,17 @@ def validate(
 
     targets = paths or [default_rules_path(), "scenarios"]
     rule_paths, overlay_paths, scenario_paths = classify(targets)
+    if not (rule_paths or overlay_paths or scenario_paths):
+        raise LoadError(
+            [
+                Diagnostic(
+                    "no-files",
+                    f"no YAML files in {', '.join(targets)}",
+                    SourceSpan(targets[0]),
+                    "give rule, overlay or scenario files or folders",
+                )
+            ]
+        )
     diags: list[Diagnostic] = []
     base: RuleBase | None = None
     try:
@@ -320,7 +331,19 @@ def test(
     from .testing import check
 
     base = _rules(rules, overlays)
-    files = classify(paths or ["scenarios"])[2]
+    where = paths or ["scenarios"]
+    files = classify(where)[2]
+    if not files:
+        raise LoadError(
+            [
+                Diagnostic(
+                    "no-scenarios",
+                    f"no scenario files in {', '.join(where)}",
+                    SourceSpan(where[0]),
+                    "give scenario files or folders, e.g. scenarios/",
+                )
+            ]
+        )
     results = []
     diags: list[Diagnostic] = []
     for f in files:
@@ -447,9 +470,12 @@ def schema(
     check: bool = typer.Option(False, "--check", help="Only check that the folder is up to date; exit 1 if not."),
 ) -> None:
     """Write JSON Schema for rule, world, item, scenario and overlay files (for editors' YAML language server)."""
+    from .files import output_folder
     from .schema import schemas
 
     folder = Path(output)
+    if folder.exists() and not folder.is_dir():
+        output_folder(output)  # refuses a file with a clear error
     stale = []
     for name, text in schemas().items():
         target = folder / name
@@ -458,7 +484,7 @@ def schema(
             continue
         stale.append(name)
         if not check:
-            folder.mkdir(parents=True, exist_ok=True)
+            output_folder(output)
             _write_output(text, str(target))
     if check:
         if stale:
@@ -611,10 +637,9 @@ class DiffFormat(str, Enum):
 def _side_base(spec: str) -> tuple[RuleBase, str]:
     """A rules directory/file, or `git:REV` (the rules/ folder at that revision)."""
     if spec.startswith("git:"):
-        from .gitrules import rules_at_revision
+        from .gitrules import load_rules_at_revision
 
-        folder = rules_at_revision(spec[4:])
-        return load_rulebase([folder]), spec
+        return load_rules_at_revision(spec[4:]), spec
     return load_rulebase([spec]), spec
 
 
@@ -623,34 +648,9 @@ def _write_output(text: str, output: str | None) -> None:
     if output is None:
         typer.echo(text, nl=False)
         return
-    import os
+    from .files import write_text
 
-    fh, tmp = _temp_beside(output)
-    with fh:
-        fh.write(text)
-    os.replace(tmp, output)
-
-
-def _temp_beside(output: str) -> tuple[Any, str]:
-    """A temporary file next to ``output``, to be renamed over it when complete (atomic write)."""
-    import os
-    import tempfile
-
-    target = Path(output)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    except OSError as exc:
-        raise LoadError(
-            [
-                Diagnostic(
-                    "unwritable-file",
-                    f"cannot write `{output}`: {exc.strerror}",
-                    SourceSpan(output),
-                    "check that the folder exists and is writable",
-                )
-            ]
-        ) from None
-    return os.fdopen(fd, "w", encoding="utf-8", newline=""), tmp
+    write_text(output, text)
 
 
 def _parse_date(value: str, option: str) -> dt.date:

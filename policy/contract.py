@@ -23,6 +23,16 @@ DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 CATEGORY_RE = re.compile(r"ML(?:[1-9]|1[0-9]|2[0-2])(?:\.[a-z0-9]+)*")
 
 
+def shown(value: Any) -> str:
+    """A value as an error message shows it: control characters escaped (`ML3\\n`, not a line break).
+
+    >>> shown("ML3\\n"), shown(5)
+    ('ML3\\\\n', '5')
+    """
+    text = value if isinstance(value, str) else str(value)
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
 class ContractError(ValueError):
     """A transfer field that cannot be read: ``code`` is stable, ``hint`` says what to do."""
 
@@ -49,9 +59,9 @@ def read_date(value: Any) -> dt.date:
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            raise ContractError("bad-date", f"`{value}` is not a day of the calendar", _DATE_HINT) from None
-    shown = value.isoformat() if isinstance(value, dt.datetime) else value
-    raise ContractError("bad-date", f"`{shown}` is not a date written YYYY-MM-DD", _DATE_HINT)
+            raise ContractError("bad-date", f"`{shown(value)}` is not a day of the calendar", _DATE_HINT) from None
+    text = value.isoformat() if isinstance(value, dt.datetime) else value
+    raise ContractError("bad-date", f"`{shown(text)}` is not a date written YYYY-MM-DD", _DATE_HINT)
 
 
 _DATE_HINT = "write the date as YYYY-MM-DD, e.g. 2023-01-30"
@@ -64,11 +74,11 @@ def read_country(value: Any) -> str:
     ('DE', 'DE', 'KR', 'TR')
     """
     if not isinstance(value, str):
-        raise ContractError("unknown-country", f"`{value}` is not a country", _COUNTRY_HINT)
+        raise ContractError("unknown-country", f"`{shown(value)}` is not a country", _COUNTRY_HINT)
     code, suggestion = lookup_country(value)
     if code is None:
         hint = f"did you mean `{suggestion[0]}` ({suggestion[1]})?" if suggestion else _COUNTRY_HINT
-        raise ContractError("unknown-country", f"unknown country `{value}`", hint)
+        raise ContractError("unknown-country", f"unknown country `{shown(value)}`", hint)
     return code
 
 
@@ -85,7 +95,7 @@ def read_category(value: Any) -> str:
     if code is None:
         raise ContractError(
             "bad-category",
-            f"`{value}` is not a Munitions List category",
+            f"`{shown(value)}` is not a Munitions List category",
             "use ML1 to ML22, optionally with a sub-entry (`ML3`, `ML10.a`)",
         )
     return code
@@ -113,7 +123,7 @@ def read_item(value: Any, catalogue: Mapping[str, Any]) -> tuple[str | None, str
     match = difflib.get_close_matches(str(value).strip().lower(), sorted(catalogue), n=1)
     raise ContractError(
         "unknown-item",
-        f"`{value}` is neither a Munitions List category nor a catalogue item",
+        f"`{shown(value)}` is neither a Munitions List category nor a catalogue item",
         f"did you mean `{match[0]}`?" if match else "use ML1..ML22 or a catalogue id (see `policy items`)",
     )
 
@@ -127,7 +137,7 @@ def read_flag(value: Any, text: bool = False) -> bool:
         return bool(value)
     if text and isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise ContractError("bad-boolean", f"`{value}` is not true or false", "write true or false")
+    raise ContractError("bad-boolean", f"`{shown(value)}` is not true or false", "write true or false")
 
 
 def read_choice(value: Any, choices: Iterable[str]) -> str:
@@ -136,7 +146,7 @@ def read_choice(value: Any, choices: Iterable[str]) -> str:
     if isinstance(value, str) and value.lower() in options:
         return value.lower()
     raise ContractError(
-        "bad-choice", f"`{value}` is not one of {', '.join(options)}", f"use one of {', '.join(options)}"
+        "bad-choice", f"`{shown(value)}` is not one of {', '.join(options)}", f"use one of {', '.join(options)}"
     )
 
 

@@ -277,6 +277,18 @@ def _load_rulebase(paths: list[str] | None) -> RuleBase:
         _salvage_conditions(doc, base.world.group_kinds(), diags)
     if diags:
         raise LoadError(diags)
+    if not rule_docs and not failed_rule_docs:
+        shown_paths = ", ".join(f"`{p}`" for p in paths)
+        raise LoadError(
+            [
+                Diagnostic(
+                    "no-rules",
+                    f"no rule files in {shown_paths}",
+                    SourceSpan(paths[0]),
+                    "give the folder that holds the rule files (e.g. --rules rules/) or set POLICY_RULES",
+                )
+            ]
+        )
     return base
 
 
