@@ -146,7 +146,7 @@ class LineChecker:
             raise LineError(f"unknown field `{unknown}` (fields: {', '.join(CSV_FIELDS)}, or `items`)", "unknown-field")
         get = d.get
         for req in _REQUIRED:
-            if get(req) in (None, ""):
+            if get(req) is None:
                 raise LineError(f"missing `{req}`", "missing-field")
         day = self._day(d["date"])
         exporter = self._country(d["exporter"], "exporter")

@@ -138,7 +138,7 @@ def _row(text: str, header: list[str]) -> dict[str, str]:
         raise LineError(f"malformed CSV: {exc}", "bad-csv") from None
     if len(cells) != len(header):
         raise LineError(f"{len(cells)} cells where the header has {len(header)}", "bad-csv")
-    return {k: v for k, v in zip(header, cells) if v != ""}
+    return dict(zip(header, cells))  # an empty cell is given but empty: `date` then is a bad date
 
 
 # ------------------------------------------------------------------ screening a chunk

@@ -99,6 +99,9 @@ def guarded(fn: F) -> F:
             raise typer.Exit(2) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
         except BrokenPipeError:  # output piped into `head` and closed: not an error
             sys.stderr.close()
             raise typer.Exit(0) from None

@@ -120,6 +120,8 @@ def read_item(value: Any, catalogue: Mapping[str, Any]) -> tuple[str | None, str
         folded = value.lower()
         if folded in catalogue:
             return None, folded
+    if isinstance(value, str) and value[:2].upper() == "ML" and value[2:3].isdigit():
+        read_category(value)  # looks like a category but is none: say so (`ML99`, `ML3\n`)
     match = difflib.get_close_matches(str(value).strip().lower(), sorted(catalogue), n=1)
     raise ContractError(
         "unknown-item",
