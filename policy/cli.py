@@ -329,6 +329,9 @@ def test(
     fmt: Format = FormatOpt,
     overlays: Optional[list[str]] = WithOpt,
     coverage: bool = typer.Option(False, "--coverage", help="Report how many scenarios made each rule fire."),
+    documented: bool = typer.Option(
+        False, "--documented", help="Agreement with documented scenarios per exporter, weakest first."
+    ),
 ) -> None:
     """Run every scenario that has an `expect` and report passes and failures."""
     from .testing import check
@@ -360,6 +363,12 @@ def test(
         results.append(check(base, display_path(f), sc))
     if diags:
         raise LoadError(diags)
+    if documented:
+        results = [r for r in results if r.scenario.kind == "documented"]
+        typer.echo(_documented_text(results) if fmt is not Format.json else _documented_json(results))
+        if any(not r.passed for r in results):
+            raise typer.Exit(1)
+        return
     failed = [r for r in results if not r.passed]
     if fmt is Format.json:
         typer.echo(
@@ -464,6 +473,57 @@ def lint(
         )
     if strict and warnings:
         raise typer.Exit(1)
+
+
+@app.command()
+@guarded
+def sources(
+    paths: Optional[list[str]] = typer.Argument(
+        None, help="Rules (and scenario) files or folders (default: rules/ and scenarios/)."
+    ),
+    fmt: Format = FormatOpt,
+) -> None:
+    """Sources and rules per tier (official, reputable, other) and jurisdiction; rules with no official or
+    reputable source; every link to a content farm, with file:line. Tiers come from rules/sources.yaml."""
+    from .lint import render_sources_text as render_text
+    from .lint import sources_report as report
+
+    targets = list(paths) if paths else [default_rules_path()] + (["scenarios"] if Path("scenarios").is_dir() else [])
+    rule_paths, overlay_paths, scenario_paths = classify(targets)
+    base = load_rulebase(rule_paths or [default_rules_path()])
+    rep = report(base, [display_path(f) for f in overlay_paths + scenario_paths])
+    if fmt is Format.json:
+        typer.echo(json.dumps(rep.to_json(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(render_text(rep), nl=False)
+
+
+def _documented_text(results: list[Any]) -> str:
+    from .testing import documented_agreement
+
+    rows = documented_agreement(results)
+    lines = [f"{'exporter':<12}  {'passed':>6}  {'failed':>6}  {'total':>5}  {'agree':>6}"]
+    lines += [f"{a.jurisdiction:<12}  {a.passed:>6}  {a.failed:>6}  {a.total:>5}  {a.percent:>5.1f}%" for a in rows]
+    failed = [r for r in results if not r.passed]
+    if failed:
+        lines += ["", "failing documented scenarios:"]
+        lines += [f"  {r.file}: {r.scenario.id}: {'; '.join(r.problems)}" for r in failed]
+    lines.append(f"{len(results) - len(failed)} passed, {len(failed)} failed of {len(results)} documented scenarios")
+    return "\n".join(lines)
+
+
+def _documented_json(results: list[Any]) -> str:
+    from .testing import documented_agreement
+
+    failed = [r for r in results if not r.passed]
+    data = {
+        "jurisdictions": [a.to_json() for a in documented_agreement(results)],
+        "failed_scenarios": [{"file": r.file, "scenario": r.scenario.id, "problems": r.problems} for r in failed],
+        "passed": len(results) - len(failed),
+        "failed": len(failed),
+        "total": len(results),
+    }
+    return json.dumps(data, indent=2)
 
 
 @app.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .models import ItemCatalogue, Overlay, RuleFile, Scenario, WorldFile
+from .models import ItemCatalogue, Overlay, RuleFile, Scenario, SourceTiers, WorldFile
 
 KINDS = {
     "rules.schema.json": (RuleFile, "policy rule file (rules/<code>.yaml)"),
@@ -12,6 +12,7 @@ KINDS = {
     "items.schema.json": (ItemCatalogue, "policy item catalogue (rules/items.yaml)"),
     "scenario.schema.json": (Scenario, "policy transfer scenario (scenarios/**.yaml)"),
     "overlay.schema.json": (Overlay, "policy overlay: a what-if on the law"),
+    "sources.schema.json": (SourceTiers, "policy publishers by tier and content farms (rules/sources.yaml)"),
 }
 
 

@@ -72,3 +72,44 @@ def coverage(base: RuleBase, results: list[TestResult]) -> dict[str, int]:
             if rid in counts:
                 counts[rid] += 1
     return dict(sorted(counts.items()))
+
+
+@dataclass
+class Agreement:
+    """How many documented scenarios of one exporter the rules agree with."""
+
+    jurisdiction: str
+    passed: int = 0
+    failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.passed + self.failed
+
+    @property
+    def percent(self) -> float:
+        return round(100.0 * self.passed / self.total, 1) if self.total else 0.0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "jurisdiction": self.jurisdiction,
+            "passed": self.passed,
+            "failed": self.failed,
+            "total": self.total,
+            "percent": self.percent,
+        }
+
+
+def documented_agreement(results: list[TestResult]) -> list[Agreement]:
+    """Agreement with documented scenarios (``kind: documented``) per exporter, weakest first
+    (lowest percentage, then most failures, then code). Hypothetical scenarios are ignored."""
+    by: dict[str, Agreement] = {}
+    for res in results:
+        if res.scenario.kind != "documented":
+            continue
+        a = by.setdefault(res.scenario.exporter, Agreement(res.scenario.exporter))
+        if res.passed:
+            a.passed += 1
+        else:
+            a.failed += 1
+    return sorted(by.values(), key=lambda a: (a.percent, -a.failed, a.jurisdiction))
