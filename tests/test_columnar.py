@@ -41,6 +41,7 @@ def test_columnar_on_a_shipped_jurisdiction(shipped):
             "date": dt.date(2021, 1, 1) + dt.timedelta(days=int(rng.integers(0, 1500))),
             "item.category": f"ML{int(rng.integers(1, 23))}",
             "item.lethal": bool(rng.integers(0, 2)),
+            "recipient": ["UA", "TR", "SA", "IL", "FR"][int(rng.integers(0, 5))],
             "recipient.in_armed_conflict": bool(rng.integers(0, 2)),
             "recipient.self_defence": bool(rng.integers(0, 2)),
             "risk.aggression": bool(rng.random() < 0.1),
