@@ -4,8 +4,9 @@
 - lines are read as bytes and decoded in the chunk that screens them, so a line that is not
   UTF-8 is a bad line like any other and every physical line is accounted for;
 - a pipe streams: each chunk is what the producer has written so far, so
-  ``tail -f orders.jsonl | policy batch -`` answers line by line; a file is read in chunks of
-  2,000 lines and, when larger than 1 MiB, screened on both cores;
+  ``tail -f orders.jsonl | policy batch -`` answers line by line (one process); a file is read in
+  slices of whole lines and, when larger than 1 MiB, screened on both cores, each worker reading
+  its own slices;
 - CSV rows are one physical line each: a malformed quote spoils only its own line;
 - the output goes to a temporary file renamed over the target at the end (``policy.files``);
   Ctrl-C stops the workers and writes nothing, or with ``partial`` the finished prefix.
@@ -16,9 +17,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+import select
 import signal
 import stat
 import sys
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO, Callable, Iterator
@@ -67,11 +70,14 @@ class StrictStop(Exception):
 # ------------------------------------------------------------------ reading
 
 
-def _chunks_streaming(fd: int) -> Iterator[list[tuple[int, bytes]]]:
+def _chunks_streaming(fd: int, stop: threading.Event) -> Iterator[list[tuple[int, bytes]]]:
     """Lines as the producer writes them: each chunk is every complete line one read returned."""
     n = 0
     rest = b""
     while True:
+        while not select.select([fd], [], [], 0.2)[0]:
+            if stop.is_set():
+                raise KeyboardInterrupt
         data = os.read(fd, 1 << 16)
         if not data:
             break
@@ -87,7 +93,8 @@ def _chunks_streaming(fd: int) -> Iterator[list[tuple[int, bytes]]]:
         yield [(n + 1, rest)]
 
 
-def _chunks_file(fh: BinaryIO) -> Iterator[list[tuple[int, bytes]]]:
+def _chunks_lines(fh: BinaryIO) -> Iterator[list[tuple[int, bytes]]]:
+    """Chunks of lines from a stream with no file descriptor (an in-memory stream)."""
     chunk: list[tuple[int, bytes]] = []
     for n, line in enumerate(fh, 1):
         chunk.append((n, line.rstrip(b"\n")))
@@ -96,6 +103,41 @@ def _chunks_file(fh: BinaryIO) -> Iterator[list[tuple[int, bytes]]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+SLICE_BYTES = 1 << 18
+
+
+def _slices(fd: int, start: int, size: int) -> Iterator[tuple[int, int, int]]:
+    """(first line number, offset, length) of consecutive whole-line slices of a regular file.
+
+    Workers read their slice themselves (``os.pread`` on the inherited descriptor), so the pool
+    passes three numbers per task, never the data: a large task stuck in a pipe is what can hang
+    ``multiprocessing.Pool.terminate`` when Ctrl-C stops a run.
+    """
+    off, n = start, 1
+    while off < size:
+        want = SLICE_BYTES
+        while True:
+            block = os.pread(fd, want, off)
+            cut = block.rfind(b"\n")
+            if cut >= 0 or off + len(block) >= size or not block:
+                break
+            want *= 2  # one line longer than a slice: read on to its end
+        length = cut + 1 if cut >= 0 and off + len(block) < size else len(block)
+        if not length:
+            return
+        yield n, off, length
+        n += block.count(b"\n", 0, length)
+        off += length
+
+
+def _slice_lines(fd: int, sl: tuple[int, int, int]) -> list[tuple[int, bytes]]:
+    n, off, length = sl
+    parts = os.pread(fd, length, off).split(b"\n")
+    if parts and parts[-1] == b"":
+        parts.pop()
+    return [(n + i, p) for i, p in enumerate(parts)]
 
 
 def _decode(n: int, raw: bytes) -> str:
@@ -190,9 +232,9 @@ def _init_worker(args: tuple[Any, ...]) -> None:
     _WORKER[:] = [args]
 
 
-def _worker_chunk(chunk: list[tuple[int, bytes]]) -> tuple[str, int, int, list[tuple[int, str, str]]]:
-    bs, header, out_fmt = _WORKER[0]
-    return screen_chunk(chunk, bs, header, out_fmt)
+def _worker_slice(sl: tuple[int, int, int]) -> tuple[str, int, int, list[tuple[int, str, str]]]:
+    bs, header, out_fmt, fd = _WORKER[0]
+    return screen_chunk(_slice_lines(fd, sl), bs, header, out_fmt)
 
 
 # ------------------------------------------------------------------ the run
@@ -225,15 +267,20 @@ def run_batch(
     case no output file is left unless ``partial`` asked for the finished prefix.
     """
     name = "<stdin>" if job.input == "-" else job.input
+    # Ctrl-C only sets a flag; the run stops between chunks, where stopping the workers is safe
+    # (a KeyboardInterrupt raised inside the pool's machinery can leave it hanging).
+    stop = threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     if job.input == "-":
         src: BinaryIO = job.stdin or sys.stdin.buffer
         try:
             info = os.fstat(src.fileno())
         except (OSError, ValueError, AttributeError):  # an in-memory stream (tests, embedding)
             info = None
-        pipe = info is not None and not stat.S_ISREG(info.st_mode)
-        size = info.st_size if info is not None and not pipe else 0
-        chunks = _chunks_streaming(src.fileno()) if pipe else _chunks_file(src)
+        regular = info is not None and stat.S_ISREG(info.st_mode)
+        size = info.st_size if regular else 0
     else:
         try:
             src = open(job.input, "rb")
@@ -242,33 +289,55 @@ def run_batch(
             raise LoadError(
                 [Diagnostic("unreadable-file", f"cannot read: {exc.strerror}", SourceSpan(job.input))]
             ) from None
-        chunks = _chunks_file(src)
+        regular = True
     tally = Tally()
     target: AtomicFile | None = None
     pool: Any = None
     try:
         header: list[str] | None = None
-        first = next(chunks, [])
-        if job.in_fmt == "csv" and first:
-            header = csv_header(name, first[0][1])
-            first = first[1:]
-        chunks = _prepend(first, chunks)
+        read_to = [0]
+        if regular:
+            fd = src.fileno()
+            start = os.lseek(fd, 0, os.SEEK_CUR)
+            first_line = 1
+            if job.in_fmt == "csv":
+                head = os.pread(fd, SLICE_BYTES, start).split(b"\n", 1)[0]
+                if head.strip():
+                    header = csv_header(name, head)
+                    start += len(head) + 1
+                    first_line = 2
+
+            def slices() -> Iterator[tuple[int, int, int]]:
+                for n, off, length in _slices(fd, start, size):
+                    read_to[0] = off + length
+                    yield n + first_line - 1, off, length
+
+        else:
+            chunks = _chunks_streaming(src.fileno(), stop) if info is not None else _chunks_lines(src)
+            first = next(chunks, [])
+            if job.in_fmt == "csv" and first:
+                header = csv_header(name, first[0][1])
+                first = first[1:]
+            chunks = _prepend(first, chunks)
         target = AtomicFile(job.output) if job.output else None
         out = target.handle if target else (job.stdout or sys.stdout)
         if job.out_fmt == "csv":
             out.write(",".join(OUT_FIELDS) + "\n")
         n_workers = job.workers or (2 if size > PARALLEL_BYTES and (os.cpu_count() or 1) > 1 else 1)
         bs = BatchScreener(base, text=header is not None)
-        if n_workers > 1:
+        if n_workers > 1 and regular:
             import multiprocessing as mp
 
             pool = mp.get_context("fork").Pool(
-                n_workers, initializer=_init_worker, initargs=((bs, header, job.out_fmt),)
+                n_workers, initializer=_init_worker, initargs=((bs, header, job.out_fmt, fd),)
             )
-            results = _ordered(pool, chunks, 2 * n_workers)
+            results = _ordered(pool, slices(), 2 * n_workers, stop)
         else:
-            results = (screen_chunk(c, bs, header, job.out_fmt) for c in chunks)
+            feed = (_slice_lines(fd, sl) for sl in slices()) if regular else chunks
+            results = (screen_chunk(c, bs, header, job.out_fmt) for c in feed)
         for text, screened, blank, errors in results:
+            if stop.is_set():
+                raise KeyboardInterrupt
             out.write(text)
             if target is None:
                 out.flush()
@@ -281,7 +350,7 @@ def run_batch(
                     raise StrictStop(n, code, msg)
                 on_error(n, code, msg)
             if on_progress:
-                on_progress(tally, src.tell() / size if size and src.seekable() else None)
+                on_progress(tally, read_to[0] / size if size else None)
         if pool is not None:
             pool.close()
             pool.join()
@@ -301,6 +370,8 @@ def run_batch(
             target, written = None, True
         raise Interrupted(tally, written) from None
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
         if pool is not None:
             pool.terminate()
             pool.join()
@@ -318,12 +389,23 @@ def _prepend(
     yield from rest
 
 
-def _ordered(pool: Any, chunks: Iterator[list[tuple[int, bytes]]], window: int) -> Iterator[Any]:
+def _ordered(pool: Any, tasks: Iterator[tuple[int, int, int]], window: int, stop: threading.Event) -> Iterator[Any]:
     """Results in input order with at most ``window`` chunks in flight, so memory stays flat."""
     pending: deque[Any] = deque()
-    for chunk in chunks:
-        pending.append(pool.apply_async(_worker_chunk, (chunk,)))
+
+    def next_result() -> Any:
+        head = pending.popleft()
+        while not head.ready():
+            if stop.is_set():
+                raise KeyboardInterrupt
+            head.wait(0.1)
+        return head.get()
+
+    for task in tasks:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        pending.append(pool.apply_async(_worker_slice, (task,)))
         if len(pending) >= window:
-            yield pending.popleft().get()
+            yield next_result()
     while pending:
-        yield pending.popleft().get()
+        yield next_result()

@@ -158,6 +158,12 @@ def _parse_assume(items: list[str] | None) -> dict[str, Any]:
     return out
 
 
+def _warn(decisions: list[Any]) -> None:
+    for d in decisions:
+        for w in d.warnings:
+            typer.echo(f"warning: {w}", err=True)
+
+
 def _render(base: RuleBase, decisions: list[Any], fmt: Format) -> str:
     from .report import decision_json, render_json, render_markdown, render_text
 
@@ -195,6 +201,7 @@ def evaluate(
             sc = scenario_from_data(doc, base)
         decisions.append(run(base, sc))
     typer.echo(_render(base, decisions, fmt), nl=False)
+    _warn(decisions)
     if any(_fail_on_matches(d.verdict, fail_on) for d in decisions):
         raise typer.Exit(1)
 
@@ -268,6 +275,7 @@ def what_if(
     sc = build(base, question)
     d = run(base, sc)
     typer.echo(_render(base, [d], fmt), nl=False)
+    _warn([d])
     if _fail_on_matches(d.verdict, fail_on):
         raise typer.Exit(1)
 

@@ -14,7 +14,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from .derive import Facts
+from .derive import Facts, implied_assumptions, view_values
 from .facts import STATIC_FACTS, coerce_value, fact_spec
 from .logic import Candidate, resolve
 from .models import (
@@ -292,8 +292,8 @@ class FactBuilder:
             for m in g.members:
                 add(m.country, m.from_, m.until)
         for c in w.conflicts:
-            for p in c.parties:
-                add(p.country, c.from_, c.until)
+            for country in {p.country for p in c.parties} | c.fought_on():
+                self.breaks.setdefault(country, []).extend(c.change_dates())
         for e in w.embargoes:
             add(e.target, e.from_, e.until)
         for country, b in self.breaks.items():
@@ -345,12 +345,14 @@ class FactBuilder:
             if self.embargo_names:
                 merged.update(self._derived(self.embargo_names, ("m", sc.recipient, rslot, sc.end_user, cat), sc, item))
             if self.base.assume:
+                merged.update(implied_assumptions(self.base.assume))
                 merged.update(self.base.assume)
             if len(self.memo) > 20_000:
                 self.memo.clear()
             self.memo[key] = merged
         d.update(merged)
         if sc.assume:
+            d.update(implied_assumptions(sc.assume))
             d.update(sc.assume)
         return d
 
@@ -372,7 +374,8 @@ class _LazyDirect:
         kind = "sale" if sc.transfer == "re-export" else sc.transfer
         dsc = sc.model_copy(update={"exporter": cj.code, "via": [], "transfer": kind})
         ditem = item.model_copy(update={"origin": None, "licence_origin": None, "components": []})
-        return judge(cj, Role.exporter, self.screener._facts(dsc, ditem), sc.date)[0]
+        facts = self.screener.seen_by(cj, dsc, self.screener._facts(dsc, ditem))
+        return judge(cj, Role.exporter, facts, sc.date)[0]
 
 
 class Screener:
@@ -387,6 +390,12 @@ class Screener:
     def _facts(self, sc: Any, item: Any) -> dict[str, Any]:
         return self.builder.build(sc, item)
 
+    def seen_by(self, cj: CompiledJurisdiction, sc: Any, facts: dict[str, Any]) -> dict[str, Any]:
+        """The facts as jurisdiction ``cj`` sees them (its `views`; see ``derive.view_values``)."""
+        jf = self.base.jurisdictions.get(cj.code)
+        views = view_values(jf, sc, self.base.assume) if jf is not None and jf.views else None
+        return {**facts, **{k: fv.value for k, fv in views.items()}} if views else facts
+
     def screen(self, sc: Any) -> Screening:
         """The verdict for a scenario, as ``engine.evaluate`` would give it."""
         out: list[tuple[str, str, Verdict]] = []
@@ -394,7 +403,8 @@ class Screener:
         day = sc.date
         undetermined = (Verdict.undetermined, ())
 
-        def run(cj: CompiledJurisdiction, role: Role, facts: dict[str, Any], direct: Any) -> Any:
+        def run(cj: CompiledJurisdiction, role: Role, facts: dict[str, Any], direct: Any, at: Any = sc) -> Any:
+            facts = self.seen_by(cj, at, facts)
             fast = cj.fast[role]
             res = fast(facts, day) if fast is not None else None
             return res if res is not None else judge(cj, role, facts, day, direct)
@@ -411,8 +421,8 @@ class Screener:
                     cj = self.compiled.get(state)
                     if cj is None:
                         res = undetermined
-                    elif self._claims(cj, role, facts, day):
-                        res = judge(cj, role, facts, day, direct)
+                    elif self._claims(cj, role, self.seen_by(cj, sc, facts), day):
+                        res = judge(cj, role, self.seen_by(cj, sc, facts), day, direct)
                     else:
                         continue
                     out.append((state, role.value, res[0]))
@@ -432,8 +442,8 @@ class Screener:
                 cf = self._facts(sc, ci)
                 if cj is None:
                     res = undetermined
-                elif self._claims(cj, Role.component_origin, cf, day):
-                    res = judge(cj, Role.component_origin, cf, day, _LazyDirect(self, sc, ci))
+                elif self._claims(cj, Role.component_origin, self.seen_by(cj, sc, cf), day):
+                    res = judge(cj, Role.component_origin, self.seen_by(cj, sc, cf), day, _LazyDirect(self, sc, ci))
                 else:
                     continue
                 out.append((comp.origin, "component-origin", res[0]))
@@ -442,8 +452,8 @@ class Screener:
                 cj = self.compiled.get(state)
                 if cj is None:
                     res = undetermined
-                elif self._claims(cj, Role.transit, facts, day):
-                    res = judge(cj, Role.transit, facts, day, direct)
+                elif self._claims(cj, Role.transit, self.seen_by(cj, sc, facts), day):
+                    res = judge(cj, Role.transit, self.seen_by(cj, sc, facts), day, direct)
                 else:
                     continue
                 out.append((state, "transit", res[0]))
@@ -453,7 +463,7 @@ class Screener:
                 held = item.model_copy(update={"origin": item.origin or sc.exporter})
                 cj = self.compiled.get(holder)
                 res = (
-                    run(cj, _EXPORTER, self._facts(onward, held), _LazyDirect(self, onward, held))
+                    run(cj, _EXPORTER, self._facts(onward, held), _LazyDirect(self, onward, held), onward)
                     if cj
                     else undetermined
                 )

@@ -9,8 +9,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from .facts import STATIC_FACTS, fact_spec
-from .models import Scenario, ScenarioItem, Source, category_within
+from .facts import CONFLICT_FACTS, STATIC_FACTS, fact_spec
+from .models import FIGHTING_ROLES, Conflict, RuleFile, Scenario, ScenarioItem, Source, category_within
 from .rulebase import World
 
 
@@ -56,6 +56,17 @@ class Facts:
     lethality: dict[str, bool] = field(default_factory=dict)  # category -> assumed lethality
     assumed: dict[str, Any] = field(default_factory=dict)  # facts assumed by overlays
     used: dict[str, FactValue] = field(default_factory=dict)
+    views: dict[str, FactValue] = field(default_factory=dict)  # one jurisdiction's own positions
+
+    def seen_by(self, jf: RuleFile) -> "Facts":
+        """These facts as jurisdiction ``jf`` sees them: its `views` replace the neutral values.
+
+        Returns ``self`` when no view applies, so most evaluations share one set of facts.
+        """
+        views = view_values(jf, self.scenario, self.assumed)
+        if not views:
+            return self
+        return Facts(self.scenario, self.item, self.world, self.lethality, self.assumed, {}, views)
 
     def get(self, name: str) -> FactValue:
         fv = self.used.get(name)
@@ -73,6 +84,11 @@ class Facts:
             return FactValue(name, sc.assume[name], "assumed", "assumed by the user (what-if)")
         if name in self.assumed:
             return FactValue(name, self.assumed[name], "assumed", "assumed by an overlay (what-if on the law)")
+        implied = implied_assumptions(sc.assume) or implied_assumptions(self.assumed)
+        if name in implied:
+            return FactValue(name, implied[name], "assumed", f"follows from the assumption {CONFLICT_FACTS[0]}=false")
+        if name in self.views:
+            return self.views[name]
         if name in ("date", "exporter", "recipient", "end_user", "transfer"):
             return FactValue(name, getattr(sc, name), "scenario", "stated in the scenario")
         if name == "via":
@@ -113,29 +129,8 @@ class Facts:
         day = self.scenario.date
         world = self.world
         recipient = self.scenario.recipient
-        if name in (
-            "recipient.in_armed_conflict",
-            "recipient.in_international_armed_conflict",
-            "recipient.self_defence",
-        ):
-            found = world.conflicts_of(recipient, day)
-            if name == "recipient.in_international_armed_conflict":
-                found = [(c, sd) for c, sd in found if c.kind == "international"]
-            if name == "recipient.self_defence":
-                found = [(c, sd) for c, sd in found if sd]
-            if found:
-                c = found[0][0]
-                what = "acting in self-defence in" if name == "recipient.self_defence" else "a party to"
-                return FactValue(
-                    name,
-                    True,
-                    "derived",
-                    f"world data: {recipient} is {what} `{c.id}` ({c.name})" + (f" since {c.from_}" if c.from_ else ""),
-                    _cite(c.sources),
-                )
-            return FactValue(
-                name, False, "derived", f"world data: no encoded conflict lists {recipient} as such a party on {day}"
-            )
+        if name in CONFLICT_FACTS:
+            return conflict_fact(world, recipient, day, name)
         parts = name.split(".")
         if len(parts) == 3 and parts[1] in ("member_of", "party_to"):
             country = getattr(self.scenario, parts[0])
@@ -174,9 +169,104 @@ class Facts:
         return FactValue(name, None, "unknown", "no data")  # pragma: no cover
 
 
+def view_values(jf: RuleFile, sc: Any, assumed: Any = None) -> dict[str, FactValue]:
+    """The facts on which jurisdiction ``jf`` states its own view for this transfer's recipient and date.
+
+    An assumption (the user's or an overlay's, and what follows from it) overrides a view.
+    """
+    if not jf.views:
+        return {}
+    overridden = {*sc.assume, *(assumed or ()), *implied_assumptions(sc.assume), *implied_assumptions(assumed)}
+    out: dict[str, FactValue] = {}
+    for v in jf.views:
+        if v.fact not in out and v.fact not in overridden and v.applies(sc.recipient, sc.date):
+            cite = v.citations[0]
+            basis = f"view of the government of {jf.name} (`{v.id}`): {cite.instrument}" + (
+                f", {cite.article}" if cite.article else ""
+            )
+            out[v.fact] = FactValue(
+                v.fact, v.value, "view", basis, _cite([s for s in jf.sources if s.id == cite.source])
+            )
+    return out
+
+
+def implied_assumptions(assume: Any) -> dict[str, Any]:
+    """Facts that follow from assumed ones: a recipient assumed in no armed conflict is in none of
+    the finer kinds either (fought on its territory, international, internal, abroad, self-defence).
+    """
+    if not assume or assume.get(CONFLICT_FACTS[0], True) is not False:
+        return {}
+    return {name: False for name in CONFLICT_FACTS[1:] if name not in assume}
+
+
 def _covers_end_user(scope: str, end_user: str) -> bool:
     if scope == "full":
         return True
     if scope == "non_state_actors":
         return end_user == "non-state"
     return end_user not in ("government", "military", "police")  # non_government
+
+
+# ---------------------------------------------------------------- conflict facts (their one definition)
+
+
+def _conflict_holds(c: Conflict, country: str, day: dt.date, name: str) -> tuple[bool, bool | None]:
+    """(whether this conflict makes ``name`` hold for ``country``, certainty): the certainty is
+    None where the state's part is contested or, for self-defence, where the data does not decide it.
+    """
+    on_territory = country in c.fought_on()
+    if name == "recipient.war_on_territory":
+        return on_territory, True
+    if name == "recipient.internal_armed_conflict":
+        return on_territory and c.kind == "internal", True
+    best: tuple[bool, bool | None] = (False, True)
+    if name == "recipient.in_armed_conflict" and on_territory:
+        best = (True, True)
+    for p in c.parties_on(country, day):
+        fighting = c.role_of(p) in FIGHTING_ROLES
+        if name == "recipient.in_armed_conflict":
+            holds = fighting or on_territory
+        elif name in ("recipient.belligerent_in_international_conflict", "recipient.in_international_armed_conflict"):
+            holds = fighting and c.kind == "international"
+        elif name == "recipient.intervening_abroad":
+            holds = fighting and not on_territory
+        else:  # recipient.self_defence
+            if not fighting or p.self_defence is False:
+                continue
+            if p.self_defence is True and not p.contested:
+                return True, True
+            best = (True, None)
+            continue
+        if holds and not p.contested:
+            return True, True
+        if holds:
+            best = (True, None)
+    return best
+
+
+def conflict_fact(world: World, country: str, day: dt.date, name: str) -> FactValue:
+    """A conflict fact about ``country`` on ``day``: true, false, or unknown where the data does not decide."""
+    unsure: Conflict | None = None
+    for c in world.conflicts:
+        if not c.active(day):
+            continue
+        holds, certain = _conflict_holds(c, country, day, name)
+        if holds and certain:
+            since = f" since {c.from_}" if c.from_ else ""
+            return FactValue(name, True, "derived", f"world data: `{c.id}` ({c.name}){since}", _cite(c.sources))
+        if holds and unsure is None:
+            unsure = c
+    if unsure is not None:
+        what = "acts in self-defence in" if name == "recipient.self_defence" else "is a party to"
+        return FactValue(
+            name,
+            None,
+            "unknown",
+            f"world data does not decide whether {country} {what} `{unsure.id}` ({unsure.name}): contested",
+            _cite(unsure.sources),
+        )
+    truce = [c for c in world.conflicts if c.covers(day) and not c.active(day) and c.parties_on(country, day)]
+    note = f" (`{truce[0].id}` is in a truce or ceasefire)" if truce else ""
+    return FactValue(
+        name, False, "derived", f"world data: no encoded conflict makes this true for {country} on {day}{note}"
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from .conditions import evaluate as eval_condition
 from .countries import country_name
 from .derive import Facts, FactValue
 from .errors import PolicyError
+from .facts import CONFLICT_FACTS
 from .logic import Candidate, resolve
 from .models import Effect, Role, Rule, RuleFile, Scenario, ScenarioItem, Verdict
 from .rulebase import RuleBase
@@ -74,6 +76,7 @@ class Decision:
     jurisdictions: list[JurisdictionVerdict]
     facts: dict[str, FactValue]
     record: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def deciding(self) -> list[JurisdictionVerdict]:
@@ -96,12 +99,12 @@ def evaluate(base: RuleBase, scenario: Scenario) -> Decision:
         for jv in _item_verdicts(base, scenario, item):
             results.append(jv)
             for name, fv in jv.facts.items():
-                facts.setdefault(
-                    name
-                    if not name.startswith("item.") or len(scenario.items) == 1
-                    else f"{name}[{_item_label(item)}]",
-                    fv,
+                shown = (
+                    name if not name.startswith("item.") or len(scenario.items) == 1 else f"{name}[{_item_label(item)}]"
                 )
+                if fv.origin == "view":
+                    shown = f"{name} [{jv.jurisdiction}'s view]"
+                facts.setdefault(shown, fv)
     verdict = Verdict.most_severe([j.verdict for j in results])
     record = {
         "date": scenario.date.isoformat(),
@@ -111,7 +114,30 @@ def evaluate(base: RuleBase, scenario: Scenario) -> Decision:
     }
     if base.overlays:
         record["overlays"] = list(base.overlays)
-    return Decision(scenario, verdict, results, dict(sorted(facts.items())), record)
+    warnings = [
+        f"the assumption {name}={json.dumps(scenario.assume[name], default=str)} changed nothing: "
+        "no rule that applies reads it"
+        for name in sorted(scenario.assume)
+        if name not in _read_facts(results)
+    ]
+    return Decision(scenario, verdict, results, dict(sorted(facts.items())), record, warnings)
+
+
+def _read_facts(results: list[JurisdictionVerdict]) -> set[str]:
+    """Every fact any rule read, nested consent tests included; an assumed summary fact counts as
+    read when a fact that follows from it was."""
+    names: set[str] = set()
+    todo = list(results)
+    while todo:
+        jv = todo.pop()
+        names.update(jv.facts)
+        for f in jv.findings:
+            names.update(r.fact for r in f.trace)
+            if f.nested is not None:
+                todo.append(f.nested)
+    if names & set(CONFLICT_FACTS[1:]):
+        names.add(CONFLICT_FACTS[0])
+    return names
 
 
 def _lethality(base: RuleBase) -> dict[str, bool]:
@@ -214,6 +240,7 @@ def _judge(
         chain = " -> ".join(f"{j} ({r})" for j, r in stack + (key,))
         raise EvaluationError(f"consent chain loops: {chain}")
     stack = stack + (key,)
+    facts = facts.seen_by(jf)
     rule_role = Role.exporter if role is Role.regime else role
     day = facts.scenario.date
     findings: list[RuleFinding] = []

@@ -31,6 +31,18 @@ END_USERS = ("government", "military", "police", "private", "humanitarian", "non
 TRANSFERS = ("sale", "donation", "loan", "re-export")
 PARTIES = ("exporter", "recipient")
 
+CONFLICT_FACTS = (
+    "recipient.in_armed_conflict",
+    "recipient.war_on_territory",
+    "recipient.belligerent_in_international_conflict",
+    "recipient.in_international_armed_conflict",
+    "recipient.internal_armed_conflict",
+    "recipient.intervening_abroad",
+    "recipient.self_defence",
+)
+"""Facts derived from the conflict data; the first is the summary of the others (an assumption
+that it is false makes every other false)."""
+
 STATIC_FACTS: dict[str, FactSpec] = {
     f.name: f
     for f in [
@@ -49,19 +61,44 @@ STATIC_FACTS: dict[str, FactSpec] = {
             "recipient.in_armed_conflict",
             "bool",
             "derived",
-            "party to an international or internal armed conflict on the date",
+            "summary: an armed conflict is fought on its territory, or it fights in one (any kind, anywhere)",
+        ),
+        FactSpec(
+            "recipient.war_on_territory",
+            "bool",
+            "derived",
+            "an armed conflict (international or internal) is fought on its own territory on the date",
+        ),
+        FactSpec(
+            "recipient.belligerent_in_international_conflict",
+            "bool",
+            "derived",
+            "it fights, at home or abroad, in an armed conflict between states on the date",
         ),
         FactSpec(
             "recipient.in_international_armed_conflict",
             "bool",
             "derived",
-            "party to an international armed conflict on the date",
+            "the same as recipient.belligerent_in_international_conflict (kept for existing rules)",
+        ),
+        FactSpec(
+            "recipient.internal_armed_conflict",
+            "bool",
+            "derived",
+            "a non-international armed conflict is fought on its own territory on the date",
+        ),
+        FactSpec(
+            "recipient.intervening_abroad",
+            "bool",
+            "derived",
+            "it fights in an armed conflict outside its own territory (invited, in a coalition, or as a belligerent)",
         ),
         FactSpec(
             "recipient.self_defence",
             "bool",
             "derived",
-            "a party acting in self-defence under Article 51 of the UN Charter on the date",
+            "it fights in self-defence under Article 51 of the UN Charter on the date (unknown where the world data "
+            "does not decide it)",
         ),
         FactSpec(
             "recipient.under_embargo.UN",

@@ -428,7 +428,51 @@ def _check_rules(base: RuleBase, docs: list[tuple[RuleFile, yamlio.Document]], d
                 _leaf_diag(leaf, groups, doc, ("binds",) + path, diags)
         for ri, rule in enumerate(rf.rules):
             _check_rule(rf, rule, doc, ("rules", ri), groups, rule_at, base, diags)
+        for vi, view in enumerate(rf.views):
+            _check_view(rf, view, doc, ("views", vi), rule_at, base, diags)
         _check_cycles(rf, doc, diags)
+
+
+def _check_view(
+    rf: RuleFile,
+    view: Any,
+    doc: Any,
+    loc: tuple[Any, ...],
+    ids_at: dict[str, SourceSpan],
+    base: RuleBase,
+    diags: list[Diagnostic],
+) -> None:
+    """A view's id, fact (a derived boolean fact about the recipient) and citations."""
+    from .facts import CONFLICT_FACTS
+
+    span = doc.span(loc + ("id",))
+    prefix = rf.jurisdiction.lower() + "."
+    if view.id in ids_at:
+        diags.append(Diagnostic("duplicate-rule-id", f"id `{view.id}` is already defined at {ids_at[view.id]}", span))
+    ids_at[view.id] = span
+    base.spans[view.id] = span
+    if not view.id.startswith(prefix):
+        diags.append(Diagnostic("wrong-id-prefix", f"view id `{view.id}` must start with `{prefix}`", span))
+    if view.fact not in CONFLICT_FACTS:
+        diags.append(
+            Diagnostic(
+                "bad-view",
+                f"a view may state only a conflict fact about the recipient, not `{view.fact}`",
+                doc.span(loc + ("fact",)),
+                "one of: " + ", ".join(CONFLICT_FACTS),
+            )
+        )
+    source_ids = {s.id for s in rf.sources}
+    for ci, c in enumerate(view.citations):
+        if c.source not in source_ids:
+            diags.append(
+                Diagnostic(
+                    "unknown-source",
+                    f"citation names source `{c.source}`, which the file's `sources` do not define",
+                    doc.span(loc + ("citations", ci, "source")),
+                    "add it to `sources`",
+                )
+            )
 
 
 def _check_rule(
@@ -810,12 +854,13 @@ def apply_overlay(base: RuleBase, path: str) -> RuleBase:
             continue
         rules = list(rf.rules)
         ids = {r.id: i for i, r in enumerate(rules)}
+        view_ids = {v.id for v in rf.views}
         for i, rid in enumerate(change.disable):
-            if rid not in ids:
+            if rid not in ids and rid not in view_ids:
                 diags.append(
                     Diagnostic(
                         "unknown-rule",
-                        f"cannot disable `{rid}`: no such rule in `{code}`",
+                        f"cannot disable `{rid}`: no such rule or view in `{code}`",
                         doc.span(("changes", code, "disable", i)),
                     )
                 )
@@ -845,7 +890,8 @@ def apply_overlay(base: RuleBase, path: str) -> RuleBase:
         rules = [r for r in rules if r.id not in disabled] + list(change.add)
         existing = {s.id for s in rf.sources}
         extra = [s for s in ov.sources if s.id not in existing]
-        updated = rf.model_copy(update={"rules": rules, "sources": list(rf.sources) + extra})
+        views = [v for v in rf.views if v.id not in disabled]
+        updated = rf.model_copy(update={"rules": rules, "views": views, "sources": list(rf.sources) + extra})
         for s in extra:
             new.source_index[(code, s.id)] = s
         new.jurisdictions[code] = updated

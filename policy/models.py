@@ -24,6 +24,11 @@ Flag = Annotated[bool, BeforeValidator(read_flag)]
 """`true` or `false` only: `yes`, `no`, `on` and 1 are refused, not read as booleans."""
 
 
+def _in_period(start: dt.date | None, end: dt.date | None, day: dt.date) -> bool:
+    """Whether ``day`` lies in the inclusive period [start, end] (an open end is unbounded)."""
+    return (start is None or start <= day) and (end is None or day <= end)
+
+
 class Verdict(str, enum.Enum):
     """A verdict word. Ordered by severity: ``prohibited`` is the most severe."""
 
@@ -332,6 +337,36 @@ class Rule(Strict):
         return (self.from_ is None or self.from_ <= day) and (self.until is None or day <= self.until)
 
 
+class View(Strict):
+    """A government's own position on a fact the world data leaves open, used by its own rules only.
+
+    E.g. Germany's view that Israel acts in self-defence from 7 Oct 2023: Germany's rules read
+    `recipient.self_defence` as true for Israel; every other jurisdiction keeps the neutral value.
+    """
+
+    id: str = Field(description="<jurisdiction>.view.<name>, unique")
+    fact: str = Field(description="a derived fact about the recipient, e.g. recipient.self_defence")
+    country: str = Field(description="the state the view is about (the recipient)")
+    value: Flag
+    from_: Day | None = Field(None, alias="from")
+    until: Day | None = None
+    citations: list[Citation] = Field(min_length=1)
+    note: str | None = None
+    uncertain: str | None = None
+
+    _c = field_validator("country")(classmethod(lambda cls, v: _country(v)))
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not ID_RE.fullmatch(v):
+            raise ValueError(f"view id `{v}` must look like `de.view.israel-self-defence`")
+        return v
+
+    def applies(self, country: str, day: dt.date) -> bool:
+        return self.country == country and _in_period(self.from_, self.until, day)
+
+
 class RuleFile(Strict):
     """``rules/<code>.yaml``: one jurisdiction's or regime's rules and their sources."""
 
@@ -345,6 +380,7 @@ class RuleFile(Strict):
     summary: str | None = None
     not_encoded: str | None = None
     sources: list[Source] = Field(min_length=1)
+    views: list[View] = Field(default_factory=list, description="the government's own positions on contested facts")
     rules: list[Rule] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -360,7 +396,7 @@ class RuleFile(Strict):
         one ends, and each side of a date a condition tests (``date lt X`` flips on X, ``lte`` on X+1).
         """
         days: set[dt.date] = set()
-        for r in self.rules:
+        for r in [*self.rules, *self.views]:
             if r.from_:
                 days.add(r.from_)
             if r.until:
@@ -413,12 +449,49 @@ class Group(Strict):
         return v
 
 
+ConflictRole = Literal[
+    "belligerent_on_territory", "belligerent_abroad", "intervening_by_invitation", "coalition_member", "supporter"
+]
+FIGHTING_ROLES = frozenset(
+    {"belligerent_on_territory", "belligerent_abroad", "intervening_by_invitation", "coalition_member"}
+)
+
+
 class Party(Strict):
+    """A state's part in a conflict, dated when it joined or left on its own."""
+
     country: str
-    self_defence: Flag = False
+    role: ConflictRole | None = Field(
+        None,
+        description="default: belligerent_on_territory where the conflict is fought on the state's territory, "
+        "else belligerent_abroad (international) or intervening_by_invitation (internal)",
+    )
+    from_: Day | None = Field(
+        None, alias="from", description="the day this state joined (default: the conflict's start)"
+    )
+    until: Day | None = Field(None, description="the last day this state took part (default: the conflict's end)")
+    self_defence: Flag | None = Field(
+        None,
+        description="true: a source records the state acting in self-defence (UN Charter Art. 51); false: an "
+        "authoritative finding names it the aggressor; unset: not decided (the fact is then unknown)",
+    )
+    contested: Flag = Field(
+        False, description="whether this state is a party at all is contested: facts it alone makes true are unknown"
+    )
     note: str | None = None
 
     _c = field_validator("country")(classmethod(lambda cls, v: _country(v)))
+
+
+class Truce(Strict):
+    """A truce or ceasefire during which the conflict counts as not active."""
+
+    kind: Literal["truce", "ceasefire"]
+    from_: Day = Field(alias="from")
+    until: Day | None = Field(None, description="the last day of the truce; null while it holds")
+    source: str | None = Field(None, description="id of one of the conflict's sources")
+    note: str | None = None
+    uncertain: str | None = None
 
 
 class Conflict(Strict):
@@ -427,10 +500,21 @@ class Conflict(Strict):
     kind: Literal["international", "internal"]
     from_: Day | None = Field(None, alias="from", description="start; null when long-running with no agreed start")
     until: Day | None = None
+    territory: list[str] = Field(
+        default_factory=list,
+        description="states on whose territory it is fought (default: every party of an international "
+        "conflict; the first party of an internal one)",
+    )
     parties: list[Party] = Field(min_length=1)
+    truces: list[Truce] = Field(default_factory=list)
     sources: list[Source] = Field(min_length=1)
     note: str | None = None
     uncertain: str | None = None
+
+    @field_validator("territory")
+    @classmethod
+    def _territory(cls, v: list[str]) -> list[str]:
+        return [_country(x) for x in v]
 
     @model_validator(mode="after")
     def _period(self) -> "Conflict":
@@ -439,7 +523,42 @@ class Conflict(Strict):
         return self
 
     def covers(self, day: dt.date) -> bool:
-        return (self.from_ is None or self.from_ <= day) and (self.until is None or day <= self.until)
+        return _in_period(self.from_, self.until, day)
+
+    def active(self, day: dt.date) -> bool:
+        """In its period and not in a truce or ceasefire."""
+        return self.covers(day) and not any(_in_period(t.from_, t.until, day) for t in self.truces)
+
+    def fought_on(self) -> set[str]:
+        if self.territory:
+            return set(self.territory)
+        if self.kind == "international":
+            return {p.country for p in self.parties if p.role in (None, "belligerent_on_territory")}
+        return {self.parties[0].country}
+
+    def role_of(self, party: Party) -> str:
+        if party.role is not None:
+            return party.role
+        if party.country in self.fought_on():
+            return "belligerent_on_territory"
+        return "belligerent_abroad" if self.kind == "international" else "intervening_by_invitation"
+
+    def parties_on(self, country: str, day: dt.date) -> list[Party]:
+        return [p for p in self.parties if p.country == country and _in_period(p.from_, p.until, day)]
+
+    def change_dates(self) -> set[dt.date]:
+        """Days on which what this conflict says can change (starts, ends, truces, parties joining or leaving)."""
+        days: set[dt.date] = set()
+        for start, end in [
+            (self.from_, self.until),
+            *((t.from_, t.until) for t in self.truces),
+            *((p.from_, p.until) for p in self.parties),
+        ]:
+            if start:
+                days.add(start)
+            if end:
+                days.add(end + dt.timedelta(days=1))
+        return days
 
 
 class Embargo(Strict):

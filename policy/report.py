@@ -116,6 +116,7 @@ def decision_json(base: RuleBase, d: Decision) -> dict[str, Any]:
         "deciding": sorted({j.jurisdiction for j in d.deciding}),
         "jurisdictions": [jurisdiction_json(base, j) for j in d.jurisdictions],
         "facts": {k: v.to_json() for k, v in d.facts.items()},
+        "warnings": d.warnings,
         "record": d.record,
     }
 

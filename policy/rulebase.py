@@ -49,16 +49,6 @@ class World:
                 return m
         return None
 
-    def conflicts_of(self, country: str, day: dt.date) -> list[tuple[Conflict, bool]]:
-        """Conflicts the country is a party to on ``day``, with its self-defence flag."""
-        out = []
-        for c in self.conflicts:
-            if c.covers(day):
-                for p in c.parties:
-                    if p.country == country:
-                        out.append((c, p.self_defence))
-        return out
-
     def embargoes_on(self, country: str, imposed_by: str, day: dt.date) -> list[Embargo]:
         return [e for e in self.embargoes if e.target == country and e.imposed_by == imposed_by and e.covers(day)]
 

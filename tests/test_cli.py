@@ -86,7 +86,10 @@ def test_assumption_flips_verdict_and_is_marked_assumed(runner):
         "recipient.in_armed_conflict=false",
     )
     assert d["verdict"] == "licence_required"
-    assert d["facts"]["recipient.in_armed_conflict"]["origin"] == "assumed"
+    # Korea's rule reads the finer fact; it follows from the assumed summary and says so
+    fact = d["facts"]["recipient.war_on_territory"]
+    assert fact["origin"] == "assumed" and "recipient.in_armed_conflict=false" in fact["basis"]
+    assert d["warnings"] == []
 
 
 def test_exporter_without_rules_is_undetermined_never_permitted(runner):

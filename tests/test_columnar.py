@@ -36,15 +36,24 @@ def test_columnar_on_a_shipped_jurisdiction(shipped):
     n = 2000
     import datetime as dt
 
+    from policy.facts import fact_spec
+    from policy.models import iter_leaves
+
+    groups = shipped.world.group_kinds()
+    bool_facts = sorted(
+        {leaf.fact for r in jf.rules for leaf, _ in iter_leaves(r.when) if fact_spec(leaf.fact, groups).type == "bool"}
+        - {"item.lethal", "risk.aggression"}
+    )
+
     rows = [
         {
             "date": dt.date(2021, 1, 1) + dt.timedelta(days=int(rng.integers(0, 1500))),
             "item.category": f"ML{int(rng.integers(1, 23))}",
             "item.lethal": bool(rng.integers(0, 2)),
             "recipient": ["UA", "TR", "SA", "IL", "FR"][int(rng.integers(0, 5))],
-            "recipient.in_armed_conflict": bool(rng.integers(0, 2)),
-            "recipient.self_defence": bool(rng.integers(0, 2)),
             "risk.aggression": bool(rng.random() < 0.1),
+            # every other yes/no fact Germany's rules test (conflict kinds, memberships, self-defence)
+            **{name: bool(rng.integers(0, 2)) for name in bool_facts},
         }
         for _ in range(n)
     ]

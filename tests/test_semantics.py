@@ -1,0 +1,149 @@
+"""The distinctions real decisions turn on: kinds of conflict, whose view of a fact, unknown stays unknown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from policy.cli import app
+from policy.compiled import Screener
+from policy.derive import conflict_fact
+from policy.engine import evaluate
+from policy.loader import apply_overlays, load_rulebase, scenario_from_data
+from policy.yamlio import Document
+
+from .conftest import ROOT, write
+
+OVERLAY = str(ROOT / "scenarios/what-if/de-no-view-on-israel.yaml")
+
+
+def ask(runner, *args):
+    res = runner.invoke(app, ["what-if", *args, "--rules", str(ROOT / "rules"), "-f", "json"])
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout)
+
+
+@pytest.mark.parametrize(
+    "exporter,recipient,item,day,verdict",
+    [
+        ("KR", "AE", "ML4", "2022-01-16", "licence_required"),  # Cheongung-II to the UAE (Yemen intervention)
+        ("KR", "SA", "ML4", "2024-02-06", "licence_required"),  # Cheongung-II to Saudi Arabia
+        ("KR", "UA", "ML3", "2023-01-30", "restricted"),  # war on Ukraine's territory
+        ("DE", "US", "ML3", "2025-06-23", "licence_required"),  # a NATO ally striking Iran
+        ("NO", "US", "ML3", "2025-06-23", "licence_required"),
+        ("DE", "UA", "ML3", "2022-01-15", "restricted"),
+        ("DE", "UA", "ML3", "2022-03-15", "licence_required"),
+    ],
+)
+def test_conflict_rules_read_the_distinction_their_policy_draws(runner, exporter, recipient, item, day, verdict):
+    d = ask(runner, "--exporter", exporter, "--recipient", recipient, "--item", item, "--date", day)
+    assert d["verdict"] == verdict
+
+
+def test_germany_decides_israel_by_its_own_cited_view(runner):
+    d = ask(runner, "--exporter", "DE", "--recipient", "IL", "--item", "ML3", "--date", "2023-10-20")
+    de = next(j for j in d["jurisdictions"] if j["jurisdiction"] == "DE")
+    assert de["verdict"] == "licence_required"
+    view = d["facts"]["recipient.self_defence [DE's view]"]
+    assert view["origin"] == "view" and view["value"] is True
+    assert "de.view.israel-self-defence-2023" in view["basis"] and view["sources"][0]["url"].startswith(
+        "https://www.bundesregierung.de/"
+    )
+    text = CliRunnerText(runner, "--exporter", "DE", "--recipient", "IL", "--item", "ML3", "--date", "2023-10-20")
+    assert "view of the government of" in text
+
+
+def CliRunnerText(runner, *args):
+    res = runner.invoke(app, ["what-if", *args, "--rules", str(ROOT / "rules")])
+    assert res.exit_code == 0, res.output
+    return res.stdout
+
+
+def test_without_germany_s_view_the_answer_waits_on_the_contested_fact(runner):
+    res = runner.invoke(
+        app,
+        ["what-if", "--exporter", "DE", "--recipient", "IL", "--item", "ML3", "--date", "2023-10-20", "--with", OVERLAY,
+         "--rules", str(ROOT / "rules"), "-f", "json"],
+    )
+    d = json.loads(res.stdout)
+    de = next(j for j in d["jurisdictions"] if j["jurisdiction"] == "DE")
+    assert d["verdict"] == de["verdict"] == "undetermined"
+    assert "recipient.self_defence" in de["missing_facts"]
+    assert d["facts"]["recipient.self_defence"]["value"] is None
+
+
+def test_other_jurisdictions_keep_the_neutral_value(shipped):
+    """Italy states its own view; the UK has none, so its rules would see Israel's self-defence as unknown."""
+    fv = conflict_fact(shipped.world, "IL", dt.date(2023, 10, 20), "recipient.self_defence")
+    assert fv.value is None and fv.origin == "unknown" and "contested" in fv.basis
+
+
+def test_unset_self_defence_is_unknown_and_aggression_finding_is_false(shipped):
+    day = dt.date(2023, 1, 30)
+    assert conflict_fact(shipped.world, "UA", day, "recipient.self_defence").value is True
+    assert conflict_fact(shipped.world, "RU", day, "recipient.self_defence").value is False
+    # Saudi Arabia in Yemen before the 2022 truce: fighting abroad by invitation, no war at home
+    sa = dt.date(2019, 6, 1)
+    assert conflict_fact(shipped.world, "SA", sa, "recipient.intervening_abroad").value is True
+    assert conflict_fact(shipped.world, "SA", sa, "recipient.war_on_territory").value is False
+    assert conflict_fact(shipped.world, "YE", sa, "recipient.internal_armed_conflict").value is True
+    assert conflict_fact(shipped.world, "SA", sa, "recipient.belligerent_in_international_conflict").value is False
+    # the truce of 2 Apr 2022: the conflict is not active
+    assert conflict_fact(shipped.world, "SA", dt.date(2023, 1, 1), "recipient.in_armed_conflict").value is False
+
+
+def test_contested_party_makes_the_fact_unknown(tmp_path):
+    write(tmp_path, "rules/x.yaml", """
+        format: policy-rules/v1
+        jurisdiction: DE
+        name: Germany
+        sources: [{id: s, title: t}]
+        rules:
+          - {id: de.a.b, title: t, effect: restricted, binding: statute, when: {fact: recipient.in_armed_conflict, eq: true},
+             citations: [{source: s, instrument: i}]}
+    """)
+    write(tmp_path, "rules/w.yaml", """
+        format: policy-world/v1
+        conflicts:
+          - id: c
+            name: c
+            kind: international
+            from: 2020-01-01
+            territory: [AM]
+            parties: [{country: AM}, {country: TR, contested: true, role: supporter}, {country: AZ, contested: true}]
+            sources: [{id: s, title: t}]
+    """)
+    base = load_rulebase([str(tmp_path / "rules")])
+    day = dt.date(2021, 1, 1)
+    assert conflict_fact(base.world, "AZ", day, "recipient.in_armed_conflict").value is None
+    assert conflict_fact(base.world, "TR", day, "recipient.in_armed_conflict").value is False  # a supporter does not fight
+    assert conflict_fact(base.world, "AM", day, "recipient.war_on_territory").value is True
+
+
+def test_assuming_no_armed_conflict_carries_to_every_finer_fact_and_unused_assumptions_warn(runner):
+    d = ask(runner, "--exporter", "DE", "--recipient", "IL", "--item", "ML3", "--date", "2023-10-20",
+            "--assume", "recipient.in_armed_conflict=false")
+    for name in ("recipient.war_on_territory", "recipient.belligerent_in_international_conflict"):
+        assert d["facts"][name]["value"] is False and d["facts"][name]["origin"] == "assumed"
+    assert d["warnings"] == []
+    res = runner.invoke(app, ["what-if", "--exporter", "KR", "--recipient", "PL", "--item", "ML3", "--date",
+                              "2023-01-30", "--assume", "risk.diversion=true", "--rules", str(ROOT / "rules")])
+    assert res.exit_code == 0 and "warning: the assumption risk.diversion=true changed nothing" in res.stderr
+
+
+@pytest.mark.parametrize("with_overlay", [False, True])
+def test_fast_path_applies_views_like_the_explained_engine(shipped, with_overlay):
+    base = apply_overlays(shipped, [OVERLAY]) if with_overlay else shipped
+    screener = Screener(base)
+    for recipient in ("IL", "UA", "SA", "US", "AE"):
+        for day in ("2023-10-11", "2023-10-12", "2024-06-01", "2025-06-23"):
+            sc = scenario_from_data(
+                Document("t", {"id": "t", "title": "t", "date": day, "exporter": "DE", "recipient": recipient,
+                               "items": [{"category": "ML3"}]}, None),
+                base,
+            )
+            d, s = evaluate(base, sc), screener.screen(sc)
+            assert s.verdict == d.verdict, (recipient, day)
+            assert [(c, v) for c, _, v in s.jurisdictions] == [(j.jurisdiction, j.verdict) for j in d.jurisdictions]
