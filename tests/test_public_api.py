@@ -8,7 +8,7 @@ import policy
 PKG = Path(policy.__file__).parent
 LAYERS = {
     "models": {"errors", "countries", "models", "facts", "rulebase"},
-    "loading": {"yamlio", "loader", "gitrules"},
+    "loading": {"yamlio", "loader", "gitrules", "fileio"},
     "engine": {
         "derive",
         "conditions",
@@ -23,9 +23,10 @@ LAYERS = {
         "batch",
     },
     "reports": {"report", "diffreport", "schema"},
+    "editing": {"fmt", "refs", "refactor", "scaffold"},
     "cli": {"cli", "__main__"},
 }
-ORDER = ["models", "loading", "engine", "reports", "cli"]
+ORDER = ["models", "loading", "engine", "reports", "editing", "cli"]
 
 
 def layer_of(module: str) -> int:
