@@ -23,7 +23,7 @@ LAYERS = {
         "batch",
     },
     "reports": {"report", "diffreport", "schema"},
-    "editing": {"fmt", "refs", "refactor", "scaffold"},
+    "editing": {"fmt", "refs", "refactor", "scaffold", "editor", "lsp"},
     "cli": {"cli", "__main__"},
 }
 ORDER = ["models", "loading", "engine", "reports", "editing", "cli"]
