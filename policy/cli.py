@@ -252,6 +252,9 @@ def what_if(
     fmt: Format = FormatOpt,
     fail_on: Optional[FailOn] = FailOpt,
     overlays: Optional[list[str]] = WithOpt,
+    save: Optional[str] = typer.Option(
+        None, "--save", help="Also write the question as a scenario file, its current verdict as `expect`."
+    ),
 ) -> None:
     """Evaluate a transfer given on the command line."""
     from .asked import AskedTransfer, build
@@ -276,6 +279,11 @@ def what_if(
     d = run(base, sc)
     typer.echo(_render(base, [d], fmt), nl=False)
     _warn([d])
+    if save:
+        from .scaffold import save_scenario
+
+        save_scenario(save, sc, d.verdict.value, catalogue=base.items)
+        typer.echo(f"saved {save} (expect: {d.verdict.value}; add its sources)", err=True)
     if _fail_on_matches(d.verdict, fail_on):
         raise typer.Exit(1)
 
@@ -457,17 +465,21 @@ def facts(
 @app.command()
 @guarded
 def lint(
-    paths: Optional[list[str]] = typer.Argument(None, help="Rules folders or files (default: rules/)."),
+    paths: Optional[list[str]] = typer.Argument(
+        None, help="Rules folders or files (default: rules/); scenario files get scenario warnings."
+    ),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 if there is any warning."),
     today: Optional[str] = typer.Option(None, "--today", help="Date for `expired` (default: today)."),
     fmt: Format = FormatOpt,
 ) -> None:
     """Warnings about rules that are valid but likely wrong (conflicts, dead or shadowed rules, thin citations)."""
     from .lint import lint as run_lint
+    from .scaffold import lint_scenarios
 
-    base = load_rulebase(list(paths) if paths else [default_rules_path()])
+    rule_paths, _, scenario_paths = classify(list(paths)) if paths else ([default_rules_path()], [], [])
+    base = load_rulebase(rule_paths or [default_rules_path()])
     day = _parse_date(_day(today), "--today")
-    found = run_lint(base, day)
+    found = sorted(run_lint(base, day) + lint_scenarios(scenario_paths), key=Diagnostic.sort_key)
     warnings = [d for d in found if d.severity == "warning"]
     if fmt is Format.json:
         typer.echo(json.dumps([d.to_json() for d in found], indent=2, ensure_ascii=False))
@@ -842,6 +854,84 @@ def _coverage_text(base: RuleBase, results: list[Any]) -> str:
     )
     lines += [f"  {rid}" for rid in never]
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ editing: fmt, rename, new, lsp
+
+
+@app.command("fmt")
+@guarded
+def fmt_command(
+    paths: Optional[list[str]] = typer.Argument(None, help="Files or folders (default: rules/ and scenarios/)."),
+    check: bool = typer.Option(False, "--check", help="Write nothing; list files that would change, exit 1 if any."),
+) -> None:
+    """Rewrite rule, world, item, overlay and scenario files in the canonical style, keeping comments."""
+    from .fmt import format_paths
+
+    targets = list(paths) if paths else [p for p in (default_rules_path(), "scenarios") if Path(p).exists()]
+    result = format_paths(targets, check=check)
+    for f in result.changed:
+        typer.echo(f"would reformat {f}" if check else f"reformatted {f}")
+    n, m = len(result.changed), len(result.unchanged)
+    verb = "would be reformatted" if check else "reformatted"
+    typer.echo(f"{n} file{'s' if n != 1 else ''} {verb}, {m} unchanged", err=True)
+    if result.errors:
+        raise LoadError(result.errors)
+    if check and result.changed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@guarded
+def rename(
+    old: str = typer.Argument(..., help="The rule id to rename."),
+    new: str = typer.Argument(..., help="Its new id (same jurisdiction prefix)."),
+    paths: Optional[list[str]] = typer.Option(
+        None, "--in", help="Folders or files to update (repeatable; default: rules/ and scenarios/)."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List the changes without writing."),
+) -> None:
+    """Rename a rule id and every reference to it across rules, overlays and scenarios, keeping comments."""
+    from .refactor import rename_rule
+
+    targets = list(paths) if paths else [p for p in (default_rules_path(), "scenarios") if Path(p).exists()]
+    result = rename_rule(old, new, targets, write=not dry_run)
+    for f, n in sorted(result.files.items()):
+        typer.echo(f"{f}: {n} place{'s' if n != 1 else ''}")
+    total = sum(result.files.values())
+    typer.echo(
+        f"{'would rename' if dry_run else 'renamed'} `{old}` to `{new}` in {total} places, {len(result.files)} files"
+    )
+
+
+new_app = typer.Typer(no_args_is_help=True, help="Scaffolding: start a new file.")
+app.add_typer(new_app, name="new")
+
+
+@new_app.command("jurisdiction")
+@guarded
+def new_jurisdiction_command(
+    code: str = typer.Argument(..., help="ISO 3166-1 alpha-2 code (or a regime id with --regime)."),
+    regime: bool = typer.Option(False, "--regime", help="A regime (UN, EU, MTCR...) rather than a state."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name (default: the country's name)."),
+    folder: str = typer.Option("rules", "--rules", help="Rules folder to write into."),
+) -> None:
+    """Write rules/<code>.yaml: the header and one general licensing rule to fill in."""
+    from .scaffold import new_jurisdiction
+
+    target = new_jurisdiction(code, folder, regime, name)
+    typer.echo(f"wrote {target}: fill in the TODOs, then `policy validate {target}`")
+
+
+@app.command()
+def lsp() -> None:
+    """Run the language server over stdio (for editors; see docs/editors.md)."""
+    try:
+        from .lsp import serve
+    except ImportError as exc:
+        typer.echo(f"error: the language server needs pygls ({exc.name}): pip install 'policy[edit]'", err=True)
+        raise typer.Exit(2) from None
+    serve()
 
 
 def run() -> None:  # pragma: no cover - console entry point

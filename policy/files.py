@@ -8,6 +8,7 @@ temporary one). The file gets the permissions any new file would get under the u
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,12 +28,24 @@ def _umask() -> int:
 
 
 class AtomicFile:
-    """A temporary file beside ``path``; :meth:`commit` renames it over ``path``, :meth:`discard` removes it."""
+    """A temporary file beside ``path``; :meth:`commit` renames it over ``path``, :meth:`discard` removes it.
 
-    def __init__(self, path: str) -> None:
+    An existing file keeps its permission bits; a new one gets 0666 minus the umask, as ``open``
+    would give it (``mkstemp`` alone would leave it readable by its owner only).
+    """
+
+    def __init__(self, path: str | Path, display: str | None = None) -> None:
         target = Path(path)
+        path = display or str(path)
         if target.is_dir():
             raise _refuse(path, "it is a folder", "give a file name, e.g. out.jsonl")
+        try:
+            self.mode = stat.S_IMODE(target.stat().st_mode)
+        except FileNotFoundError:
+            self.mode = 0o666 & ~_umask()
+        except OSError as exc:
+            raise _refuse(path, exc.strerror or str(exc), "check the path and its permissions") from None
+        self.target = target
         try:
             fd, self.tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.")
         except OSError as exc:
@@ -41,10 +54,12 @@ class AtomicFile:
         self.handle: IO[str] = os.fdopen(fd, "w", encoding="utf-8", newline="")
 
     def commit(self) -> None:
-        self.handle.close()
         try:
-            os.chmod(self.tmp, 0o666 & ~_umask())
-            os.replace(self.tmp, self.path)
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+            self.handle.close()
+            os.chmod(self.tmp, self.mode)
+            os.replace(self.tmp, self.target)
         except OSError as exc:
             self.discard()
             raise _refuse(self.path, exc.strerror or str(exc), "check the path and its permissions") from None
@@ -59,9 +74,9 @@ class AtomicFile:
 
 
 @contextmanager
-def atomic_writer(path: str) -> Iterator[IO[str]]:
+def atomic_writer(path: str | Path, display: str | None = None) -> Iterator[IO[str]]:
     """``with atomic_writer(p) as fh: fh.write(...)``: all of it lands at ``p``, or nothing does."""
-    f = AtomicFile(path)
+    f = AtomicFile(path, display)
     try:
         yield f.handle
     except BaseException:
@@ -70,9 +85,9 @@ def atomic_writer(path: str) -> Iterator[IO[str]]:
     f.commit()
 
 
-def write_text(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` atomically."""
-    with atomic_writer(path) as fh:
+def write_text(path: str | Path, text: str, display: str | None = None) -> None:
+    """Write ``text`` to ``path`` atomically (``display``: the path as error messages show it)."""
+    with atomic_writer(path, display) as fh:
         fh.write(text)
 
 

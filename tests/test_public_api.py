@@ -24,9 +24,10 @@ LAYERS = {
         "batch_run",
     },
     "reports": {"report", "diffreport", "schema"},
+    "editing": {"fmt", "refs", "refactor", "scaffold", "editor", "lsp"},
     "cli": {"cli", "__main__"},
 }
-ORDER = ["models", "loading", "engine", "reports", "cli"]
+ORDER = ["models", "loading", "engine", "reports", "editing", "cli"]
 
 
 def layer_of(module: str) -> int:

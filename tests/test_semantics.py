@@ -64,8 +64,23 @@ def CliRunnerText(runner, *args):
 def test_without_germany_s_view_the_answer_waits_on_the_contested_fact(runner):
     res = runner.invoke(
         app,
-        ["what-if", "--exporter", "DE", "--recipient", "IL", "--item", "ML3", "--date", "2023-10-20", "--with", OVERLAY,
-         "--rules", str(ROOT / "rules"), "-f", "json"],
+        [
+            "what-if",
+            "--exporter",
+            "DE",
+            "--recipient",
+            "IL",
+            "--item",
+            "ML3",
+            "--date",
+            "2023-10-20",
+            "--with",
+            OVERLAY,
+            "--rules",
+            str(ROOT / "rules"),
+            "-f",
+            "json",
+        ],
     )
     d = json.loads(res.stdout)
     de = next(j for j in d["jurisdictions"] if j["jurisdiction"] == "DE")
@@ -95,16 +110,27 @@ def test_unset_self_defence_is_unknown_and_aggression_finding_is_false(shipped):
 
 
 def test_contested_party_makes_the_fact_unknown(tmp_path):
-    write(tmp_path, "rules/x.yaml", """
+    write(
+        tmp_path,
+        "rules/x.yaml",
+        """
         format: policy-rules/v1
         jurisdiction: DE
         name: Germany
         sources: [{id: s, title: t}]
         rules:
-          - {id: de.a.b, title: t, effect: restricted, binding: statute, when: {fact: recipient.in_armed_conflict, eq: true},
-             citations: [{source: s, instrument: i}]}
-    """)
-    write(tmp_path, "rules/w.yaml", """
+          - id: de.a.b
+            title: t
+            effect: restricted
+            binding: statute
+            when: {fact: recipient.in_armed_conflict, eq: true}
+            citations: [{source: s, instrument: i}]
+    """,
+    )
+    write(
+        tmp_path,
+        "rules/w.yaml",
+        """
         format: policy-world/v1
         conflicts:
           - id: c
@@ -114,22 +140,51 @@ def test_contested_party_makes_the_fact_unknown(tmp_path):
             territory: [AM]
             parties: [{country: AM}, {country: TR, contested: true, role: supporter}, {country: AZ, contested: true}]
             sources: [{id: s, title: t}]
-    """)
+    """,
+    )
     base = load_rulebase([str(tmp_path / "rules")])
     day = dt.date(2021, 1, 1)
     assert conflict_fact(base.world, "AZ", day, "recipient.in_armed_conflict").value is None
-    assert conflict_fact(base.world, "TR", day, "recipient.in_armed_conflict").value is False  # a supporter does not fight
+    # a supporter does not fight
+    assert conflict_fact(base.world, "TR", day, "recipient.in_armed_conflict").value is False
     assert conflict_fact(base.world, "AM", day, "recipient.war_on_territory").value is True
 
 
 def test_assuming_no_armed_conflict_carries_to_every_finer_fact_and_unused_assumptions_warn(runner):
-    d = ask(runner, "--exporter", "DE", "--recipient", "IL", "--item", "ML3", "--date", "2023-10-20",
-            "--assume", "recipient.in_armed_conflict=false")
+    d = ask(
+        runner,
+        "--exporter",
+        "DE",
+        "--recipient",
+        "IL",
+        "--item",
+        "ML3",
+        "--date",
+        "2023-10-20",
+        "--assume",
+        "recipient.in_armed_conflict=false",
+    )
     for name in ("recipient.war_on_territory", "recipient.belligerent_in_international_conflict"):
         assert d["facts"][name]["value"] is False and d["facts"][name]["origin"] == "assumed"
     assert d["warnings"] == []
-    res = runner.invoke(app, ["what-if", "--exporter", "KR", "--recipient", "PL", "--item", "ML3", "--date",
-                              "2023-01-30", "--assume", "risk.diversion=true", "--rules", str(ROOT / "rules")])
+    res = runner.invoke(
+        app,
+        [
+            "what-if",
+            "--exporter",
+            "KR",
+            "--recipient",
+            "PL",
+            "--item",
+            "ML3",
+            "--date",
+            "2023-01-30",
+            "--assume",
+            "risk.diversion=true",
+            "--rules",
+            str(ROOT / "rules"),
+        ],
+    )
     assert res.exit_code == 0 and "warning: the assumption risk.diversion=true changed nothing" in res.stderr
 
 
@@ -140,8 +195,18 @@ def test_fast_path_applies_views_like_the_explained_engine(shipped, with_overlay
     for recipient in ("IL", "UA", "SA", "US", "AE"):
         for day in ("2023-10-11", "2023-10-12", "2024-06-01", "2025-06-23"):
             sc = scenario_from_data(
-                Document("t", {"id": "t", "title": "t", "date": day, "exporter": "DE", "recipient": recipient,
-                               "items": [{"category": "ML3"}]}, None),
+                Document(
+                    "t",
+                    {
+                        "id": "t",
+                        "title": "t",
+                        "date": day,
+                        "exporter": "DE",
+                        "recipient": recipient,
+                        "items": [{"category": "ML3"}],
+                    },
+                    None,
+                ),
                 base,
             )
             d, s = evaluate(base, sc), screener.screen(sc)
