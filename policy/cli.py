@@ -52,8 +52,8 @@ Document = _lazy(".yamlio", "Document")
 parse = _lazy(".yamlio", "parse")
 
 app = typer.Typer(
-    add_completion=False,
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain help: every option's choices in full, readable at 80 columns
     pretty_exceptions_enable=False,
     help="Arms-export policy reasoning: evaluate what-if transfers under every jurisdiction with a say.",
 )
@@ -66,6 +66,49 @@ class Format(str, Enum):
     text = "text"
     json = "json"
     markdown = "markdown"
+
+
+class EndUser(str, Enum):  # the values of models.EndUser (a test keeps them equal)
+    government = "government"
+    military = "military"
+    police = "police"
+    private = "private"
+    humanitarian = "humanitarian"
+    non_state = "non-state"
+
+
+class TransferKind(str, Enum):  # the values of models.TransferKind
+    sale = "sale"
+    donation = "donation"
+    loan = "loan"
+    re_export = "re-export"
+
+
+class TableFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    csv = "csv"
+    json = "json"
+
+
+class LineFormat(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class CheckFormat(str, Enum):
+    """Formats of `validate` and `lint`: `sarif` for code scanning, `github` for workflow annotations."""
+
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+class TestFormat(str, Enum):
+    text = "text"
+    json = "json"
+    junit = "junit"
 
 
 class FailOn(str, Enum):
@@ -111,24 +154,46 @@ def guarded(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@app.callback()
-def main(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-    debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for internal errors."),
-) -> None:
-    _DEBUG["on"] = debug
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         typer.echo(f"policy {__version__}")
+        guarded(lambda: typer.echo(_rules_info(None).summary()))()
         raise typer.Exit(0)
 
 
-RulesOpt = typer.Option(None, "--rules", help="Rules folder or file (repeatable). Default: ./rules.")
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=_print_version,
+        help="Print the version and the digest and date of the rules in use, and exit.",
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for internal errors."),
+) -> None:
+    _DEBUG["on"] = debug
+
+
+def _rules_info(rules: list[str] | None) -> Any:
+    from .rulesource import choose_rules, rules_info
+
+    paths, origin = choose_rules(rules)
+    return rules_info(load_rulebase(paths), paths, origin)
+
+
+RulesOpt = typer.Option(
+    None,
+    "--rules",
+    metavar="PATH",
+    help="Rules folder or file (repeatable). Default: $POLICY_RULES, else ./rules, else the bundled rules.",
+)
 FormatOpt = typer.Option(Format.text, "--format", "-f", help="Output format.")
 FailOpt = typer.Option(None, "--fail-on", help="Exit 1 when the verdict is this severe or worse.")
-AssumeOpt = typer.Option(None, "--assume", help="Override a fact: KEY=VALUE (repeatable).")
+AssumeOpt = typer.Option(None, "--assume", metavar="KEY=VALUE", help="Override a fact: KEY=VALUE (repeatable).")
 
 
-WithOpt = typer.Option(None, "--with", help="Overlay file: a what-if on the law (repeatable).")
+WithOpt = typer.Option(None, "--with", metavar="OVERLAY", help="Overlay file: a what-if on the law (repeatable).")
 
 
 def _rules(paths: list[str] | None, overlays: list[str] | None = None) -> RuleBase:
@@ -196,79 +261,35 @@ def evaluate(
         raise typer.Exit(1)
 
 
-def _item_data(base: RuleBase, item: str, lethal: bool | None) -> dict[str, Any]:
-    from .models import CATEGORY_RE
-
-    if CATEGORY_RE.match(item.upper()) or CATEGORY_RE.match(item):
-        code = item if CATEGORY_RE.match(item) else item.upper()
-        cat = base.category(code)
-        data: dict[str, Any] = {"name": f"{code} item" + (f" ({cat.title})" if cat else ""), "category": code}
-    elif item in base.items:
-        data = {"id": item}
-    else:
-        import difflib
-
-        names = sorted(base.items)
-        m = difflib.get_close_matches(item, names, n=1)
-        raise LoadError(
-            [
-                Diagnostic(
-                    "unknown-item",
-                    f"`{item}` is neither a Munitions List category nor a catalogue item",
-                    SourceSpan("--item"),
-                    f"did you mean `{m[0]}`?"
-                    if m
-                    else "use ML1..ML22 or an id from rules/items.yaml (see `policy items`)",
-                )
-            ]
-        )
-    if lethal is not None:
-        data["lethal"] = lethal
-    return data
-
-
-def _command_line_transfer(
-    base: RuleBase,
-    title: str,
-    day: str,
-    exporter: str,
-    recipient: str,
-    end_user: str,
-    transfer: str,
-    items: list[dict[str, Any]],
-    **extra: Any,
-) -> Any:
-    """A transfer given by command-line options, checked exactly as a scenario file is."""
-    data = {
-        "id": "command-line",
-        "title": title,
-        "date": day,
-        "exporter": exporter,
-        "recipient": recipient,
-        "end_user": end_user,
-        "transfer": transfer,
-        "items": items,
-        **extra,
-    }
-    return scenario_from_data(Document("command line", data, None), base)
+# A transfer given by its parts: shared with the HTTP API (policy/whatif.py).
+_item_data = _lazy(".whatif", "item_data")
+_command_line_transfer = _lazy(".whatif", "transfer_scenario")
 
 
 @app.command("what-if")
 @guarded
 def what_if(
-    exporter: str = typer.Option(..., "--exporter", help="Exporting state: code or name (KR, 'South Korea')."),
-    recipient: str = typer.Option(..., "--recipient", help="Final destination: code or name."),
-    item: list[str] = typer.Option(..., "--item", help="ML category (ML3) or catalogue item (155mm-shell)."),
-    date: Optional[str] = typer.Option(None, "--date", help="YYYY-MM-DD (default: today)."),
-    lethal: Optional[bool] = typer.Option(None, "--lethal/--non-lethal", help="Override the item's lethality."),
-    end_user: str = typer.Option(
-        "military", "--end-user", help="government|military|police|private|humanitarian|non-state"
+    exporter: str = typer.Option(
+        ..., "--exporter", metavar="STATE", help="Exporting state: code or name (KR, 'South Korea')."
     ),
-    transfer: str = typer.Option("sale", "--transfer", help="sale|donation|loan|re-export"),
-    origin: Optional[str] = typer.Option(None, "--origin", help="State that produced the item (re-exports)."),
-    licence: Optional[str] = typer.Option(None, "--licence", help="State whose licence the item was made under."),
-    via: Optional[list[str]] = typer.Option(None, "--via", help="Intermediate holder (repeatable)."),
-    transit: Optional[list[str]] = typer.Option(None, "--transit", help="State the goods cross (repeatable)."),
+    recipient: str = typer.Option(..., "--recipient", metavar="STATE", help="Final destination: code or name."),
+    item: list[str] = typer.Option(
+        ..., "--item", metavar="ITEM", help="ML category (ML3) or catalogue item (155mm-shell); repeatable."
+    ),
+    date: Optional[str] = typer.Option(None, "--date", metavar="YYYY-MM-DD", help="Date (default: today)."),
+    lethal: Optional[bool] = typer.Option(None, "--lethal/--non-lethal", help="Override the item's lethality."),
+    end_user: EndUser = typer.Option(EndUser.military, "--end-user", help="Who will use the items."),
+    transfer: TransferKind = typer.Option(TransferKind.sale, "--transfer", help="Kind of transfer."),
+    origin: Optional[str] = typer.Option(
+        None, "--origin", metavar="STATE", help="State that produced the item (re-exports)."
+    ),
+    licence: Optional[str] = typer.Option(
+        None, "--licence", metavar="STATE", help="State whose licence the item was made under."
+    ),
+    via: Optional[list[str]] = typer.Option(None, "--via", metavar="STATE", help="Intermediate holder (repeatable)."),
+    transit: Optional[list[str]] = typer.Option(
+        None, "--transit", metavar="STATE", help="State the goods cross (repeatable)."
+    ),
     assume: Optional[list[str]] = AssumeOpt,
     rules: Optional[list[str]] = RulesOpt,
     fmt: Format = FormatOpt,
@@ -277,29 +298,24 @@ def what_if(
 ) -> None:
     """Evaluate a transfer given on the command line."""
     from .engine import evaluate as run
+    from .whatif import WhatIf, what_if_scenario
 
     base = _rules(rules, overlays)
-    day = date or dt.date.today().isoformat()
-    exp, rec = resolve_country(exporter), resolve_country(recipient)
-    items = [_item_data(base, i, lethal) for i in item]
-    for it in items:
-        if origin:
-            it["origin"] = resolve_country(origin)
-        if licence:
-            it["licence"] = resolve_country(licence)
-    sc = _command_line_transfer(
-        base,
-        f"What if {country_name(exp)} transfers {', '.join(item)} to {country_name(rec)}?",
-        day,
-        exp,
-        rec,
-        end_user,
-        transfer,
-        items,
-        via=[resolve_country(v) for v in via or []],
-        transit=[resolve_country(t) for t in transit or []],
+    q = WhatIf(
+        exporter=exporter,
+        recipient=recipient,
+        item=item,
+        date=date,
+        lethal=lethal,
+        end_user=end_user.value,
+        transfer=transfer.value,
+        origin=origin,
+        licence=licence,
+        via=via or [],
+        transit=transit or [],
         assume=_parse_assume(assume),
     )
+    sc = what_if_scenario(base, q, dt.date.today())
     d = run(base, sc)
     typer.echo(_render(base, [d], fmt), nl=False)
     if _fail_on_matches(d.verdict, fail_on):
@@ -308,14 +324,40 @@ def what_if(
 
 @app.command()
 @guarded
+def where(rules: Optional[list[str]] = RulesOpt, fmt: Format = FormatOpt) -> None:
+    """Which rule files are in use, where they come from, and their digest and date."""
+    info = _rules_info(rules)
+    if fmt is Format.json:
+        typer.echo(info.model_dump_json(indent=2))
+        return
+    why = {
+        "--rules": "given by --rules",
+        "POLICY_RULES": "from $POLICY_RULES",
+        "./rules": "the rules/ folder in the working directory",
+        "bundled": "bundled with the package; no --rules, $POLICY_RULES or ./rules",
+    }[info.origin.value]
+    typer.echo(f"rules: {', '.join(info.paths)}  ({why})")
+    typer.echo(
+        f"digest {info.digest}, sources up to {info.date or '-'}, "
+        f"{info.jurisdictions} jurisdictions, {info.rule_count} rules, policy {info.package_version}"
+    )
+    for f in info.files:
+        typer.echo(f"  {f.kind:<6} {f.jurisdiction or '-':<10} {f.rules:>4}  {f.sha256[:12]}  {f.path}")
+
+
+@app.command()
+@guarded
 def validate(
-    paths: Optional[list[str]] = typer.Argument(None, help="Rule, world, item or scenario files/folders."),
+    paths: Optional[list[str]] = typer.Argument(
+        None, metavar="[PATH]...", help="Rule, world, item or scenario files/folders."
+    ),
     rules: Optional[list[str]] = RulesOpt,
+    fmt: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format (sarif, github: CI)."),
 ) -> None:
     """Check rule files, world data, items, overlays and scenarios; report every problem as file:line:col."""
     from .loader import apply_overlay
 
-    targets = paths or [default_rules_path(), "scenarios"]
+    targets = paths or [default_rules_path()] + (["scenarios"] if Path("scenarios").is_dir() else [])
     rule_paths, overlay_paths, scenario_paths = classify(targets)
     diags: list[Diagnostic] = []
     base: RuleBase | None = None
@@ -334,6 +376,11 @@ def validate(
                 load_scenario(f, base)
             except LoadError as exc:
                 diags.extend(exc.diagnostics)
+    if fmt is not CheckFormat.text:
+        typer.echo(_check_report(diags, fmt, "validate"), nl=False)
+        if diags:
+            raise typer.Exit(2)
+        return
     if diags:
         raise LoadError(diags)
     assert base is not None
@@ -347,18 +394,23 @@ def validate(
 @app.command()
 @guarded
 def test(
-    paths: Optional[list[str]] = typer.Argument(None, help="Scenario files or folders (default: scenarios/)."),
+    paths: Optional[list[str]] = typer.Argument(
+        None, metavar="[PATH]...", help="Scenario files or folders (default: scenarios/)."
+    ),
     rules: Optional[list[str]] = RulesOpt,
-    fmt: Format = FormatOpt,
+    fmt: TestFormat = typer.Option(TestFormat.text, "--format", "-f", help="Output format (junit: JUnit XML)."),
     overlays: Optional[list[str]] = WithOpt,
     coverage: bool = typer.Option(False, "--coverage", help="Report how many scenarios made each rule fire."),
 ) -> None:
     """Run every scenario that has an `expect` and report passes and failures."""
+    import time
+
     from .testing import check
 
     base = _rules(rules, overlays)
     files = classify(paths or ["scenarios"])[2]
     results = []
+    seconds: dict[str, float] = {}
     diags: list[Diagnostic] = []
     for f in files:
         try:
@@ -368,11 +420,17 @@ def test(
             continue
         if sc.expect is None and not sc.expect_rules:
             continue
+        start = time.perf_counter()
         results.append(check(base, display_path(f), sc))
+        seconds[sc.id] = time.perf_counter() - start
     if diags:
         raise LoadError(diags)
     failed = [r for r in results if not r.passed]
-    if fmt is Format.json:
+    if fmt is TestFormat.junit:
+        from .cireport import junit
+
+        typer.echo(junit(results, seconds), nl=False)
+    elif fmt is TestFormat.json:
         typer.echo(
             json.dumps(
                 {
@@ -416,7 +474,7 @@ def test(
 @guarded
 def facts(
     country: Optional[str] = typer.Argument(None, help="Country code or name; omit to list the datasets."),
-    date: Optional[str] = typer.Option(None, "--date", help="YYYY-MM-DD (default: today)."),
+    date: Optional[str] = typer.Option(None, "--date", metavar="YYYY-MM-DD", help="Date (default: today)."),
     rules: Optional[list[str]] = RulesOpt,
     fmt: Format = FormatOpt,
 ) -> None:
@@ -453,10 +511,14 @@ def facts(
 @app.command()
 @guarded
 def lint(
-    paths: Optional[list[str]] = typer.Argument(None, help="Rules folders or files (default: rules/)."),
+    paths: Optional[list[str]] = typer.Argument(
+        None, metavar="[PATH]...", help="Rules folders or files (default: rules/)."
+    ),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 if there is any warning."),
-    today: Optional[str] = typer.Option(None, "--today", help="Date for `expired` (default: today)."),
-    fmt: Format = FormatOpt,
+    today: Optional[str] = typer.Option(
+        None, "--today", metavar="YYYY-MM-DD", help="Date for `expired` (default: today)."
+    ),
+    fmt: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format (sarif, github: CI)."),
 ) -> None:
     """Warnings about rules that are valid but likely wrong (conflicts, dead or shadowed rules, thin citations)."""
     from .lint import lint as run_lint
@@ -465,8 +527,10 @@ def lint(
     day = _parse_date(today, "--today") if today else dt.date.today()
     found = run_lint(base, day)
     warnings = [d for d in found if d.severity == "warning"]
-    if fmt is Format.json:
+    if fmt is CheckFormat.json:
         typer.echo(json.dumps([d.to_json() for d in found], indent=2, ensure_ascii=False))
+    elif fmt is not CheckFormat.text:
+        typer.echo(_check_report(found, fmt, "lint"), nl=False)
     else:
         for d in found:
             typer.echo(d.render())
@@ -482,7 +546,9 @@ def lint(
 @app.command()
 @guarded
 def schema(
-    output: str = typer.Option("schema", "--output", "-o", help="Folder to write the JSON Schema files into."),
+    output: str = typer.Option(
+        "schema", "--output", "-o", metavar="FOLDER", help="Folder to write the JSON Schema files into."
+    ),
     check: bool = typer.Option(False, "--check", help="Only check that the folder is up to date; exit 1 if not."),
 ) -> None:
     """Write JSON Schema for rule, world, item, scenario and overlay files (for editors' YAML language server)."""
@@ -512,13 +578,15 @@ def schema(
 @guarded
 def batch(
     input: str = typer.Argument(..., help="JSON Lines (.jsonl) or CSV (.csv) file of transfers; - for stdin."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file (.jsonl or .csv); default stdout."),
+    output: Optional[str] = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Output file (.jsonl or .csv); default stdout."
+    ),
     rules: Optional[list[str]] = RulesOpt,
     overlays: Optional[list[str]] = WithOpt,
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad line."),
-    workers: int = typer.Option(0, "--workers", help="Processes (0: both cores for inputs over 1 MiB)."),
-    input_format: Optional[str] = typer.Option(None, "--input-format", help="jsonl or csv (default: by extension)."),
-    output_format: Optional[str] = typer.Option(None, "--output-format", help="jsonl or csv (default: by extension)."),
+    workers: int = typer.Option(0, "--workers", metavar="N", help="Processes (0: both cores for inputs over 1 MiB)."),
+    input_format: Optional[LineFormat] = typer.Option(None, "--input-format", help="Default: by extension."),
+    output_format: Optional[LineFormat] = typer.Option(None, "--output-format", help="Default: by extension."),
 ) -> None:
     """Screen many transfers: verdict, per-jurisdiction verdicts and deciding rules for each line."""
     import itertools
@@ -527,11 +595,8 @@ def batch(
 
     from .batch import BatchScreener, process_chunk, read_lines
 
-    in_fmt = input_format or ("csv" if input.endswith(".csv") else "jsonl")
-    out_fmt = output_format or ("csv" if (output or "").endswith(".csv") else "jsonl")
-    for fmt_, opt in ((in_fmt, "--input-format"), (out_fmt, "--output-format")):
-        if fmt_ not in ("jsonl", "csv"):
-            raise LoadError([Diagnostic("bad-format", f"`{fmt_}` is not jsonl or csv", SourceSpan(opt))])
+    in_fmt = input_format.value if input_format else ("csv" if input.endswith(".csv") else "jsonl")
+    out_fmt = output_format.value if output_format else ("csv" if (output or "").endswith(".csv") else "jsonl")
     paths = list(rules or [default_rules_path()])
     base = _rules(paths, overlays)
     if output:
@@ -666,24 +731,22 @@ def _batch_worker_run(args: Any) -> Any:
 @app.command()
 @guarded
 def matrix(
-    exporters: str = typer.Option(..., "--exporters", help="Comma-separated exporters (codes or names)."),
-    recipients: str = typer.Option(..., "--recipients", help="Comma-separated recipients."),
-    item: str = typer.Option(..., "--item", help="ML category or catalogue item."),
-    date: Optional[str] = typer.Option(None, "--date", help="YYYY-MM-DD (default: today)."),
+    exporters: str = typer.Option(
+        ..., "--exporters", metavar="STATES", help="Comma-separated exporters (codes or names)."
+    ),
+    recipients: str = typer.Option(..., "--recipients", metavar="STATES", help="Comma-separated recipients."),
+    item: str = typer.Option(..., "--item", metavar="ITEM", help="ML category or catalogue item."),
+    date: Optional[str] = typer.Option(None, "--date", metavar="YYYY-MM-DD", help="Date (default: today)."),
     lethal: Optional[bool] = typer.Option(None, "--lethal/--non-lethal"),
-    end_user: str = typer.Option("military", "--end-user"),
-    transfer: str = typer.Option("sale", "--transfer"),
+    end_user: EndUser = typer.Option(EndUser.military, "--end-user", help="Who will use the items."),
+    transfer: TransferKind = typer.Option(TransferKind.sale, "--transfer", help="Kind of transfer."),
     rules: Optional[list[str]] = RulesOpt,
     overlays: Optional[list[str]] = WithOpt,
-    fmt: str = typer.Option("text", "--format", "-f", help="text, markdown, csv or json."),
+    fmt: TableFormat = typer.Option(TableFormat.text, "--format", "-f", help="Output format."),
 ) -> None:
     """The verdict grid: every exporter against every recipient, for one item on one date."""
     from .compiled import Screener
 
-    if fmt not in ("text", "markdown", "csv", "json"):
-        raise LoadError(
-            [Diagnostic("bad-format", f"`{fmt}` is not text, markdown, csv or json", SourceSpan("--format"))]
-        )
     base = _rules(rules, overlays)
     day = _parse_date(date, "--date") if date else dt.date.today()
     exps = [resolve_country(x) for x in exporters.split(",") if x.strip()]
@@ -697,16 +760,23 @@ def matrix(
                 grid[e][r] = "-"
                 continue
             sc = _command_line_transfer(
-                base, "matrix", day.isoformat(), e, r, end_user, transfer, [_item_data(base, item, lethal)]
+                base,
+                "matrix",
+                day.isoformat(),
+                e,
+                r,
+                end_user.value,
+                transfer.value,
+                [_item_data(base, item, lethal)],
             )
             grid[e][r] = screener.screen(sc).verdict.value
-    if fmt == "json":
+    if fmt is TableFormat.json:
         typer.echo(json.dumps({"date": day.isoformat(), "item": item, "verdicts": grid}, indent=2))
-    elif fmt == "csv":
+    elif fmt is TableFormat.csv:
         typer.echo("exporter," + ",".join(recs))
         for e in exps:
             typer.echo(e + "," + ",".join(grid[e][r] for r in recs))
-    elif fmt == "markdown":
+    elif fmt is TableFormat.markdown:
         typer.echo(f"Verdicts for `{item}` on {day}\n")
         typer.echo("| exporter \\ recipient | " + " | ".join(recs) + " |")
         typer.echo("|---|" + "---|" * len(recs))
@@ -787,13 +857,15 @@ def diff(
     old: Optional[str] = typer.Argument(None, help="Old rules: a folder, a file, or git:REV (default: rules/)."),
     new: Optional[str] = typer.Argument(None, help="New rules: a folder, a file, or git:REV (default: OLD)."),
     overlays: Optional[list[str]] = WithOpt,
-    at: Optional[str] = typer.Option(None, "--at", help="With --vs: compare the same rules on two dates."),
-    vs: Optional[str] = typer.Option(None, "--vs", help="The second date for --at."),
+    at: Optional[str] = typer.Option(
+        None, "--at", metavar="YYYY-MM-DD", help="With --vs: compare the same rules on two dates."
+    ),
+    vs: Optional[str] = typer.Option(None, "--vs", metavar="YYYY-MM-DD", help="The second date for --at."),
     scenarios: Optional[list[str]] = typer.Option(
-        None, "--scenarios", help="Scenario files/folders (default scenarios/)."
+        None, "--scenarios", metavar="PATH", help="Scenario files/folders (default scenarios/)."
     ),
     fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", "-f", help="Output format."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report to this file."),
     fail_on_change: bool = typer.Option(False, "--fail-on-change", help="Exit 1 when any verdict changes."),
 ) -> None:
     """Policy diff report: changed rules, flipped scenarios, and every region of transfers that changes."""
@@ -843,14 +915,14 @@ def diff(
 @app.command()
 @guarded
 def timeline(
-    exporter: str = typer.Option(..., "--exporter"),
-    recipient: str = typer.Option(..., "--recipient"),
-    item: str = typer.Option(..., "--item", help="ML category or catalogue item."),
-    start: str = typer.Option(..., "--from", help="First date (YYYY-MM-DD)."),
-    end: str = typer.Option(..., "--to", help="Last date (YYYY-MM-DD)."),
+    exporter: str = typer.Option(..., "--exporter", metavar="STATE", help="Exporting state: code or name."),
+    recipient: str = typer.Option(..., "--recipient", metavar="STATE", help="Final destination: code or name."),
+    item: str = typer.Option(..., "--item", metavar="ITEM", help="ML category or catalogue item."),
+    start: str = typer.Option(..., "--from", metavar="YYYY-MM-DD", help="First date."),
+    end: str = typer.Option(..., "--to", metavar="YYYY-MM-DD", help="Last date."),
     lethal: Optional[bool] = typer.Option(None, "--lethal/--non-lethal"),
-    end_user: str = typer.Option("military", "--end-user"),
-    transfer: str = typer.Option("sale", "--transfer"),
+    end_user: EndUser = typer.Option(EndUser.military, "--end-user", help="Who will use the items."),
+    transfer: TransferKind = typer.Option(TransferKind.sale, "--transfer", help="Kind of transfer."),
     rules: Optional[list[str]] = RulesOpt,
     overlays: Optional[list[str]] = WithOpt,
     fmt: Format = FormatOpt,
@@ -870,8 +942,8 @@ def timeline(
         d1.isoformat(),
         exp,
         rec,
-        end_user,
-        transfer,
+        end_user.value,
+        transfer.value,
         [_item_data(base, item, lethal)],
     )
     rows = run_timeline(base, sc, d1, d2)
@@ -883,6 +955,44 @@ def timeline(
         )
     else:
         typer.echo(render_timeline_text(f"Timeline {sc.title}, {d1} to {d2}", rows), nl=False)
+
+
+def _check_report(diags: list[Diagnostic], fmt: CheckFormat, command: str) -> str:
+    from .cireport import diagnostics_json, github, sarif
+
+    if fmt is CheckFormat.sarif:
+        return json.dumps(sarif(diags, command), indent=2, ensure_ascii=False) + "\n"
+    if fmt is CheckFormat.github:
+        return github(diags)
+    return diagnostics_json(diags)
+
+
+@app.command()
+@guarded
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", metavar="ADDRESS", help="Address to bind (loopback by default)."),
+    port: int = typer.Option(8000, "--port", metavar="N", help="TCP port (0: any free port)."),
+    rules: Optional[list[str]] = RulesOpt,
+    overlays: Optional[list[str]] = WithOpt,
+    max_body: int = typer.Option(1 << 20, "--max-body", metavar="BYTES", help="Largest request body."),
+    max_batch: int = typer.Option(10_000, "--max-batch", metavar="N", help="Most lines in one /batch request."),
+    timeout: float = typer.Option(30.0, "--timeout", metavar="SECONDS", help="Time limit of one request."),
+    decision_log: Optional[str] = typer.Option(
+        None, "--decision-log", metavar="FILE", help="Append each request and verdict to FILE (JSON Lines)."
+    ),
+) -> None:
+    """HTTP API over the same calls (FastAPI; docs at /docs). SIGHUP reloads the rules."""
+    try:
+        from .server import Limits, Service
+        from .server import serve as run_server
+    except ImportError as exc:
+        raise LoadError(
+            [Diagnostic("missing-extra", f"`policy serve` needs {exc.name}", help="pip install 'policy[server]'")]
+        ) from None
+    service = Service(list(rules) if rules else None, list(overlays or []))
+    limits = Limits(max_body=max_body, max_batch=max_batch, timeout=timeout)
+    typer.echo(service.current.info.summary(), err=True)
+    run_server(host, port, service, limits, decision_log, lambda url: typer.echo(f"serving on {url}", err=True))
 
 
 def _coverage_text(base: RuleBase, results: list[Any]) -> str:

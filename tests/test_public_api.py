@@ -8,7 +8,7 @@ import policy
 PKG = Path(policy.__file__).parent
 LAYERS = {
     "models": {"errors", "countries", "models", "facts", "rulebase"},
-    "loading": {"yamlio", "loader", "gitrules"},
+    "loading": {"yamlio", "loader", "gitrules", "rulesource"},
     "engine": {
         "derive",
         "conditions",
@@ -21,9 +21,11 @@ LAYERS = {
         "testing",
         "worldview",
         "batch",
+        "catalogue",
+        "whatif",
     },
-    "reports": {"report", "diffreport", "schema"},
-    "cli": {"cli", "__main__"},
+    "reports": {"report", "diffreport", "schema", "cireport"},
+    "cli": {"cli", "__main__", "server"},
 }
 ORDER = ["models", "loading", "engine", "reports", "cli"]
 
