@@ -561,6 +561,27 @@ def _with_overlay(base: RuleBase, overlay: dict[str, Any]) -> RuleBase:
         os.unlink(path)
 
 
+def _server_class() -> Any:
+    import contextlib
+    import signal
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, but SIGINT/SIGTERM end it with exit code 0 (uvicorn re-raises the signal)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            saved = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in saved.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
 def serve(
     host: str,
     port: int,
@@ -582,7 +603,7 @@ def serve(
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=5
     )
-    server = uvicorn.Server(config)
+    server = _server_class()(config)
     if on_ready:
         on_ready(f"http://{host}:{port}")
     server.run()
