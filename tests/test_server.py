@@ -342,3 +342,19 @@ def test_catalogue_functions_return_models(shipped):
     js = {j.code: j for j in jurisdictions(shipped)}
     assert set(js) == set(shipped.jurisdictions)
     assert js["KR"].rules == len(shipped.jurisdictions["KR"].rules) and js["KR"].file.endswith("kr.yaml")
+
+
+def test_load_benchmark_runs_bounded_on_loopback_and_reports_rate_and_percentiles():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "serve_load.py"), "--requests", "60", "--connections", "2"]
+        + ["--rules", str(ROOT / "rules"), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["requests"] == 60 and out["requests_per_s"] > 0
+    assert 0 < out["p50_ms"] <= out["p90_ms"] <= out["p99_ms"]
