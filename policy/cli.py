@@ -58,6 +58,9 @@ app = typer.Typer(
     help="Arms-export policy reasoning: evaluate what-if transfers under every jurisdiction with a say.",
 )
 
+# Help lists an argument by its name, not its Python type (typer >= 0.20 prints `<list[str]>`).
+typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+
 F = TypeVar("F", bound=Callable[..., Any])
 _DEBUG = {"on": False}
 
@@ -233,7 +236,7 @@ def _render(base: RuleBase, decisions: list[Any], fmt: Format) -> str:
 @app.command()
 @guarded
 def evaluate(
-    files: list[Path] = typer.Argument(..., help="Scenario files (YAML)."),
+    files: list[Path] = typer.Argument(..., metavar="FILE", help="Scenario files (YAML)."),
     rules: Optional[list[str]] = RulesOpt,
     fmt: Format = FormatOpt,
     fail_on: Optional[FailOn] = FailOpt,
@@ -349,7 +352,7 @@ def where(rules: Optional[list[str]] = RulesOpt, fmt: Format = FormatOpt) -> Non
 @guarded
 def validate(
     paths: Optional[list[str]] = typer.Argument(
-        None, metavar="[PATH]...", help="Rule, world, item or scenario files/folders."
+        None, metavar="PATH", help="Rule, world, item or scenario files/folders."
     ),
     rules: Optional[list[str]] = RulesOpt,
     fmt: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format (sarif, github: CI)."),
@@ -395,7 +398,7 @@ def validate(
 @guarded
 def test(
     paths: Optional[list[str]] = typer.Argument(
-        None, metavar="[PATH]...", help="Scenario files or folders (default: scenarios/)."
+        None, metavar="PATH", help="Scenario files or folders (default: scenarios/)."
     ),
     rules: Optional[list[str]] = RulesOpt,
     fmt: TestFormat = typer.Option(TestFormat.text, "--format", "-f", help="Output format (junit: JUnit XML)."),
@@ -473,7 +476,9 @@ def test(
 @app.command()
 @guarded
 def facts(
-    country: Optional[str] = typer.Argument(None, help="Country code or name; omit to list the datasets."),
+    country: Optional[str] = typer.Argument(
+        None, metavar="COUNTRY", help="Country code or name; omit to list the datasets."
+    ),
     date: Optional[str] = typer.Option(None, "--date", metavar="YYYY-MM-DD", help="Date (default: today)."),
     rules: Optional[list[str]] = RulesOpt,
     fmt: Format = FormatOpt,
@@ -511,9 +516,7 @@ def facts(
 @app.command()
 @guarded
 def lint(
-    paths: Optional[list[str]] = typer.Argument(
-        None, metavar="[PATH]...", help="Rules folders or files (default: rules/)."
-    ),
+    paths: Optional[list[str]] = typer.Argument(None, metavar="PATH", help="Rules folders or files (default: rules/)."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 if there is any warning."),
     today: Optional[str] = typer.Option(
         None, "--today", metavar="YYYY-MM-DD", help="Date for `expired` (default: today)."
@@ -577,7 +580,9 @@ def schema(
 @app.command()
 @guarded
 def batch(
-    input: str = typer.Argument(..., help="JSON Lines (.jsonl) or CSV (.csv) file of transfers; - for stdin."),
+    input: str = typer.Argument(
+        ..., metavar="INPUT", help="JSON Lines (.jsonl) or CSV (.csv) file of transfers; - for stdin."
+    ),
     output: Optional[str] = typer.Option(
         None, "--output", "-o", metavar="FILE", help="Output file (.jsonl or .csv); default stdout."
     ),
@@ -854,8 +859,12 @@ def _parse_date(value: str, option: str) -> dt.date:
 @app.command()
 @guarded
 def diff(
-    old: Optional[str] = typer.Argument(None, help="Old rules: a folder, a file, or git:REV (default: rules/)."),
-    new: Optional[str] = typer.Argument(None, help="New rules: a folder, a file, or git:REV (default: OLD)."),
+    old: Optional[str] = typer.Argument(
+        None, metavar="OLD", help="Old rules: a folder, a file, or git:REV (default: rules/)."
+    ),
+    new: Optional[str] = typer.Argument(
+        None, metavar="NEW", help="New rules: a folder, a file, or git:REV (default: OLD)."
+    ),
     overlays: Optional[list[str]] = WithOpt,
     at: Optional[str] = typer.Option(
         None, "--at", metavar="YYYY-MM-DD", help="With --vs: compare the same rules on two dates."
