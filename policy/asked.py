@@ -9,12 +9,14 @@ The result is a scenario, checked as a scenario file is.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .contract import ContractError, read_country, read_date, read_item
 from .countries import country_name
 from .errors import Diagnostic, LoadError, SourceSpan
+from .facts import END_USERS, TRANSFERS
 from .models import Scenario
 from .rulebase import RuleBase
 
@@ -43,23 +45,36 @@ def option_countries(value: str, option: str) -> list[str]:
     return codes
 
 
-@dataclass
-class AskedTransfer:
-    """A transfer as options give it: strings as typed, checked by :func:`build`."""
+class WhatIf(BaseModel):
+    """A hypothetical transfer as options give it (``policy what-if``, the HTTP API): strings as typed,
+    checked by :func:`build` with the transfer contract."""
 
-    exporter: str
-    recipient: str
-    items: list[str]
-    date: str
-    lethal: bool | None = None
-    end_user: str = "military"
-    transfer: str = "sale"
-    origin: str | None = None
-    licence: str | None = None
-    via: list[str] = field(default_factory=list)
-    transit: list[str] = field(default_factory=list)
-    assume: dict[str, Any] = field(default_factory=dict)
-    title: str | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    exporter: str = Field(description="exporting state: code or name", examples=["KR"])
+    recipient: str = Field(description="final destination: code or name", examples=["UA"])
+    item: list[str] = Field(
+        min_length=1, description="ML categories (ML3) or catalogue ids (155mm-shell)", examples=[["ML3"]]
+    )
+    date: str | None = Field(None, description="YYYY-MM-DD (default: today)", examples=["2023-01-30"])
+    lethal: bool | None = Field(None, description="override the items' lethality")
+    end_user: str = Field(
+        "military", description="who will use the items (any case)", json_schema_extra={"enum": list(END_USERS)}
+    )
+    transfer: str = Field(
+        "sale", description="the kind of transfer (any case)", json_schema_extra={"enum": list(TRANSFERS)}
+    )
+    origin: str | None = Field(None, description="state that produced the items (re-exports)")
+    licence: str | None = Field(None, description="state whose licence the items were made under")
+    via: list[str] = Field(default_factory=list, description="intermediate holders")
+    transit: list[str] = Field(default_factory=list, description="states the goods cross")
+    assume: dict[str, Any] = Field(default_factory=dict, description="facts to override, e.g. {fact: value}")
+    title: str | None = Field(None, description="a title for the question (default: made from its parts)")
+
+    @field_validator("item", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
 
 
 def item_data(base: RuleBase, item: str, lethal: bool | None, option: str = "--item") -> dict[str, Any]:
@@ -75,8 +90,9 @@ def item_data(base: RuleBase, item: str, lethal: bool | None, option: str = "--i
     return data
 
 
-def build(base: RuleBase, q: AskedTransfer) -> Scenario:
-    """The scenario ``q`` asks about; every bad option is reported by name, all at once."""
+def build(base: RuleBase, q: WhatIf, today: dt.date | None = None) -> Scenario:
+    """The scenario ``q`` asks about (on ``today`` when it gives no date); every bad option is
+    reported by name, all at once."""
     from .loader import scenario_from_data
     from .yamlio import Document
 
@@ -89,14 +105,14 @@ def build(base: RuleBase, q: AskedTransfer) -> Scenario:
             problems.extend(exc.diagnostics)
             return None
 
-    day = take("--date", read_date, q.date)
+    day = take("--date", read_date, q.date if q.date is not None or today is None else today.isoformat())
     exporter = take("--exporter", read_country, q.exporter)
     recipient = take("--recipient", read_country, q.recipient)
     origin = take("--origin", read_country, q.origin) if q.origin is not None else None
     licence = take("--licence", read_country, q.licence) if q.licence is not None else None
     via = [take("--via", read_country, v) for v in q.via]
     transit = [take("--transit", read_country, v) for v in q.transit]
-    items = [take("--item", item_data, base, i, q.lethal) for i in q.items]
+    items = [take("--item", item_data, base, i, q.lethal) for i in q.item]
     if problems:
         raise LoadError(problems)
     for it in items:
@@ -106,7 +122,7 @@ def build(base: RuleBase, q: AskedTransfer) -> Scenario:
         if licence:
             it["licence"] = licence
     assert exporter is not None and recipient is not None and day is not None
-    names = ", ".join(q.items)
+    names = ", ".join(q.item)
     data = {
         "id": "command-line",
         "title": q.title or f"What if {country_name(exporter)} transfers {names} to {country_name(recipient)}?",

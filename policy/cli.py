@@ -51,12 +51,81 @@ yaml_files = _lazy(".loader", "yaml_files")
 Document = _lazy(".yamlio", "Document")
 parse = _lazy(".yamlio", "parse")
 
+
+class _PolicyGroup(typer.core.TyperGroup):
+    """The command group: a usage mistake (a bad choice, a missing or unknown option) is reported like
+    every other user error, `option: error[code]: message` and exit 2, with the same codes as the
+    transfer contract (`--end-user army` gives `bad-choice` here, in scenario files and in batch)."""
+
+    def main(
+        self,
+        args: Any = None,
+        prog_name: Any = None,
+        complete_var: Any = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        click = _click()
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            code = rv if isinstance(rv, int) else 0
+        except click.exceptions.NoArgsIsHelpError as exc:
+            typer.echo(exc.format_message())
+            code = 0
+        except click.exceptions.UsageError as exc:
+            typer.echo(_usage_line(exc), err=True)
+            code = 2
+        except click.exceptions.ClickException as exc:
+            typer.echo(f"error: {exc.format_message()}", err=True)
+            code = exc.exit_code
+        except (KeyboardInterrupt, getattr(click.exceptions, "Abort", KeyboardInterrupt)):
+            typer.echo("interrupted", err=True)
+            code = 130
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _click() -> Any:
+    """The click that typer runs on (typer >= 0.20 vendors it as `typer._click`)."""
+    try:
+        from typer import _click as vendored  # type: ignore[attr-defined]
+
+        return vendored
+    except ImportError:  # pragma: no cover - typer releases that use click itself
+        import click
+
+        return click
+
+
+def _usage_line(exc: Any) -> str:
+    click = _click()
+
+    param = getattr(exc, "param", None)
+    where = (param.opts[0] if getattr(param, "opts", None) else getattr(param, "name", None)) or "command line"
+    if isinstance(exc, click.exceptions.NoSuchOption):
+        code, where = "unknown-option", exc.option_name
+    elif isinstance(exc, click.exceptions.MissingParameter):
+        code = "missing-option"
+    elif isinstance(exc, click.exceptions.BadParameter):
+        code = "bad-choice" if "is not one of" in exc.format_message() else "bad-option"
+    else:
+        code = "usage"
+    message = exc.format_message().replace("Value error, ", "")
+    hint = "  help: see `policy --help` or `policy COMMAND --help`"
+    return f"{where}: error[{code}]: {message}\n{hint}"
+
+
 app = typer.Typer(
-    add_completion=False,
+    cls=_PolicyGroup,
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain help: every option's choices in full, readable at 80 columns
     pretty_exceptions_enable=False,
     help="Arms-export policy reasoning: evaluate what-if transfers under every jurisdiction with a say.",
 )
+
+# Help lists an argument by its name, not its Python type (typer >= 0.20 prints `<list[str]>`).
+typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DEBUG = {"on": False}
@@ -66,6 +135,49 @@ class Format(str, Enum):
     text = "text"
     json = "json"
     markdown = "markdown"
+
+
+class EndUser(str, Enum):  # the values of models.EndUser (a test keeps them equal)
+    government = "government"
+    military = "military"
+    police = "police"
+    private = "private"
+    humanitarian = "humanitarian"
+    non_state = "non-state"
+
+
+class TransferKind(str, Enum):  # the values of models.TransferKind
+    sale = "sale"
+    donation = "donation"
+    loan = "loan"
+    re_export = "re-export"
+
+
+class TableFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    csv = "csv"
+    json = "json"
+
+
+class LineFormat(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class CheckFormat(str, Enum):
+    """Formats of `validate` and `lint`: `sarif` for code scanning, `github` for workflow annotations."""
+
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+class TestFormat(str, Enum):
+    text = "text"
+    json = "json"
+    junit = "junit"
 
 
 class FailOn(str, Enum):
@@ -114,24 +226,46 @@ def guarded(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@app.callback()
-def main(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-    debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for internal errors."),
-) -> None:
-    _DEBUG["on"] = debug
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         typer.echo(f"policy {__version__}")
+        guarded(lambda: typer.echo(_rules_info(None).summary()))()
         raise typer.Exit(0)
 
 
-RulesOpt = typer.Option(None, "--rules", help="Rules folder or file (repeatable). Default: ./rules.")
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=_print_version,
+        help="Print the version and the digest and date of the rules in use, and exit.",
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for internal errors."),
+) -> None:
+    _DEBUG["on"] = debug
+
+
+def _rules_info(rules: list[str] | None) -> Any:
+    from .rulesource import choose_rules, rules_info
+
+    paths, origin = choose_rules(rules)
+    return rules_info(load_rulebase(paths), paths, origin)
+
+
+RulesOpt = typer.Option(
+    None,
+    "--rules",
+    metavar="PATH",
+    help="Rules folder or file (repeatable). Default: $POLICY_RULES, else ./rules, else the bundled rules.",
+)
 FormatOpt = typer.Option(Format.text, "--format", "-f", help="Output format.")
 FailOpt = typer.Option(None, "--fail-on", help="Exit 1 when the verdict is this severe or worse.")
-AssumeOpt = typer.Option(None, "--assume", help="Override a fact: KEY=VALUE (repeatable).")
+AssumeOpt = typer.Option(None, "--assume", metavar="KEY=VALUE", help="Override a fact: KEY=VALUE (repeatable).")
 
 
-WithOpt = typer.Option(None, "--with", help="Overlay file: a what-if on the law (repeatable).")
+WithOpt = typer.Option(None, "--with", metavar="OVERLAY", help="Overlay file: a what-if on the law (repeatable).")
 
 
 def _rules(paths: list[str] | None, overlays: list[str] | None = None) -> RuleBase:
@@ -177,7 +311,7 @@ def _render(base: RuleBase, decisions: list[Any], fmt: Format) -> str:
 @app.command()
 @guarded
 def evaluate(
-    files: list[Path] = typer.Argument(..., help="Scenario files (YAML)."),
+    files: list[Path] = typer.Argument(..., metavar="FILE", help="Scenario files (YAML)."),
     rules: Optional[list[str]] = RulesOpt,
     fmt: Format = FormatOpt,
     fail_on: Optional[FailOn] = FailOpt,
@@ -206,6 +340,8 @@ def evaluate(
         raise typer.Exit(1)
 
 
+EndUserOpt = typer.Option(EndUser.military, "--end-user", case_sensitive=False, help="Who will use the items.")
+TransferOpt = typer.Option(TransferKind.sale, "--transfer", case_sensitive=False, help="Kind of transfer.")
 LethalOpt = typer.Option(False, "--lethal", help="Treat the item as lethal (overrides the catalogue).")
 NonLethalOpt = typer.Option(False, "--non-lethal", help="Treat the item as non-lethal.")
 
@@ -233,47 +369,58 @@ def _day(value: str | None, option: str = "--date") -> str:
 @app.command("what-if")
 @guarded
 def what_if(
-    exporter: str = typer.Option(..., "--exporter", help="Exporting state: code or name (KR, 'South Korea')."),
-    recipient: str = typer.Option(..., "--recipient", help="Final destination: code or name."),
-    item: list[str] = typer.Option(..., "--item", help="ML category (ML3) or catalogue item (155mm-shell)."),
-    date: Optional[str] = typer.Option(None, "--date", help="YYYY-MM-DD (default: today)."),
+    exporter: str = typer.Option(
+        ..., "--exporter", metavar="STATE", help="Exporting state: code or name (KR, 'South Korea')."
+    ),
+    recipient: str = typer.Option(..., "--recipient", metavar="STATE", help="Final destination: code or name."),
+    item: list[str] = typer.Option(
+        ..., "--item", metavar="ITEM", help="ML category (ML3) or catalogue item (155mm-shell); repeatable."
+    ),
+    date: Optional[str] = typer.Option(None, "--date", metavar="YYYY-MM-DD", help="Date (default: today)."),
     lethal: bool = LethalOpt,
     non_lethal: bool = NonLethalOpt,
-    end_user: str = typer.Option(
-        "military", "--end-user", help="government|military|police|private|humanitarian|non-state"
+    end_user: EndUser = EndUserOpt,
+    transfer: TransferKind = TransferOpt,
+    origin: Optional[str] = typer.Option(
+        None, "--origin", metavar="STATE", help="State that produced the item (re-exports)."
     ),
-    transfer: str = typer.Option("sale", "--transfer", help="sale|donation|loan|re-export"),
-    origin: Optional[str] = typer.Option(None, "--origin", help="State that produced the item (re-exports)."),
-    licence: Optional[str] = typer.Option(None, "--licence", help="State whose licence the item was made under."),
-    via: Optional[list[str]] = typer.Option(None, "--via", help="Intermediate holder (repeatable)."),
-    transit: Optional[list[str]] = typer.Option(None, "--transit", help="State the goods cross (repeatable)."),
+    licence: Optional[str] = typer.Option(
+        None, "--licence", metavar="STATE", help="State whose licence the item was made under."
+    ),
+    via: Optional[list[str]] = typer.Option(None, "--via", metavar="STATE", help="Intermediate holder (repeatable)."),
+    transit: Optional[list[str]] = typer.Option(
+        None, "--transit", metavar="STATE", help="State the goods cross (repeatable)."
+    ),
     assume: Optional[list[str]] = AssumeOpt,
     rules: Optional[list[str]] = RulesOpt,
     fmt: Format = FormatOpt,
     fail_on: Optional[FailOn] = FailOpt,
     overlays: Optional[list[str]] = WithOpt,
     save: Optional[str] = typer.Option(
-        None, "--save", help="Also write the question as a scenario file, its current verdict as `expect`."
+        None,
+        "--save",
+        metavar="FILE",
+        help="Also write the question as a scenario file, its current verdict as `expect`.",
     ),
 ) -> None:
     """Evaluate a transfer given on the command line."""
-    from .asked import AskedTransfer, build
+    from .asked import WhatIf, build
     from .engine import evaluate as run
 
     base = _rules(rules, overlays)
-    question = AskedTransfer(
-        exporter,
-        recipient,
-        list(item),
-        _day(date),
-        _lethality(lethal, non_lethal),
-        end_user,
-        transfer,
-        origin,
-        licence,
-        list(via or []),
-        list(transit or []),
-        _parse_assume(assume),
+    question = WhatIf(
+        exporter=exporter,
+        recipient=recipient,
+        item=list(item),
+        date=_day(date),
+        lethal=_lethality(lethal, non_lethal),
+        end_user=end_user.value,
+        transfer=transfer.value,
+        origin=origin,
+        licence=licence,
+        via=list(via or []),
+        transit=list(transit or []),
+        assume=_parse_assume(assume),
     )
     sc = build(base, question)
     d = run(base, sc)
@@ -290,14 +437,40 @@ def what_if(
 
 @app.command()
 @guarded
+def where(rules: Optional[list[str]] = RulesOpt, fmt: Format = FormatOpt) -> None:
+    """Which rule files are in use, where they come from, and their digest and date."""
+    info = _rules_info(rules)
+    if fmt is Format.json:
+        typer.echo(info.model_dump_json(indent=2))
+        return
+    why = {
+        "--rules": "given by --rules",
+        "POLICY_RULES": "from $POLICY_RULES",
+        "./rules": "the rules/ folder in the working directory",
+        "bundled": "bundled with the package; no --rules, $POLICY_RULES or ./rules",
+    }[info.origin.value]
+    typer.echo(f"rules: {', '.join(info.paths)}  ({why})")
+    typer.echo(
+        f"digest {info.digest}, sources up to {info.date or '-'}, "
+        f"{info.jurisdictions} jurisdictions, {info.rule_count} rules, policy {info.package_version}"
+    )
+    for f in info.files:
+        typer.echo(f"  {f.kind:<6} {f.jurisdiction or '-':<10} {f.rules:>4}  {f.sha256[:12]}  {f.path}")
+
+
+@app.command()
+@guarded
 def validate(
-    paths: Optional[list[str]] = typer.Argument(None, help="Rule, world, item or scenario files/folders."),
+    paths: Optional[list[str]] = typer.Argument(
+        None, metavar="PATH", help="Rule, world, item or scenario files/folders."
+    ),
     rules: Optional[list[str]] = RulesOpt,
+    fmt: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format (sarif, github: CI)."),
 ) -> None:
     """Check rule files, world data, items, overlays and scenarios; report every problem as file:line:col."""
     from .loader import apply_overlay
 
-    targets = paths or [default_rules_path(), "scenarios"]
+    targets = paths or [default_rules_path()] + (["scenarios"] if Path("scenarios").is_dir() else [])
     rule_paths, overlay_paths, scenario_paths = classify(targets)
     if not (rule_paths or overlay_paths or scenario_paths):
         raise LoadError(
@@ -327,6 +500,11 @@ def validate(
                 load_scenario(f, base)
             except LoadError as exc:
                 diags.extend(exc.diagnostics)
+    if fmt is not CheckFormat.text:
+        typer.echo(_check_report(diags, fmt, "validate"), nl=False)
+        if diags:
+            raise typer.Exit(2)
+        return
     if diags:
         raise LoadError(diags)
     assert base is not None
@@ -340,9 +518,11 @@ def validate(
 @app.command()
 @guarded
 def test(
-    paths: Optional[list[str]] = typer.Argument(None, help="Scenario files or folders (default: scenarios/)."),
+    paths: Optional[list[str]] = typer.Argument(
+        None, metavar="PATH", help="Scenario files or folders (default: scenarios/)."
+    ),
     rules: Optional[list[str]] = RulesOpt,
-    fmt: Format = FormatOpt,
+    fmt: TestFormat = typer.Option(TestFormat.text, "--format", "-f", help="Output format (junit: JUnit XML)."),
     overlays: Optional[list[str]] = WithOpt,
     coverage: bool = typer.Option(False, "--coverage", help="Report how many scenarios made each rule fire."),
     documented: bool = typer.Option(
@@ -350,6 +530,8 @@ def test(
     ),
 ) -> None:
     """Run every scenario that has an `expect` and report passes and failures."""
+    import time
+
     from .testing import check
 
     base = _rules(rules, overlays)
@@ -367,6 +549,7 @@ def test(
             ]
         )
     results = []
+    seconds: dict[str, float] = {}
     diags: list[Diagnostic] = []
     for f in files:
         try:
@@ -376,17 +559,23 @@ def test(
             continue
         if sc.expect is None and not sc.expect_rules:
             continue
+        start = time.perf_counter()
         results.append(check(base, display_path(f), sc))
+        seconds[sc.id] = time.perf_counter() - start
     if diags:
         raise LoadError(diags)
     if documented:
         results = [r for r in results if r.scenario.kind == "documented"]
-        typer.echo(_documented_text(results) if fmt is not Format.json else _documented_json(results))
+        typer.echo(_documented_text(results) if fmt is not TestFormat.json else _documented_json(results))
         if any(not r.passed for r in results):
             raise typer.Exit(1)
         return
     failed = [r for r in results if not r.passed]
-    if fmt is Format.json:
+    if fmt is TestFormat.junit:
+        from .cireport import junit
+
+        typer.echo(junit(results, seconds), nl=False)
+    elif fmt is TestFormat.json:
         typer.echo(
             json.dumps(
                 {
@@ -429,8 +618,10 @@ def test(
 @app.command()
 @guarded
 def facts(
-    country: Optional[str] = typer.Argument(None, help="Country code or name; omit to list the datasets."),
-    date: Optional[str] = typer.Option(None, "--date", help="YYYY-MM-DD (default: today)."),
+    country: Optional[str] = typer.Argument(
+        None, metavar="COUNTRY", help="Country code or name; omit to list the datasets."
+    ),
+    date: Optional[str] = typer.Option(None, "--date", metavar="YYYY-MM-DD", help="Date (default: today)."),
     rules: Optional[list[str]] = RulesOpt,
     fmt: Format = FormatOpt,
 ) -> None:
@@ -466,11 +657,13 @@ def facts(
 @guarded
 def lint(
     paths: Optional[list[str]] = typer.Argument(
-        None, help="Rules folders or files (default: rules/); scenario files get scenario warnings."
+        None, metavar="PATH", help="Rules folders or files (default: rules/); scenario files get scenario warnings."
     ),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 if there is any warning."),
-    today: Optional[str] = typer.Option(None, "--today", help="Date for `expired` (default: today)."),
-    fmt: Format = FormatOpt,
+    today: Optional[str] = typer.Option(
+        None, "--today", metavar="YYYY-MM-DD", help="Date for `expired` (default: today)."
+    ),
+    fmt: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format (sarif, github: CI)."),
 ) -> None:
     """Warnings about rules that are valid but likely wrong (conflicts, dead or shadowed rules, thin citations)."""
     from .lint import lint as run_lint
@@ -481,8 +674,10 @@ def lint(
     day = _parse_date(_day(today), "--today")
     found = sorted(run_lint(base, day) + lint_scenarios(scenario_paths), key=Diagnostic.sort_key)
     warnings = [d for d in found if d.severity == "warning"]
-    if fmt is Format.json:
+    if fmt is CheckFormat.json:
         typer.echo(json.dumps([d.to_json() for d in found], indent=2, ensure_ascii=False))
+    elif fmt is not CheckFormat.text:
+        typer.echo(_check_report(found, fmt, "lint"), nl=False)
     else:
         for d in found:
             typer.echo(d.render())
@@ -549,7 +744,9 @@ def _documented_json(results: list[Any]) -> str:
 @app.command()
 @guarded
 def schema(
-    output: str = typer.Option("schema", "--output", "-o", help="Folder to write the JSON Schema files into."),
+    output: str = typer.Option(
+        "schema", "--output", "-o", metavar="FOLDER", help="Folder to write the JSON Schema files into."
+    ),
     check: bool = typer.Option(False, "--check", help="Only check that the folder is up to date; exit 1 if not."),
 ) -> None:
     """Write JSON Schema for rule, world, item, scenario and overlay files (for editors' YAML language server)."""
@@ -581,26 +778,29 @@ def schema(
 @app.command()
 @guarded
 def batch(
-    input: str = typer.Argument(..., help="JSON Lines (.jsonl) or CSV (.csv) file of transfers; - for stdin."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file (.jsonl or .csv); default stdout."),
+    input: str = typer.Argument(
+        ..., metavar="INPUT", help="JSON Lines (.jsonl) or CSV (.csv) file of transfers; - for stdin."
+    ),
+    output: Optional[str] = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Output file (.jsonl or .csv); default stdout."
+    ),
     rules: Optional[list[str]] = RulesOpt,
     overlays: Optional[list[str]] = WithOpt,
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad line; write nothing."),
     partial: bool = typer.Option(False, "--partial", help="On Ctrl-C, write the lines screened so far."),
-    workers: int = typer.Option(0, "--workers", min=0, help="Processes (0: both cores for files over 1 MiB)."),
-    input_format: Optional[str] = typer.Option(None, "--input-format", help="jsonl or csv (default: by extension)."),
-    output_format: Optional[str] = typer.Option(None, "--output-format", help="jsonl or csv (default: by extension)."),
+    workers: int = typer.Option(
+        0, "--workers", min=0, metavar="N", help="Processes for a file (0: both cores for files over 1 MiB)."
+    ),
+    input_format: Optional[LineFormat] = typer.Option(None, "--input-format", help="Default: by extension."),
+    output_format: Optional[LineFormat] = typer.Option(None, "--output-format", help="Default: by extension."),
 ) -> None:
     """Screen many transfers: verdict, per-jurisdiction verdicts and deciding rules for each line."""
     import time
 
     from .batch_run import BatchJob, Interrupted, StrictStop, run_batch
 
-    in_fmt = input_format or ("csv" if input.endswith(".csv") else "jsonl")
-    out_fmt = output_format or ("csv" if (output or "").endswith(".csv") else "jsonl")
-    for fmt_, opt in ((in_fmt, "--input-format"), (out_fmt, "--output-format")):
-        if fmt_ not in ("jsonl", "csv"):
-            raise LoadError([Diagnostic("bad-format", f"`{fmt_}` is not jsonl or csv", SourceSpan(opt))])
+    in_fmt = input_format.value if input_format else ("csv" if input.endswith(".csv") else "jsonl")
+    out_fmt = output_format.value if output_format else ("csv" if (output or "").endswith(".csv") else "jsonl")
     base = _rules(rules, overlays)
     name = input if input != "-" else "<stdin>"
     show = sys.stderr.isatty()
@@ -654,26 +854,23 @@ def progress_line(done: int, bad: int, rate: float, fraction: float | None) -> s
 @app.command()
 @guarded
 def matrix(
-    exporters: str = typer.Option(..., "--exporters", help="Comma-separated exporters (codes or names)."),
-    recipients: str = typer.Option(..., "--recipients", help="Comma-separated recipients."),
-    item: str = typer.Option(..., "--item", help="ML category or catalogue item."),
-    date: Optional[str] = typer.Option(None, "--date", help="YYYY-MM-DD (default: today)."),
+    exporters: str = typer.Option(
+        ..., "--exporters", metavar="STATES", help="Comma-separated exporters (codes or names)."
+    ),
+    recipients: str = typer.Option(..., "--recipients", metavar="STATES", help="Comma-separated recipients."),
+    item: str = typer.Option(..., "--item", metavar="ITEM", help="ML category or catalogue item."),
+    date: Optional[str] = typer.Option(None, "--date", metavar="YYYY-MM-DD", help="Date (default: today)."),
     lethal: bool = LethalOpt,
     non_lethal: bool = NonLethalOpt,
-    end_user: str = typer.Option("military", "--end-user"),
-    transfer: str = typer.Option("sale", "--transfer"),
+    end_user: EndUser = EndUserOpt,
+    transfer: TransferKind = TransferOpt,
     rules: Optional[list[str]] = RulesOpt,
     overlays: Optional[list[str]] = WithOpt,
-    fmt: str = typer.Option("text", "--format", "-f", help="text, markdown, csv or json."),
+    fmt: TableFormat = typer.Option(TableFormat.text, "--format", "-f", help="Output format."),
 ) -> None:
     """The verdict grid: every exporter against every recipient, for one item on one date."""
+    from .asked import WhatIf, build, option_countries, option_date
     from .compiled import Screener
-
-    if fmt not in ("text", "markdown", "csv", "json"):
-        raise LoadError(
-            [Diagnostic("bad-format", f"`{fmt}` is not text, markdown, csv or json", SourceSpan("--format"))]
-        )
-    from .asked import AskedTransfer, build, option_countries, option_date
 
     base = _rules(rules, overlays)
     day = option_date(_day(date), "--date")
@@ -688,15 +885,24 @@ def matrix(
             if e == r:
                 grid[e][r] = "-"
                 continue
-            q = AskedTransfer(e, r, [item], day.isoformat(), wants_lethal, end_user, transfer, title="matrix")
+            q = WhatIf(
+                exporter=e,
+                recipient=r,
+                item=[item],
+                date=day.isoformat(),
+                lethal=wants_lethal,
+                end_user=end_user.value,
+                transfer=transfer.value,
+                title="matrix",
+            )
             grid[e][r] = screener.screen(build(base, q)).verdict.value
-    if fmt == "json":
+    if fmt is TableFormat.json:
         typer.echo(json.dumps({"date": day.isoformat(), "item": item, "verdicts": grid}, indent=2))
-    elif fmt == "csv":
+    elif fmt is TableFormat.csv:
         typer.echo("exporter," + ",".join(recs))
         for e in exps:
             typer.echo(e + "," + ",".join(grid[e][r] for r in recs))
-    elif fmt == "markdown":
+    elif fmt is TableFormat.markdown:
         typer.echo(f"Verdicts for `{item}` on {day}\n")
         typer.echo("| exporter \\ recipient | " + " | ".join(recs) + " |")
         typer.echo("|---|" + "---|" * len(recs))
@@ -745,16 +951,22 @@ def _parse_date(value: str, option: str) -> dt.date:
 @app.command()
 @guarded
 def diff(
-    old: Optional[str] = typer.Argument(None, help="Old rules: a folder, a file, or git:REV (default: rules/)."),
-    new: Optional[str] = typer.Argument(None, help="New rules: a folder, a file, or git:REV (default: OLD)."),
+    old: Optional[str] = typer.Argument(
+        None, metavar="OLD", help="Old rules: a folder, a file, or git:REV (default: rules/)."
+    ),
+    new: Optional[str] = typer.Argument(
+        None, metavar="NEW", help="New rules: a folder, a file, or git:REV (default: OLD)."
+    ),
     overlays: Optional[list[str]] = WithOpt,
-    at: Optional[str] = typer.Option(None, "--at", help="With --vs: compare the same rules on two dates."),
-    vs: Optional[str] = typer.Option(None, "--vs", help="The second date for --at."),
+    at: Optional[str] = typer.Option(
+        None, "--at", metavar="YYYY-MM-DD", help="With --vs: compare the same rules on two dates."
+    ),
+    vs: Optional[str] = typer.Option(None, "--vs", metavar="YYYY-MM-DD", help="The second date for --at."),
     scenarios: Optional[list[str]] = typer.Option(
-        None, "--scenarios", help="Scenario files/folders (default scenarios/)."
+        None, "--scenarios", metavar="PATH", help="Scenario files/folders (default scenarios/)."
     ),
     fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", "-f", help="Output format."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report to this file."),
     fail_on_change: bool = typer.Option(False, "--fail-on-change", help="Exit 1 when any verdict changes."),
 ) -> None:
     """Policy diff report: changed rules, flipped scenarios, and every region of transfers that changes."""
@@ -804,21 +1016,21 @@ def diff(
 @app.command()
 @guarded
 def timeline(
-    exporter: str = typer.Option(..., "--exporter"),
-    recipient: str = typer.Option(..., "--recipient"),
-    item: str = typer.Option(..., "--item", help="ML category or catalogue item."),
-    start: str = typer.Option(..., "--from", help="First date (YYYY-MM-DD)."),
-    end: str = typer.Option(..., "--to", help="Last date (YYYY-MM-DD)."),
+    exporter: str = typer.Option(..., "--exporter", metavar="STATE", help="Exporting state: code or name."),
+    recipient: str = typer.Option(..., "--recipient", metavar="STATE", help="Final destination: code or name."),
+    item: str = typer.Option(..., "--item", metavar="ITEM", help="ML category or catalogue item."),
+    start: str = typer.Option(..., "--from", metavar="YYYY-MM-DD", help="First date."),
+    end: str = typer.Option(..., "--to", metavar="YYYY-MM-DD", help="Last date."),
     lethal: bool = LethalOpt,
     non_lethal: bool = NonLethalOpt,
-    end_user: str = typer.Option("military", "--end-user"),
-    transfer: str = typer.Option("sale", "--transfer"),
+    end_user: EndUser = EndUserOpt,
+    transfer: TransferKind = TransferOpt,
     rules: Optional[list[str]] = RulesOpt,
     overlays: Optional[list[str]] = WithOpt,
     fmt: Format = FormatOpt,
 ) -> None:
     """The dates on which a transfer's verdict changes, each with the rule or fact that changes there."""
-    from .asked import AskedTransfer, build, option_date
+    from .asked import WhatIf, build, option_date
     from .diff import timeline as run_timeline
     from .diffreport import render_timeline_text
 
@@ -826,7 +1038,15 @@ def timeline(
     d1, d2 = option_date(start, "--from"), option_date(end, "--to")
     if d2 < d1:
         raise LoadError([Diagnostic("bad-period", f"`--to {d2}` is before `--from {d1}`", SourceSpan("--to"))])
-    q = AskedTransfer(exporter, recipient, [item], d1.isoformat(), _lethality(lethal, non_lethal), end_user, transfer)
+    q = WhatIf(
+        exporter=exporter,
+        recipient=recipient,
+        item=[item],
+        date=d1.isoformat(),
+        lethal=_lethality(lethal, non_lethal),
+        end_user=end_user.value,
+        transfer=transfer.value,
+    )
     sc = build(base, q)
     sc = sc.model_copy(update={"title": f"{country_name(sc.exporter)} -> {country_name(sc.recipient)}: {item}"})
     rows = run_timeline(base, sc, d1, d2)
@@ -838,6 +1058,44 @@ def timeline(
         )
     else:
         typer.echo(render_timeline_text(f"Timeline {sc.title}, {d1} to {d2}", rows), nl=False)
+
+
+def _check_report(diags: list[Diagnostic], fmt: CheckFormat, command: str) -> str:
+    from .cireport import diagnostics_json, github, sarif
+
+    if fmt is CheckFormat.sarif:
+        return json.dumps(sarif(diags, command), indent=2, ensure_ascii=False) + "\n"
+    if fmt is CheckFormat.github:
+        return github(diags)
+    return diagnostics_json(diags)
+
+
+@app.command()
+@guarded
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", metavar="ADDRESS", help="Address to bind (loopback by default)."),
+    port: int = typer.Option(8000, "--port", metavar="N", help="TCP port (0: any free port)."),
+    rules: Optional[list[str]] = RulesOpt,
+    overlays: Optional[list[str]] = WithOpt,
+    max_body: int = typer.Option(1 << 20, "--max-body", metavar="BYTES", help="Largest request body."),
+    max_batch: int = typer.Option(10_000, "--max-batch", metavar="N", help="Most lines in one /batch request."),
+    timeout: float = typer.Option(30.0, "--timeout", metavar="SECONDS", help="Time limit of one request."),
+    decision_log: Optional[str] = typer.Option(
+        None, "--decision-log", metavar="FILE", help="Append each request and verdict to FILE (JSON Lines)."
+    ),
+) -> None:
+    """HTTP API over the same calls (FastAPI; docs at /docs). SIGHUP reloads the rules."""
+    try:
+        from .server import Limits, Service
+        from .server import serve as run_server
+    except ImportError as exc:
+        raise LoadError(
+            [Diagnostic("missing-extra", f"`policy serve` needs {exc.name}", help="pip install 'policy[server]'")]
+        ) from None
+    service = Service(list(rules) if rules else None, list(overlays or []))
+    limits = Limits(max_body=max_body, max_batch=max_batch, timeout=timeout)
+    typer.echo(service.current.info.summary(), err=True)
+    run_server(host, port, service, limits, decision_log, lambda url: typer.echo(f"serving on {url}", err=True))
 
 
 def _coverage_text(base: RuleBase, results: list[Any]) -> str:
@@ -887,7 +1145,7 @@ def rename(
     old: str = typer.Argument(..., help="The rule id to rename."),
     new: str = typer.Argument(..., help="Its new id (same jurisdiction prefix)."),
     paths: Optional[list[str]] = typer.Option(
-        None, "--in", help="Folders or files to update (repeatable; default: rules/ and scenarios/)."
+        None, "--in", metavar="PATH", help="Folders or files to update (repeatable; default: rules/ and scenarios/)."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="List the changes without writing."),
 ) -> None:
@@ -935,7 +1193,7 @@ def lsp() -> None:
 
 
 def run() -> None:  # pragma: no cover - console entry point
-    app()
+    sys.exit(app())
 
 
 if __name__ == "__main__":  # pragma: no cover

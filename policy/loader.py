@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import os
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -42,13 +41,10 @@ FORMATS = {
 
 
 def default_rules_path() -> str:
-    """``$POLICY_RULES``, else ``./rules``, else the ``rules/`` beside the package."""
-    env = os.environ.get("POLICY_RULES")
-    if env:
-        return env
-    if Path("rules").is_dir():
-        return "rules"
-    return str(Path(__file__).resolve().parent.parent / "rules")
+    """``$POLICY_RULES``, else ``./rules``, else the rules bundled with the package (see rulesource)."""
+    from .rulesource import choose_rules
+
+    return choose_rules()[0][0]
 
 
 def display_path(path: str | Path) -> str:
@@ -560,7 +556,8 @@ class _Prefixed:
 
 
 def _seed_exists(seed: str, file: str) -> bool:
-    for base in (Path.cwd(), Path(file).resolve().parent.parent, Path(__file__).resolve().parent.parent):
+    here = Path(__file__).resolve().parent  # the repository root in a checkout; policy/_data when installed
+    for base in (Path.cwd(), Path(file).resolve().parent.parent, here.parent, here / "_data"):
         if (base / seed).is_file():
             return True
     return False

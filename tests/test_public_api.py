@@ -8,7 +8,7 @@ import policy
 PKG = Path(policy.__file__).parent
 LAYERS = {
     "models": {"errors", "countries", "contract", "models", "facts", "rulebase"},
-    "loading": {"yamlio", "loader", "gitrules", "files", "asked"},
+    "loading": {"yamlio", "loader", "gitrules", "files", "asked", "rulesource"},
     "engine": {
         "derive",
         "conditions",
@@ -22,10 +22,11 @@ LAYERS = {
         "worldview",
         "batch",
         "batch_run",
+        "catalogue",
     },
-    "reports": {"report", "diffreport", "schema"},
+    "reports": {"report", "diffreport", "schema", "cireport"},
     "editing": {"fmt", "refs", "refactor", "scaffold", "editor", "lsp"},
-    "cli": {"cli", "__main__"},
+    "cli": {"cli", "__main__", "server"},
 }
 ORDER = ["models", "loading", "engine", "reports", "editing", "cli"]
 
