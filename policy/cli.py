@@ -1192,6 +1192,76 @@ def lsp() -> None:
     serve()
 
 
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    fmt_row = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    return "\n".join([fmt_row(header), *(fmt_row(r) for r in rows)]) + "\n"
+
+
+@app.command()
+@guarded
+def items(rules: Optional[list[str]] = RulesOpt, fmt: Format = FormatOpt) -> None:
+    """The Munitions List categories and catalogue items the engine knows, with their lethality (`--item`)."""
+    from .catalogue import item_catalogue
+
+    cat = item_catalogue(_rules(rules))
+    if fmt is Format.json:
+        typer.echo(cat.model_dump_json(indent=2))
+        return
+    typer.echo(
+        _table(
+            [[c.id, "lethal" if c.lethal else "non-lethal", c.title] for c in cat.categories],
+            ["category", "default", "title"],
+        )
+    )
+    typer.echo(
+        _table(
+            [[i.id, i.category, "lethal" if i.lethal else "non-lethal", i.name] for i in cat.items],
+            ["item", "category", "lethality", "name"],
+        ),
+        nl=False,
+    )
+
+
+@app.command()
+@guarded
+def countries(rules: Optional[list[str]] = RulesOpt, fmt: Format = FormatOpt) -> None:
+    """Every country by code and name (names in any case work wherever a state is asked for), and which have rules."""
+    from .catalogue import countries as run
+
+    rows = run(_rules(rules))
+    if fmt is Format.json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2, ensure_ascii=False))
+        return
+    typer.echo(_table([[r.code, r.name, "rules" if r.has_rules else ""] for r in rows], ["code", "name", ""]), nl=False)
+
+
+@app.command()
+@guarded
+def jurisdictions(rules: Optional[list[str]] = RulesOpt, fmt: Format = FormatOpt) -> None:
+    """Every encoded jurisdiction and regime: rule counts by effect, the period its rules cover, its sources."""
+    from .catalogue import jurisdictions as run
+
+    rows = run(_rules(rules))
+    if fmt is Format.json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2, ensure_ascii=False))
+        return
+    body = [
+        [
+            r.code,
+            r.kind,
+            str(r.rules),
+            ", ".join(f"{k} {v}" for k, v in r.rules_by_effect.items()),
+            str(len(r.sources)),
+            r.name,
+        ]
+        for r in rows
+    ]
+    states = sum(1 for r in rows if r.kind == "state")
+    typer.echo(_table(body, ["code", "kind", "rules", "by effect", "sources", "name"]), nl=False)
+    typer.echo(f"{states} national jurisdictions, {len(rows) - states} regimes, {sum(r.rules for r in rows)} rules")
+
+
 def run() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
 

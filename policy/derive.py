@@ -141,13 +141,32 @@ class Facts:
                 srcs = [s for s in group.sources if s.id == m.source] or group.sources
                 return FactValue(name, True, "derived", f"world data: {country} in `{group.id}`{since}", _cite(srcs))
             return FactValue(name, False, "derived", f"world data: {country} not in `{group.id}` on {day}")
+        if len(parts) == 3 and parts[1] == "under_embargo" and parts[0] == "exporter":
+            by, exporter = parts[2], self.scenario.exporter
+            found = [e for e in world.embargoes_on(exporter, by, day) if e.direction != "supply"]
+            if found:
+                e = found[0]
+                return FactValue(
+                    name,
+                    True,
+                    "derived",
+                    f"world data: `{e.id}`, {e.instrument}, since {e.from_} (procurement ban)",
+                    _cite(e.sources),
+                )
+            return FactValue(
+                name, False, "derived", f"world data: no {by} embargo forbids procuring arms from {exporter} on {day}"
+            )
         if len(parts) == 3 and parts[1] == "under_embargo":
             by = parts[2]
             cat = self.item.category or ""
             hits = [
                 e
                 for e in world.embargoes_on(recipient, by, day)
-                if _covers_end_user(e.scope, self.scenario.end_user) or any(category_within(cat, c) for c in e.full_for)
+                if e.direction != "procurement"
+                and (
+                    _covers_end_user(e.scope, self.scenario.end_user)
+                    or any(category_within(cat, c) for c in e.full_for)
+                )
             ]
             if hits:
                 e = hits[0]

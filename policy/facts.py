@@ -107,6 +107,18 @@ STATIC_FACTS: dict[str, FactSpec] = {
             "a UN Security Council arms embargo covers this recipient and end user on the date",
         ),
         FactSpec(
+            "exporter.under_embargo.UN",
+            "bool",
+            "derived",
+            "a UN Security Council embargo forbids procuring arms from the exporter on the date",
+        ),
+        FactSpec(
+            "exporter.under_embargo.EU",
+            "bool",
+            "derived",
+            "an EU embargo forbids procuring arms from the exporter on the date",
+        ),
+        FactSpec(
             "recipient.under_embargo.EU",
             "bool",
             "derived",

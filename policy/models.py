@@ -570,6 +570,10 @@ class Embargo(Strict):
         default_factory=list,
         description=("categories for which the embargo covers every end user whatever the scope (e.g. heavy weapons)"),
     )
+    direction: Literal["supply", "procurement", "both"] = Field(
+        "supply",
+        description="supply: arms may not go to the target; procurement: arms may not be bought from it; both",
+    )
     from_: Day = Field(alias="from")
     until: Day | None = None
     instrument: str

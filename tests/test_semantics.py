@@ -212,3 +212,27 @@ def test_fast_path_applies_views_like_the_explained_engine(shipped, with_overlay
             d, s = evaluate(base, sc), screener.screen(sc)
             assert s.verdict == d.verdict, (recipient, day)
             assert [(c, v) for c, _, v in s.jurisdictions] == [(j.jurisdiction, j.verdict) for j in d.jurisdictions]
+
+
+@pytest.mark.parametrize("day,verdict", [("2012-06-01", "prohibited"), ("2021-06-01", "licence_required")])
+def test_un_embargo_forbids_procurement_from_iran_while_in_force(runner, day, verdict):
+    d = ask(runner, "--exporter", "IR", "--recipient", "SY", "--item", "ML4", "--date", day)
+    un = next(j for j in d["jurisdictions"] if j["jurisdiction"] == "UN")
+    assert d["verdict"] == verdict
+    assert (un["verdict"] == "prohibited") == (verdict == "prohibited")
+    if verdict == "prohibited":
+        assert "1747 (2007), para. 5" in d["facts"]["exporter.under_embargo.UN"]["basis"]
+
+
+def test_catalogue_commands_list_what_the_engine_knows(runner):
+    rules = ["--rules", str(ROOT / "rules")]
+    items = runner.invoke(app, ["items", *rules, "-f", "json"])
+    assert items.exit_code == 0 and any(i["id"] == "155mm-shell" for i in json.loads(items.stdout)["items"])
+    juris = runner.invoke(app, ["jurisdictions", *rules])
+    states = int(juris.stdout.strip().splitlines()[-1].split()[0])
+    assert juris.exit_code == 0 and states >= 30
+    countries = runner.invoke(app, ["countries", *rules, "-f", "json"])
+    kr = next(c for c in json.loads(countries.stdout) if c["code"] == "KR")
+    assert kr["has_rules"] is True
+    hint = runner.invoke(app, ["what-if", "--exporter", "KR", "--recipient", "UA", "--item", "nothing-like-it", *rules])
+    assert hint.exit_code == 2 and "policy items" in hint.stderr
