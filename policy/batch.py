@@ -65,7 +65,21 @@ class Transfer:
 
 
 _FIELDS = frozenset(CSV_FIELDS)
-_SHAPED_FIELDS = frozenset({"id", "date", "exporter", "recipient", "end_user", "transfer", "via", "transit", "items"})
+_SHAPED_FIELDS = frozenset(
+    {
+        "id",
+        "date",
+        "exporter",
+        "recipient",
+        "end_user",
+        "transfer",
+        "via",
+        "transit",
+        "items",
+        "contract_date",
+        "existing_licence",
+    }
+)
 _REQUIRED = ("date", "exporter", "recipient", "item")
 _MEMO_LIMIT = 50_000
 

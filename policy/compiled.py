@@ -14,7 +14,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from .derive import Facts, implied_assumptions, view_values
+from .derive import Facts, contract_fact, implied_assumptions, view_values
 from .facts import STATIC_FACTS, coerce_value, fact_spec
 from .logic import Candidate, resolve
 from .models import (
@@ -296,6 +296,8 @@ class FactBuilder:
                 self.breaks.setdefault(country, []).extend(c.change_dates())
         for e in w.embargoes:
             add(e.target, e.from_, e.until)
+            if e.exemption_until:
+                add(e.target, None, e.exemption_until)
         for country, b in self.breaks.items():
             self.breaks[country] = sorted(set(b))
 
@@ -333,17 +335,22 @@ class FactBuilder:
             "item.lethal": lethal,
             "item.origin": item.origin,
             "item.licence_origin": item.licence_origin,
+            "contract_date": contract_fact(sc, "contract_date")[0],
+            "licence.existing": contract_fact(sc, "licence.existing")[0],
         }
         rslot = self._slot(sc.recipient, sc.date)
         eslot = self._slot(sc.exporter, sc.date)
-        key = ("all", sc.recipient, rslot, sc.exporter, eslot, sc.end_user, cat)
+        contract = getattr(sc, "contract_date", None)
+        key = ("all", sc.recipient, rslot, sc.exporter, eslot, sc.end_user, cat, contract)
         merged = self.memo.get(key)
         if merged is None:
             merged = dict(self.defaults)
             merged.update(self._derived(self.recipient_names, ("r", sc.recipient, rslot), sc, item))
             merged.update(self._derived(self.exporter_names, ("e", sc.exporter, eslot), sc, item))
             if self.embargo_names:
-                merged.update(self._derived(self.embargo_names, ("m", sc.recipient, rslot, sc.end_user, cat), sc, item))
+                merged.update(
+                    self._derived(self.embargo_names, ("m", sc.recipient, rslot, sc.end_user, cat, contract), sc, item)
+                )
             if self.base.assume:
                 merged.update(implied_assumptions(self.base.assume))
                 merged.update(self.base.assume)

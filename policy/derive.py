@@ -78,6 +78,12 @@ class Facts:
     def value(self, name: str) -> Any:
         return self.get(name).value
 
+    def _spared(self, e: Any) -> bool:
+        if e.exempt_contracts_before is None:
+            return False
+        self.get("contract_date")  # recorded: the explanation shows the contract date it turned on
+        return spared_by_grandfather(e, self.scenario)
+
     def _compute(self, name: str) -> FactValue:
         sc = self.scenario
         if name in sc.assume:
@@ -93,6 +99,9 @@ class Facts:
             return FactValue(name, getattr(sc, name), "scenario", "stated in the scenario")
         if name == "via":
             return FactValue(name, tuple(sc.via), "scenario", "stated in the scenario")
+        if name in CONTRACT_FACTS:
+            value, origin, basis = contract_fact(sc, name)
+            return FactValue(name, value, origin, basis)
         if name.startswith("item."):
             attr = name[5:]
             value = getattr(self.item, attr, None)
@@ -168,6 +177,8 @@ class Facts:
                     or any(category_within(cat, c) for c in e.full_for)
                 )
             ]
+            spared = [e for e in hits if self._spared(e)]
+            hits = [e for e in hits if e not in spared]
             if hits:
                 e = hits[0]
                 return FactValue(
@@ -175,6 +186,16 @@ class Facts:
                     True,
                     "derived",
                     f"world data: `{e.id}`, {e.instrument}, since {e.from_} (scope: {e.scope})",
+                    _cite(e.sources),
+                )
+            if spared:
+                e = spared[0]
+                return FactValue(
+                    name,
+                    False,
+                    "derived",
+                    f"world data: `{e.id}` spares contracts concluded before {e.exempt_contracts_before} "
+                    f"(this one: {self.value('contract_date')})",
                     _cite(e.sources),
                 )
             return FactValue(
@@ -186,6 +207,29 @@ class Facts:
         if fact_spec(name, world.group_kinds()) is None:  # pragma: no cover - the loader rejects these
             raise KeyError(name)
         return FactValue(name, None, "unknown", "no data")  # pragma: no cover
+
+
+CONTRACT_FACTS = ("contract_date", "licence.existing")
+
+
+def contract_fact(sc: Any, name: str) -> tuple[Any, str, str]:
+    """(value, origin, basis) of a contract or licence fact: their one definition, for every backend."""
+    day = sc.date
+    if name == "contract_date":
+        given = getattr(sc, "contract_date", None)
+        if given is not None:
+            return given, "scenario", "stated in the scenario"
+        return day, "default", "no contract date given: taken as concluded on the transfer date"
+    lic = getattr(sc, "existing_licence", None)
+    if lic is None:
+        return False, "default", "no existing licence stated: the transfer needs a new licence"
+    if lic.granted > day:
+        return False, "scenario", f"the licence stated was granted on {lic.granted}, after the transfer date"
+    for event in ("revoked", "suspended"):
+        when = getattr(lic, event)
+        if when is not None and when <= day:
+            return False, "scenario", f"the licence granted on {lic.granted} was {event} on {when}"
+    return True, "scenario", f"a licence granted on {lic.granted} covers the transfer"
 
 
 def view_values(jf: RuleFile, sc: Any, assumed: Any = None) -> dict[str, FactValue]:
@@ -216,6 +260,13 @@ def implied_assumptions(assume: Any) -> dict[str, Any]:
     if not assume or assume.get(CONFLICT_FACTS[0], True) is not False:
         return {}
     return {name: False for name in CONFLICT_FACTS[1:] if name not in assume}
+
+
+def spared_by_grandfather(e: Any, sc: Any) -> bool:
+    """Whether embargo ``e``'s grandfather clause spares this transfer's contract on its date."""
+    if e.exempt_contracts_before is None or (e.exemption_until is not None and sc.date > e.exemption_until):
+        return False
+    return bool(contract_fact(sc, "contract_date")[0] < e.exempt_contracts_before)
 
 
 def _covers_end_user(scope: str, end_user: str) -> bool:

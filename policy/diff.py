@@ -228,7 +228,11 @@ def _dims(files: list[RuleFile], groups: dict[str, str], with_date: bool) -> lis
         elif spec.type == "enum":
             dims.append(Dim(name, list(spec.values), "value"))
         elif spec.type == "date":
-            pass  # the date's classes come from change_dates() above
+            if name != "date":  # another date (a contract's): a day on each side of every day the rules name
+                days = sorted({v for v in named[name] if isinstance(v, dt.date)})
+                classes = sorted({d + dt.timedelta(days=k) for d in days for k in (-1, 0, 1)})
+                dims.append(Dim(name, classes, "value"))
+            # the transfer date's classes come from change_dates() above
         elif spec.type == "countries":
             dims.append(Dim(name, [()] + [(c,) for c in sorted(x for x in named[name] if x)], "value"))
         else:

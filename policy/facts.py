@@ -52,6 +52,16 @@ STATIC_FACTS: dict[str, FactSpec] = {
         FactSpec("end_user", "enum", "scenario", "the declared end user", END_USERS),
         FactSpec("transfer", "enum", "scenario", "the kind of transfer", TRANSFERS),
         FactSpec("via", "countries", "scenario", "intermediate holders after the exporter, before the final recipient"),
+        FactSpec(
+            "contract_date", "date", "scenario", "the day the contract was concluded (default: the transfer date)"
+        ),
+        FactSpec(
+            "licence.existing",
+            "bool",
+            "scenario",
+            "a licence granted before the transfer date covers it, neither suspended nor revoked by then "
+            "(default: false, a new licence is needed)",
+        ),
         FactSpec("item.id", "str", "scenario", "the item's catalogue id"),
         FactSpec("item.category", "category", "scenario", "the item's Munitions List category"),
         FactSpec("item.lethal", "bool", "scenario", "whether the item is lethal"),

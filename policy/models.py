@@ -403,7 +403,7 @@ class RuleFile(Strict):
                 days.add(r.until + dt.timedelta(days=1))
         for cond in [self.binds, *(r.when for r in self.rules)]:
             for leaf, _ in iter_leaves(cond):
-                if leaf.fact == "date" and leaf.op != "exists":
+                if leaf.fact in ("date", "contract_date") and leaf.op != "exists":
                     for v in leaf.value if isinstance(leaf.value, list) else [leaf.value]:
                         d = v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
                         days.update({d, d + dt.timedelta(days=1)})
@@ -576,6 +576,10 @@ class Embargo(Strict):
     )
     from_: Day = Field(alias="from")
     until: Day | None = None
+    exempt_contracts_before: Day | None = Field(
+        None, description="grandfather clause: the embargo spares the execution of contracts concluded before this day"
+    )
+    exemption_until: Day | None = Field(None, description="the last day the grandfather clause applied (default: open)")
     instrument: str
     sources: list[Source] = Field(min_length=1)
     note: str | None = None
@@ -704,6 +708,14 @@ class ScenarioSource(Strict):
     note: str | None = None
 
 
+class ExistingLicence(Strict):
+    """A licence granted before the transfer, and what later became of it."""
+
+    granted: Day
+    suspended: Day | None = Field(None, description="the day it was suspended, if it was")
+    revoked: Day | None = Field(None, description="the day it was revoked, if it was")
+
+
 class Calibration(Strict):
     """Which side of a restrictive rule a documented case stands on.
 
@@ -734,6 +746,10 @@ class Scenario(Strict):
         default_factory=list, description="states the goods cross without changing hands"
     )
     items: list[ScenarioItem] = Field(min_length=1)
+    contract_date: Day | None = Field(
+        None, description="the day the contract was concluded (default: the transfer date)"
+    )
+    existing_licence: ExistingLicence | None = Field(None, description="a licence already granted for this transfer")
     assume: dict[str, Any] = Field(default_factory=dict)
     expect: Verdict | None = None
     expect_rules: list[str] = Field(default_factory=list)

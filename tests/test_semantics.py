@@ -236,3 +236,38 @@ def test_catalogue_commands_list_what_the_engine_knows(runner):
     assert kr["has_rules"] is True
     hint = runner.invoke(app, ["what-if", "--exporter", "KR", "--recipient", "UA", "--item", "nothing-like-it", *rules])
     assert hint.exit_code == 2 and "policy items" in hint.stderr
+
+
+def _scenario(base, **fields):
+    data = {"id": "t", "title": "t", "end_user": "military", "items": [{"category": "ML4"}], **fields}
+    return scenario_from_data(Document("t", data, None), base)
+
+
+@pytest.mark.parametrize(
+    "contract,eu_emb", [("2013-05-01", "permitted"), ("2015-01-01", "prohibited"), (None, "prohibited")]
+)
+def test_eu_russia_embargo_spares_contracts_concluded_before_it(shipped, contract, eu_emb):
+    extra = {"contract_date": contract} if contract else {}
+    sc = _scenario(shipped, date="2015-06-01", exporter="IT", recipient="RU", **extra)
+    d = evaluate(shipped, sc)
+    assert next(j for j in d.jurisdictions if j.jurisdiction == "EU-EMB").verdict.value == eu_emb
+    s = Screener(shipped).screen(sc)
+    assert [(c, v) for c, _, v in s.jurisdictions] == [(j.jurisdiction, j.verdict) for j in d.jurisdictions]
+
+
+@pytest.mark.parametrize(
+    "exporter,day,licence,verdict",
+    [
+        ("DK", "2019-06-01", None, "restricted"),  # Denmark stopped new approvals for Saudi Arabia
+        ("DK", "2019-06-01", {"granted": "2018-01-10"}, "licence_required"),  # an earlier permit still covers it
+        ("DE", "2018-11-01", {"granted": "2018-01-10"}, "licence_required"),  # Germany: no new licences first
+        ("DE", "2018-12-01", {"granted": "2018-01-10"}, "restricted"),  # then existing ones suspended too
+        ("DK", "2019-06-01", {"granted": "2018-01-10", "revoked": "2019-02-01"}, "restricted"),
+    ],
+)
+def test_new_licence_stops_differ_from_suspensions_of_existing_ones(shipped, exporter, day, licence, verdict):
+    extra = {"existing_licence": licence} if licence else {}
+    sc = _scenario(shipped, date=day, exporter=exporter, recipient="SA", **extra)
+    d = evaluate(shipped, sc)
+    assert next(j for j in d.jurisdictions if j.jurisdiction == exporter).verdict.value == verdict
+    assert Screener(shipped).screen(sc).verdict == d.verdict
