@@ -14,7 +14,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from .derive import Facts, contract_fact, implied_assumptions, view_values
+from .derive import Facts, consent_claimants, contract_fact, implied_assumptions, view_values
 from .facts import STATIC_FACTS, coerce_value, fact_spec
 from .logic import Candidate, resolve
 from .models import (
@@ -272,7 +272,7 @@ class FactBuilder:
             n for n in names if (fact_spec(n, base.world.group_kinds()) or STATIC_FACTS["date"]).origin == "derived"
         )
         self.recipient_names = [n for n in derived if n.startswith("recipient.") and ".under_embargo." not in n]
-        self.embargo_names = [n for n in derived if ".under_embargo." in n]
+        self.embargo_names = [n for n in derived if n.startswith("recipient.under_embargo.")]
         self.exporter_names = [n for n in derived if n.startswith("exporter.")]
         self.defaults = {n: f.default for n, f in STATIC_FACTS.items() if f.origin == "assessment"}
         self.memo: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -335,6 +335,7 @@ class FactBuilder:
             "item.lethal": lethal,
             "item.origin": item.origin,
             "item.licence_origin": item.licence_origin,
+            "end_user.unit": getattr(sc, "end_user_unit", None),
             "contract_date": contract_fact(sc, "contract_date")[0],
             "licence.existing": contract_fact(sc, "licence.existing")[0],
         }
@@ -423,17 +424,16 @@ class Screener:
             res = run(ex, _EXPORTER, facts, direct) if ex else undetermined
             out.append((sc.exporter, "exporter", res[0]))
             deciding.append(res)
-            for role, state in ((Role.original_producer, item.origin), (Role.licence_origin, item.licence_origin)):
-                if state and state != sc.exporter:
-                    cj = self.compiled.get(state)
-                    if cj is None:
-                        res = undetermined
-                    elif self._claims(cj, role, self.seen_by(cj, sc, facts), day):
-                        res = judge(cj, role, self.seen_by(cj, sc, facts), day, direct)
-                    else:
-                        continue
-                    out.append((state, role.value, res[0]))
-                    deciding.append(res)
+            for role, state in consent_claimants(sc, item):
+                cj = self.compiled.get(state)
+                if cj is None:
+                    res = undetermined
+                elif self._claims(cj, role, self.seen_by(cj, sc, facts), day):
+                    res = judge(cj, role, self.seen_by(cj, sc, facts), day, direct)
+                else:
+                    continue
+                out.append((state, role.value, res[0]))
+                deciding.append(res)
             for comp in item.components:
                 if comp.origin == sc.exporter:
                     continue

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .facts import CONFLICT_FACTS, STATIC_FACTS, fact_spec
-from .models import FIGHTING_ROLES, Conflict, RuleFile, Scenario, ScenarioItem, Source, category_within
+from .models import FIGHTING_ROLES, Conflict, Role, RuleFile, Scenario, ScenarioItem, Source, category_within
 from .rulebase import World
 
 
@@ -99,6 +99,11 @@ class Facts:
             return FactValue(name, getattr(sc, name), "scenario", "stated in the scenario")
         if name == "via":
             return FactValue(name, tuple(sc.via), "scenario", "stated in the scenario")
+        if name == "end_user.unit":
+            unit = getattr(sc, "end_user_unit", None)
+            if unit is None:
+                return FactValue(name, None, "unknown", "the scenario names no unit or agency of the end user")
+            return FactValue(name, unit, "scenario", "stated in the scenario")
         if name in CONTRACT_FACTS:
             value, origin, basis = contract_fact(sc, name)
             return FactValue(name, value, origin, basis)
@@ -207,6 +212,20 @@ class Facts:
         if fact_spec(name, world.group_kinds()) is None:  # pragma: no cover - the loader rejects these
             raise KeyError(name)
         return FactValue(name, None, "unknown", "no data")  # pragma: no cover
+
+
+def consent_claimants(sc: Any, item: Any) -> list[tuple[Role, str]]:
+    """The states besides the exporter that may claim a say in this item's transfer, and why: the
+    producer, the licensor and every earlier exporter in the item's history (end-use undertakings).
+    Each is asked only if its own rules claim that role. The one list both backends use.
+    """
+    out: list[tuple[Role, str]] = []
+    candidates = [(Role.original_producer, item.origin), (Role.licence_origin, item.licence_origin)]
+    candidates += [(Role.earlier_exporter, h.from_) for h in getattr(sc, "history", ())]
+    for role, state in candidates:
+        if state and state != sc.exporter and (role, state) not in out:
+            out.append((role, state))
+    return out
 
 
 CONTRACT_FACTS = ("contract_date", "licence.existing")

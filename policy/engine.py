@@ -19,7 +19,7 @@ from . import __version__
 from .conditions import LeafResult
 from .conditions import evaluate as eval_condition
 from .countries import country_name
-from .derive import Facts, FactValue
+from .derive import Facts, FactValue, consent_claimants
 from .errors import PolicyError
 from .facts import CONFLICT_FACTS
 from .logic import Candidate, resolve
@@ -153,11 +153,10 @@ def _item_verdicts(base: RuleBase, sc: Scenario, item: ScenarioItem) -> list[Jur
     out: list[JurisdictionVerdict] = []
     facts = Facts(sc, item, base.world, _lethality(base), base.assume)
     out.append(_judge_party(base, sc.exporter, Role.exporter, facts, label, ()))
-    for role, state in ((Role.original_producer, item.origin), (Role.licence_origin, item.licence_origin)):
-        if state and state != sc.exporter:
-            jv = _judge_party(base, state, role, facts, label, ())
-            if jv is not None and (jv.findings or jv.kind == "missing"):
-                out.append(jv)
+    for role, state in consent_claimants(sc, item):
+        jv = _judge_party(base, state, role, facts, label, ())
+        if jv is not None and (jv.findings or jv.kind == "missing"):
+            out.append(jv)
     for comp in item.components:
         if comp.origin == sc.exporter:
             continue
@@ -215,6 +214,7 @@ def _judge_party(
         what = {
             Role.exporter: "as exporter",
             Role.original_producer: "as original producer (its consent to re-export)",
+            Role.earlier_exporter: "as an earlier exporter (its end-use undertaking)",
             Role.licence_origin: "as licensor",
             Role.component_origin: "as origin of a component",
             Role.transit: "as transit state",

@@ -62,6 +62,7 @@ STATIC_FACTS: dict[str, FactSpec] = {
             "a licence granted before the transfer date covers it, neither suspended nor revoked by then "
             "(default: false, a new licence is needed)",
         ),
+        FactSpec("end_user.unit", "str", "scenario", "the unit or agency of the end user, when the transfer names one"),
         FactSpec("item.id", "str", "scenario", "the item's catalogue id"),
         FactSpec("item.category", "category", "scenario", "the item's Munitions List category"),
         FactSpec("item.lethal", "bool", "scenario", "whether the item is lethal"),

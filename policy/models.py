@@ -120,6 +120,7 @@ class Role(str, enum.Enum):
     licence_origin = "licence-origin"
     component_origin = "component-origin"
     transit = "transit"
+    earlier_exporter = "earlier-exporter"
     re_exporter = "re-exporter"
     regime = "regime"
 
@@ -708,6 +709,15 @@ class ScenarioSource(Strict):
     note: str | None = None
 
 
+class EarlierExport(Strict):
+    """An earlier export of the item, whose exporting state may have bound its re-export (end-use undertaking)."""
+
+    from_: TransferCountry = Field(alias="from")
+    to: TransferCountry
+    date: Day | None = None
+    undertaking: str | None = Field(None, description="what the recipient undertook, e.g. re-export needs consent")
+
+
 class ExistingLicence(Strict):
     """A licence granted before the transfer, and what later became of it."""
 
@@ -750,6 +760,10 @@ class Scenario(Strict):
         None, description="the day the contract was concluded (default: the transfer date)"
     )
     existing_licence: ExistingLicence | None = Field(None, description="a licence already granted for this transfer")
+    history: list[EarlierExport] = Field(
+        default_factory=list, description="earlier exports of the item, oldest first (their states may have a say)"
+    )
+    end_user_unit: str | None = Field(None, description="the unit or agency of the end user, e.g. Coast Guard")
     assume: dict[str, Any] = Field(default_factory=dict)
     expect: Verdict | None = None
     expect_rules: list[str] = Field(default_factory=list)
@@ -766,6 +780,17 @@ class Scenario(Strict):
         if not KEBAB_RE.fullmatch(v):
             raise ValueError(f"scenario id `{v}` must be kebab-case")
         return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _end_user_unit(cls, data: Any) -> Any:
+        """`end_user: {kind: military, unit: Coast Guard}` is the kind plus `end_user_unit`."""
+        eu = data.get("end_user") if isinstance(data, dict) else None
+        if isinstance(eu, dict) and set(eu) <= {"kind", "unit"}:
+            data = {**data, "end_user": eu.get("kind", "military")}
+            if eu.get("unit") is not None:
+                data["end_user_unit"] = eu["unit"]
+        return data
 
 
 # ---------------------------------------------------------------- overlays (what-if on the law)

@@ -18,6 +18,7 @@ from .rulebase import RuleBase
 ROLE_WORDS = {
     Role.exporter: "exporter",
     Role.original_producer: "original producer (consent to re-export)",
+    Role.earlier_exporter: "earlier exporter (end-use undertaking)",
     Role.licence_origin: "licensor (consent to transfer)",
     Role.component_origin: "origin of a component (consent to re-export)",
     Role.re_exporter: "intermediate holder (its own rules for passing the item on)",
@@ -240,7 +241,9 @@ def _chain(d: Decision) -> str:
     """producer -> exporter -> holders -> recipient, each link with its verdict."""
     sc = d.scenario
     consent = [
-        j for j in d.jurisdictions if j.role in (Role.original_producer, Role.licence_origin, Role.component_origin)
+        j
+        for j in d.jurisdictions
+        if j.role in (Role.original_producer, Role.licence_origin, Role.component_origin, Role.earlier_exporter)
     ]
     holders = {j.jurisdiction: j for j in d.jurisdictions if j.role is Role.re_exporter}
     transits = {j.jurisdiction: j for j in d.jurisdictions if j.role is Role.transit}

@@ -271,3 +271,35 @@ def test_new_licence_stops_differ_from_suspensions_of_existing_ones(shipped, exp
     d = evaluate(shipped, sc)
     assert next(j for j in d.jurisdictions if j.jurisdiction == exporter).verdict.value == verdict
     assert Screener(shipped).screen(sc).verdict == d.verdict
+
+
+def test_an_earlier_german_export_gives_germany_a_say_in_the_re_export(shipped):
+    fields = dict(
+        date="2023-02-01",
+        exporter="FI",
+        recipient="UA",
+        transfer="re-export",
+        items=[{"name": "rifles", "category": "ML1", "lethal": True, "origin": "US"}],
+    )
+    without = evaluate(shipped, _scenario(shipped, **fields))
+    assert all(j.jurisdiction != "DE" for j in without.jurisdictions)
+    sc = _scenario(shipped, **fields, history=[{"from": "DE", "to": "FI", "date": "2015-03-01"}])
+    d = evaluate(shipped, sc)
+    de = next(j for j in d.jurisdictions if j.jurisdiction == "DE")
+    assert de.role.value == "earlier-exporter"
+    assert [f.rule.id for f in de.findings if f.status == "fired"] == ["de.reexport.end-use-undertaking"]
+    assert de.findings[0].nested is not None or any(f.nested for f in de.findings)  # Germany's direct export, nested
+    s = Screener(shipped).screen(sc)
+    assert [(c, r, v) for c, r, v in s.jurisdictions] == [
+        (j.jurisdiction, j.role.value, j.verdict) for j in d.jurisdictions
+    ]
+
+
+def test_end_user_may_name_a_unit_that_rules_can_test(shipped, tmp_path):
+    sc = _scenario(
+        shipped, date="2023-02-01", exporter="DE", recipient="PL", end_user={"kind": "police", "unit": "Border Guard"}
+    )
+    assert sc.end_user == "police" and sc.end_user_unit == "Border Guard"
+    from policy.derive import Facts
+
+    assert Facts(sc, sc.items[0], shipped.world).value("end_user.unit") == "Border Guard"
