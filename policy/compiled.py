@@ -308,7 +308,9 @@ class FactBuilder:
     def _derived(self, names: list[str], key: tuple[Any, ...], sc: Any, item: Any) -> dict[str, Any]:
         hit = self.memo.get(key)
         if hit is None:
-            f = Facts(sc, item, self.base.world, self.lethality)
+            # world facts only: the memo is shared by transfers with other assumptions (applied in build)
+            neutral = sc.model_copy(update={"assume": {}}) if sc.assume else sc
+            f = Facts(neutral, item, self.base.world, self.lethality)
             hit = {n: f.get(n).value for n in names}
             if len(self.memo) > 20_000:
                 self.memo.clear()
