@@ -9,7 +9,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from .countries import country_name, is_country
+from .countries import HISTORIC, country_name, is_country
 from .models import Source
 from .rulebase import RuleBase
 
@@ -94,7 +94,7 @@ def countries(base: RuleBase) -> list[CountryInfo]:
     """Every ISO 3166-1 country (and Kosovo), with its name and whether a rule file encodes its policy."""
     import pycountry
 
-    codes = {c.alpha_2 for c in pycountry.countries} | ({"XK"} if is_country("XK") else set())
+    codes = {c.alpha_2 for c in pycountry.countries} | {c for c in ("XK", *HISTORIC) if is_country(c)}
     return [CountryInfo(code=c, name=country_name(c), has_rules=c in base.jurisdictions) for c in sorted(codes)]
 
 

@@ -243,8 +243,27 @@ def main(
         help="Print the version and the digest and date of the rules in use, and exit.",
     ),
     debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for internal errors."),
+    lang: Optional[str] = typer.Option(
+        None, "--lang", metavar="LANG", help="Language of country names in reports (de, fr, es...; pycountry's)."
+    ),
 ) -> None:
     _DEBUG["on"] = debug
+    guarded(lambda: _set_language(lang or ""))()
+
+
+def _set_language(lang: str) -> None:
+    import os
+
+    import pycountry
+
+    from .countries import DISPLAY_LANGUAGE
+
+    known = os.listdir(pycountry.LOCALES_DIR) if os.path.isdir(pycountry.LOCALES_DIR) else []
+    if lang not in ("", "en") and lang not in known:
+        raise LoadError(
+            [Diagnostic("unknown-language", f"no country names in `{lang}`", SourceSpan("--lang"), "e.g. de, fr, es")]
+        )
+    DISPLAY_LANGUAGE["lang"] = lang
 
 
 def _rules_info(rules: list[str] | None) -> Any:

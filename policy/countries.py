@@ -82,7 +82,17 @@ _DISPLAY = {
     "LA": "Laos",
     "VN": "Vietnam",
     "TR": "Türkiye",
+    # historic states (ISO 3166-3), where world data and transfers go back
+    "SU": "Soviet Union",
+    "YU": "Yugoslavia",
+    "CS": "Czechoslovakia",
+    "DD": "East Germany",
+    "ZR": "Zaire",
 }
+
+# Former states whose ISO 3166-1 alpha-2 code no current state uses (pycountry's ISO 3166-3 data).
+HISTORIC = ("SU", "YU", "CS", "DD", "ZR")
+_HISTORIC = HISTORIC
 
 
 @functools.lru_cache(maxsize=1)
@@ -97,8 +107,54 @@ def _table() -> tuple[dict[str, str], dict[str, str]]:
                 names[value.lower()] = c.alpha_2
         names[c.alpha_3.lower()] = c.alpha_2
     codes.setdefault("XK", "Kosovo")  # user-assigned code in common use; not in ISO 3166-1
+    for c in pycountry.historic_countries:
+        if getattr(c, "alpha_2", None) in _HISTORIC and c.alpha_2 not in codes:
+            codes[c.alpha_2] = c.name
+            names[c.name.lower()] = c.alpha_2
+            names[_DISPLAY[c.alpha_2].lower()] = c.alpha_2
     names.update(_EXTRA_NAMES)
     return codes, names
+
+
+@functools.lru_cache(maxsize=1)
+def _translated() -> dict[str, str]:
+    """Country names in every language pycountry ships (its gettext catalogues), folded, to codes:
+    read once, on the first name the other tables do not know (`Deutschland`, `Corée du Sud`)."""
+    import gettext
+    import os
+
+    out: dict[str, str] = {}
+    locales = os.listdir(pycountry.LOCALES_DIR) if os.path.isdir(pycountry.LOCALES_DIR) else []
+    for lang in sorted(locales):
+        try:
+            t = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
+        except OSError:
+            continue
+        for c in pycountry.countries:
+            for attr in ("name", "common_name", "official_name"):
+                value = getattr(c, attr, None)
+                if value:
+                    out.setdefault(_fold(t.gettext(value)), c.alpha_2)
+    return out
+
+
+DISPLAY_LANGUAGE = {"lang": ""}
+"""The language of displayed country names (`policy --lang de`); empty: English."""
+
+
+def localized(code: str, lang: str) -> str | None:
+    """The country's name in ``lang`` from pycountry's translations, or None."""
+    import gettext
+
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return None
+    try:
+        t = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
+    except OSError:
+        return None
+    name = getattr(country, "common_name", None) or country.name
+    return t.gettext(name)
 
 
 def is_country(code: str) -> bool:
@@ -107,7 +163,12 @@ def is_country(code: str) -> bool:
 
 
 def country_name(code: str) -> str:
-    """The country's usual short name, or the code itself if unknown."""
+    """The country's usual short name (in the display language when one is set), or the code itself."""
+    lang = DISPLAY_LANGUAGE["lang"]
+    if lang and lang != "en":
+        name = localized(code, lang)
+        if name:
+            return name
     return _DISPLAY.get(code) or _table()[0].get(code, code)
 
 
@@ -138,6 +199,9 @@ def lookup_country(text: str) -> tuple[str | None, tuple[str, str] | None]:
     head, sep, tail = key.partition(", ")
     if sep and f"{tail} {head}" in names:
         return names[f"{tail} {head}"], None
+    translated = _translated()
+    if key in translated:
+        return translated[key], None
     close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
     return None, ((close[0], names[close[0]]) if close else None)
 

@@ -274,3 +274,33 @@ def test_a_pipe_streams_line_by_line(tmp_path):
         proc.stdout.close()
         proc.stderr.close()
     assert proc.returncode == 0
+
+
+@pytest.mark.parametrize(
+    "name,code",
+    [
+        ("Korea, South", "KR"),
+        ("Côte d'Ivoire", "CI"),
+        ("Cote d'Ivoire", "CI"),
+        ("Türkiye", "TR"),
+        ("Deutschland", "DE"),
+        ("Corée du Sud", "KR"),
+        ("Soviet Union", "SU"),
+        ("Yugoslavia", "YU"),
+        ("Czechoslovakia", "CS"),
+    ],
+)
+def test_country_names_as_sipri_the_un_and_other_languages_write_them(name, code):
+    from policy.contract import read_country
+
+    assert read_country(name) == code
+
+
+def test_lang_shows_country_names_in_another_language(runner):
+    args = ["--lang", "de", "what-if", "--exporter", "DE", "--recipient", "KR", "--item", "ML3", "--date", "2023-01-30"]
+    res = runner.invoke(app, [*args, "--rules", str(ROOT / "rules")])
+    assert res.exit_code == 0 and "Deutschland" in res.stdout and "Südkorea" in res.stdout
+    plain = runner.invoke(app, [*args[2:], "--rules", str(ROOT / "rules")])
+    assert "Deutschland" not in plain.stdout  # each run starts in English
+    bad = runner.invoke(app, ["--lang", "xx", "items", "--rules", str(ROOT / "rules")])
+    assert bad.exit_code == 2 and "error[unknown-language]" in bad.stderr
