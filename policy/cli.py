@@ -252,11 +252,14 @@ def main(
 
 
 def _set_language(lang: str) -> None:
+    from .countries import DISPLAY_LANGUAGE
+
+    DISPLAY_LANGUAGE["lang"] = ""
+    if lang in ("", "en"):
+        return
     import os
 
     import pycountry
-
-    from .countries import DISPLAY_LANGUAGE
 
     known = os.listdir(pycountry.LOCALES_DIR) if os.path.isdir(pycountry.LOCALES_DIR) else []
     if lang not in ("", "en") and lang not in known:
