@@ -45,7 +45,11 @@ def _verdict(base, exporter, recipient, date, category="ML1"):
 
 def test_un_embargoed_destination_prohibited_for_every_exporter_inside_not_outside(shipped):
     states = sorted(c for c, j in shipped.jurisdictions.items() if j.kind == "state")
-    full = [e for e in shipped.world.embargoes if e.imposed_by == "UN" and e.scope == "full"]
+    full = [
+        e
+        for e in shipped.world.embargoes
+        if e.imposed_by == "UN" and e.scope == "full" and e.direction != "procurement"
+    ]
     assert any(e.target == "KP" for e in full)
     for e in full:
         inside = e.from_ + dt.timedelta(days=1)
@@ -70,3 +74,18 @@ def test_un_embargoed_destination_prohibited_for_every_exporter_inside_not_outsi
 def test_dprk_embargo_dates(shipped, date, expected):
     d = _verdict(shipped, "FR", "KP", date)
     assert d.facts["recipient.under_embargo.UN"].value is expected
+
+
+def test_un_procurement_ban_prohibits_buying_from_the_target_inside_not_outside(shipped):
+    bans = [e for e in shipped.world.embargoes if e.imposed_by == "UN" and e.direction != "supply"]
+    assert {e.target for e in bans} >= {"KP", "IR"}
+    for e in bans:
+        inside = e.from_ + dt.timedelta(days=1)
+        d = _verdict(shipped, e.target, "BR", inside.isoformat())
+        un = next(j for j in d.jurisdictions if j.jurisdiction == "UN")
+        assert un.verdict is Verdict.prohibited, e.id
+        if e.until:
+            after = _verdict(shipped, e.target, "BR", (e.until + dt.timedelta(days=1)).isoformat())
+            later = [x for x in bans if x.target == e.target and x.covers(e.until + dt.timedelta(days=1))]
+            if not later:
+                assert next(j for j in after.jurisdictions if j.jurisdiction == "UN").verdict is not Verdict.prohibited
