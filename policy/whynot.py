@@ -523,45 +523,7 @@ class _Search:
     # -- applying changes
 
     def apply(self, combo: Combo) -> tuple[Scenario, tuple[LawChange, ...]]:
-        sc = self.sc
-        items = list(sc.items)
-        update: dict[str, Any] = {}
-        assume = dict(sc.assume)
-        laws: list[LawChange] = []
-        for i, v in sorted(combo, key=lambda c: self.dims[c[0]].name != "item"):  # the item before its lethality
-            d = self.dims[i]
-            name = d.name
-            if name == "item":
-                items = [self._item_as(it, v) for it in items]
-            elif name == "item.lethal":
-                items = [it.model_copy(update={"lethal": v}) for it in items]
-            elif name == "item.origin":
-                items = [it.model_copy(update={"origin": v}) for it in items]
-            elif name == "item.licence_origin":
-                items = [it.model_copy(update={"licence_origin": v}) for it in items]
-            elif name in ("transfer", "end_user", "date", "recipient"):
-                update[name] = v
-            elif name in ("via", "transit"):
-                update[name] = list(v)
-            elif d.kind == "world":
-                assume[name] = v
-            else:
-                laws.append(v)
-        update["items"] = items
-        update["assume"] = assume
-        return sc.model_copy(update=update), tuple(sorted(laws, key=lambda x: dataclasses.astuple(x)))
-
-    def _item_as(self, it: ScenarioItem, category: str) -> ScenarioItem:
-        entry = self.base.category(category)
-        return ScenarioItem.model_validate(
-            {
-                "name": f"{category} item" + (f" ({entry.title})" if entry else ""),
-                "category": category,
-                "lethal": it.lethal if it.id is None else None,
-                "origin": it.origin,
-                "licence": it.licence_origin,
-            }
-        )
+        return _changed(self.base, self.sc, [(self.dims[i].name, self.dims[i].kind, v) for i, v in combo])
 
     def law(self, laws: tuple[LawChange, ...]) -> tuple[RuleBase, Screener]:
         hit = self.law_cache.get(laws)
@@ -642,6 +604,67 @@ class _Search:
                 if sub in self.reached:
                     return True
         return False
+
+
+def _changed(
+    base: RuleBase, sc: Scenario, changes: Sequence[tuple[str, str, Any]]
+) -> tuple[Scenario, tuple[LawChange, ...]]:
+    """``sc`` with changes (what, kind, value) applied, and the law changes among them (sorted)."""
+    items = list(sc.items)
+    update: dict[str, Any] = {}
+    assume = dict(sc.assume)
+    laws: list[LawChange] = []
+    for name, kind, v in sorted(changes, key=lambda c: c[0] != "item"):  # the item before its lethality
+        if kind == "law":
+            laws.append(v)
+        elif kind == "world":
+            assume[name] = v
+        elif name == "item":
+            items = [_item_as(base, it, v) for it in items]
+        elif name == "item.lethal":
+            items = [it.model_copy(update={"lethal": v}) for it in items]
+        elif name == "item.origin":
+            items = [it.model_copy(update={"origin": v}) for it in items]
+        elif name == "item.licence_origin":
+            items = [it.model_copy(update={"licence_origin": v}) for it in items]
+        elif name in ("via", "transit"):
+            update[name] = list(v)
+        else:  # transfer, end_user, date, recipient
+            update[name] = v
+    update["items"] = items
+    update["assume"] = assume
+    return sc.model_copy(update=update), tuple(sorted(laws, key=dataclasses.astuple))
+
+
+def _item_as(base: RuleBase, it: ScenarioItem, category: str) -> ScenarioItem:
+    """An item of another category, keeping a lethality the transfer stated (not a catalogue entry's)."""
+    entry = base.category(category)
+    return ScenarioItem.model_validate(
+        {
+            "name": f"{category} item" + (f" ({entry.title})" if entry else ""),
+            "category": category,
+            "lethal": it.lethal if it.id is None else None,
+            "origin": it.origin,
+            "licence": it.licence_origin,
+        }
+    )
+
+
+def apply_changes(base: RuleBase, scenario: Scenario, changes: Sequence[Change]) -> tuple[RuleBase, Scenario]:
+    """The rulebase and transfer with an answer's changes applied (law changes in memory, as the
+    overlay that :func:`overlay_for` writes would apply them)."""
+    triples: list[tuple[str, str, Any]] = []
+    for c in changes:
+        v = c.value
+        if c.kind == "law":
+            v = LawChange(**v)
+        elif c.fact == "date":
+            v = dt.date.fromisoformat(v)
+        elif c.fact in ("via", "transit"):
+            v = tuple(v)
+        triples.append((c.fact if c.kind != "law" else "law", c.kind, v))
+    sc, laws = _changed(base, scenario, triples)
+    return law_base(base, laws), sc
 
 
 def _screener_for(screener: Screener, base: RuleBase, codes: set[str]) -> Screener:
@@ -1550,6 +1573,7 @@ __all__ = [
     "why_not",
     "why_not_matrix",
     "emit_overlays",
+    "apply_changes",
     "what_if_args",
     "default_target",
 ]

@@ -22,8 +22,9 @@ LAYERS = {
         "worldview",
         "batch",
         "batch_run",
+        "whynot",
     },
-    "reports": {"report", "diffreport", "schema"},
+    "reports": {"report", "diffreport", "schema", "whynotreport"},
     "cli": {"cli", "__main__"},
 }
 ORDER = ["models", "loading", "engine", "reports", "cli"]
