@@ -873,7 +873,7 @@ def why_not(
     fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", "-f", help="text, markdown, html or json."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
 ) -> None:
-    """The smallest sets of changes (transfer, date, world, law) that would give a less severe verdict."""
+    """The smallest sets of changes (transfer, date, world facts, law, recipient) that give a less severe verdict."""
     import dataclasses
 
     from . import whynot as wn

@@ -298,8 +298,8 @@ def _rule_role(role: str) -> Role | None:
     }.get(role)
 
 
-def _facts_read(jf: RuleFile, rules: Iterable[Rule] | None = None) -> set[str]:
-    conds = [r.when for r in (jf.rules if rules is None else rules)] + ([jf.binds] if jf.binds is not None else [])
+def _facts_read(jf: RuleFile) -> set[str]:
+    conds = [r.when for r in jf.rules] + ([jf.binds] if jf.binds is not None else [])
     return {leaf.fact for c in conds for leaf, _ in iter_leaves(c)}
 
 
@@ -509,7 +509,11 @@ class _Search:
             dims.append(
                 Dim("recipient", "recipient", tuple(c for c in _recipients(base) if c not in taken), True, True)
             )
-        return [d for d in dims if d.values]
+        unique: dict[str, Dim] = {}
+        for d in dims:  # a jurisdiction in two roles with the same rules (exporter and re-exporter) counts once
+            if d.values:
+                unique.setdefault(d.name, d)
+        return list(unique.values())
 
     def _lethal(self, it: ScenarioItem) -> bool | None:
         if it.lethal is not None:
@@ -887,7 +891,7 @@ def _world_text(base: RuleBase, name: str, value: bool, sc: Scenario) -> str:
         return _CONFLICT_WORDS[name][0 if value else 1].format(who=who)
     parts = name.split(".")
     group = base.world.groups.get(parts[2]) if len(parts) == 3 else None
-    called = f"the {group.name} ({parts[2]})" if group is not None and group.name != parts[2] else parts[2]
+    called = f"the {group.name} ({parts[-1]})" if group is not None and group.name != parts[-1] else parts[-1]
     if len(parts) == 3 and parts[1] == "member_of":
         return f"{who} were {'' if value else 'not '}a member of {called}"
     if len(parts) == 3 and parts[1] == "party_to":
@@ -1402,7 +1406,7 @@ def _blocked(s: _Search, decision: Decision, answers: list[Answer]) -> list[Bloc
                 refs.append(_rule_ref(s.base, code, r))
         facts = _facts_of_rules(decision, ids)
         why = "; ".join(f"`{r.id}` ({r.jurisdiction}: {r.who_can_change})" for r in refs)
-        text = f"{scope[kind]}, {bound}, gives `{s.target.value}` or less"
+        text = f"{scope[kind]}, {'alone' if kind == 'recipient' else bound}, gives `{s.target.value}` or less"
         if why:
             text += f": in the way {'in every case ' if stuck else ''}" + why
         if facts:
@@ -1481,7 +1485,7 @@ def _searched(s: _Search) -> Searched:
 # ------------------------------------------------------------------ overlays written out
 
 
-def emit_overlays(result: WhyNot, base: RuleBase, folder: str, what_if_prefix: Sequence[str] = ()) -> list[str]:
+def emit_overlays(result: WhyNot, base: RuleBase, folder: str) -> list[str]:
     """Write each law answer's overlay into ``folder`` and check it: loaded as `what-if --with` loads it,
     it gives the verdict the answer claims. Returns the files written; sets each alternative's
     ``overlay_file`` and adds ``--with FILE`` to its `what-if` arguments."""

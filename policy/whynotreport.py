@@ -12,7 +12,7 @@ import json
 import shlex
 
 from .countries import country_name
-from .whynot import KIND_WORDS, Alternative, Answer, CitationRef, MatrixCell, RuleRef, WhyNot, WhyNotMatrix
+from .whynot import KIND_WORDS, KINDS, Alternative, Answer, CitationRef, MatrixCell, RuleRef, WhyNot, WhyNotMatrix
 
 _SIZE_WORDS = {1: "One change", 2: "Two changes", 3: "Three changes"}
 
@@ -274,7 +274,8 @@ def _cell_word(c: MatrixCell) -> str:
         return c.verdict.value
     if not c.smallest:
         return f"{c.verdict.value}: none"
-    return f"{c.verdict.value}: {'+'.join(c.smallest[0].kinds)}"
+    kinds = {k for a in c.smallest for k in a.kinds}
+    return f"{c.verdict.value}: {'/'.join(k for k in KINDS if k in kinds)}"
 
 
 def render_matrix_text(m: WhyNotMatrix) -> str:
@@ -283,7 +284,10 @@ def render_matrix_text(m: WhyNotMatrix) -> str:
     grid = {(c.exporter, c.recipient): c for c in m.cells}
     words = {k: _cell_word(c) for k, c in grid.items()}
     w = max([len(x) for x in words.values()] + [3])
-    lines = [f"What stands in the way: {m.item} on {m.date} (smallest change per restricted/prohibited cell)"]
+    lines = [
+        f"What stands in the way: {m.item} on {m.date} (per restricted/prohibited cell, the kinds of the smallest "
+        f"changes that would lift it one step; none: nothing within {m.max_changes})"
+    ]
     lines.append((" " * 10 + "".join(f"{r:<{w + 2}}" for r in recs)).rstrip())
     for e in exps:
         lines.append((f"{e:<10}" + "".join(f"{words.get((e, r), '-'):<{w + 2}}" for r in recs)).rstrip())

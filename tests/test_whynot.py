@@ -371,7 +371,13 @@ def test_matrix_gives_the_smallest_change_per_blocked_cell(runner):
         ["why-not", "--rules", str(ROOT / "rules"), "--matrix", "--exporters", "KR,DE", "--recipients", "UA,PL",
          "--item", "ML3", "--date", "2023-01-30"],
     ).stdout  # fmt: skip
-    assert "What stands in the way" in text and "restricted: transfer" in text
+    assert "What stands in the way" in text and "restricted: transfer/date/world/law" in text
+    md = runner.invoke(
+        app,
+        ["why-not", "--rules", str(ROOT / "rules"), "--matrix", "--exporters", "KR", "--recipients", "UA,KP",
+         "--item", "ML3", "--date", "2023-01-30", "-f", "markdown"],
+    ).stdout  # fmt: skip
+    assert "| KR | `restricted: transfer/date/world/law` | `prohibited: date/world` |" in md
 
 
 def test_python_api(shipped):
