@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import itertools
 import json
 from dataclasses import dataclass
@@ -1500,7 +1501,10 @@ def emit_overlays(result: WhyNot, base: RuleBase, folder: str) -> list[str]:
         for alt in a.alternatives:
             if alt.overlay is None:
                 continue
-            path = str(Path(folder) / f"{alt.overlay['id'][:150]}.yaml")
+            oid = alt.overlay["id"]
+            if len(oid) > 120:  # long ids (two law changes) keep a readable start and a digest of the rest
+                oid = oid[:100] + "-" + hashlib.sha256(oid.encode()).hexdigest()[:10]
+            path = str(Path(folder) / f"{oid}.yaml")
             text = "# Written by `policy why-not`; use with `policy what-if --with`.\n" + yaml.safe_dump(
                 alt.overlay, sort_keys=False, allow_unicode=True, width=100
             )
