@@ -16,6 +16,7 @@ __all__ = [
     "diff",
     "timeline",
     "Verdict",
+    "why_not",
 ]
 
 
@@ -32,6 +33,7 @@ def __getattr__(name: str):  # type: ignore[no-untyped-def]
         "diff": ".diff",
         "timeline": ".diff",
         "Verdict": ".models",
+        "why_not": ".whynot",
     }
     if name in where:
         return getattr(import_module(where[name], __name__), name)

@@ -1284,6 +1284,88 @@ def jurisdictions(rules: Optional[list[str]] = RulesOpt, fmt: Format = FormatOpt
     typer.echo(f"{states} national jurisdictions, {len(rows) - states} regimes, {sum(r.rules for r in rows)} rules")
 
 
+@app.command("why-not")
+@guarded
+def why_not(
+    scenario: Optional[str] = typer.Argument(None, help="A scenario file (instead of the transfer options)."),
+    exporter: Optional[str] = typer.Option(None, "--exporter", help="Exporting state: code or name."),
+    recipient: Optional[str] = typer.Option(None, "--recipient", help="Final destination: code or name."),
+    item: Optional[list[str]] = typer.Option(None, "--item", help="ML category or catalogue item."),
+    date: Optional[str] = typer.Option(None, "--date", help="YYYY-MM-DD (default: today)."),
+    lethal: bool = LethalOpt,
+    non_lethal: bool = NonLethalOpt,
+    end_user: EndUser = EndUserOpt,
+    transfer: TransferKind = TransferOpt,
+    origin: Optional[str] = typer.Option(None, "--origin", metavar="STATE", help="State that produced the item."),
+    licence: Optional[str] = typer.Option(
+        None, "--licence", metavar="STATE", help="State whose licence it was made under."
+    ),
+    via: Optional[list[str]] = typer.Option(None, "--via", metavar="STATE", help="Intermediate holder (repeatable)."),
+    transit: Optional[list[str]] = typer.Option(None, "--transit", metavar="STATE", help="State the goods cross."),
+    assume: Optional[list[str]] = AssumeOpt,
+    target: Optional[str] = typer.Option(None, "--target", help="Verdict wanted (default: one step less severe)."),
+    max_changes: int = typer.Option(2, "--max-changes", help="Largest set of changes tried together (1-3)."),
+    kinds: Optional[str] = typer.Option(None, "--kinds", help="Kinds of change: transfer,date,world,law,recipient."),
+    emit_overlay: Optional[str] = typer.Option(None, "--emit-overlay", help="Write law answers as overlays here."),
+    matrix: bool = typer.Option(False, "--matrix", help="Per restricted/prohibited cell of a matrix."),
+    exporters: Optional[str] = typer.Option(None, "--exporters", help="With --matrix: comma-separated exporters."),
+    recipients: Optional[str] = typer.Option(None, "--recipients", help="With --matrix: comma-separated recipients."),
+    rules: Optional[list[str]] = RulesOpt,
+    overlays: Optional[list[str]] = WithOpt,
+    fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", "-f", help="text, markdown, html or json."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+) -> None:
+    """The smallest sets of changes (transfer, date, world facts, law, recipient) that give a less severe verdict."""
+    from . import whynot as wn
+    from . import whynotreport as rep
+    from .asked import WhatIf, build, option_countries
+
+    def bad(code: str, message: str, where: str) -> LoadError:
+        return LoadError([Diagnostic(code, message, SourceSpan(where), "see `policy why-not --help`")])
+
+    base = _rules(rules, overlays)
+    prefix = [a for p in rules or [] for a in ("--rules", p)] + [a for p in overlays or [] for a in ("--with", p)]
+    render = {"text": rep.render_text, "markdown": rep.render_markdown, "html": rep.render_html}
+    render_matrix = {
+        "text": rep.render_matrix_text,
+        "markdown": rep.render_matrix_markdown,
+        "html": rep.render_matrix_html,
+    }
+    lethality = _lethality(lethal, non_lethal)
+    q = WhatIf(
+        exporter=exporter or "",
+        recipient=recipient or "",
+        item=list(item or []) or ["ML1"],
+        date=_day(date),
+        lethal=lethality,
+        end_user=end_user.value,
+        transfer=transfer.value,
+        origin=origin,
+        licence=licence,
+        via=list(via or []),
+        transit=list(transit or []),
+        assume=_parse_assume(assume),
+    )
+    if matrix:
+        if not (exporters and recipients and item) or scenario or exporter or recipient:
+            raise bad("bad-arguments", "`--matrix` takes --exporters, --recipients and --item", "--matrix")
+        exps, recs = option_countries(exporters, "--exporters"), option_countries(recipients, "--recipients")
+        scs = [build(base, q.model_copy(update={"exporter": e, "recipient": r})) for e in exps for r in recs if e != r]
+        m = wn.why_not_matrix(base, scs, ", ".join(item or []), max_changes, kinds or wn.KINDS[:4], prefix)
+        _write_output(rep.render_json(m) if fmt is DiffFormat.json else render_matrix[fmt.value](m), output)
+        return
+    if scenario is not None and (exporter or recipient or item):
+        raise bad("bad-arguments", "give a scenario file or the transfer options, not both", scenario)
+    if scenario is None and not (exporter and recipient and item):
+        raise bad("missing-value", "give a scenario file, or --exporter, --recipient and --item", "why-not")
+    sc = load_scenario(scenario, base) if scenario else build(base, q)
+    result = wn.why_not(base, sc, wn.read_target(target), max_changes, wn.read_kinds(kinds), prefix)
+    if emit_overlay:
+        written = wn.emit_overlays(result, base, emit_overlay)
+        typer.echo(f"wrote {len(written)} overlay file(s) to {emit_overlay}/", err=True)
+    _write_output(rep.render_json(result) if fmt is DiffFormat.json else render[fmt.value](result), output)
+
+
 def run() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
 

@@ -23,8 +23,9 @@ LAYERS = {
         "batch",
         "batch_run",
         "catalogue",
+        "whynot",
     },
-    "reports": {"report", "diffreport", "schema", "cireport"},
+    "reports": {"report", "diffreport", "schema", "cireport", "whynotreport"},
     "editing": {"fmt", "refs", "refactor", "scaffold", "editor", "lsp"},
     "cli": {"cli", "__main__", "server"},
 }
