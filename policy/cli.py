@@ -1287,11 +1287,15 @@ def jurisdictions(rules: Optional[list[str]] = RulesOpt, fmt: Format = FormatOpt
 @app.command("why-not")
 @guarded
 def why_not(
-    scenario: Optional[str] = typer.Argument(None, help="A scenario file (instead of the transfer options)."),
-    exporter: Optional[str] = typer.Option(None, "--exporter", help="Exporting state: code or name."),
-    recipient: Optional[str] = typer.Option(None, "--recipient", help="Final destination: code or name."),
-    item: Optional[list[str]] = typer.Option(None, "--item", help="ML category or catalogue item."),
-    date: Optional[str] = typer.Option(None, "--date", help="YYYY-MM-DD (default: today)."),
+    scenario: Optional[str] = typer.Argument(
+        None, metavar="SCENARIO", help="A scenario file (instead of the transfer options)."
+    ),
+    exporter: Optional[str] = typer.Option(None, "--exporter", metavar="STATE", help="Exporting state: code or name."),
+    recipient: Optional[str] = typer.Option(
+        None, "--recipient", metavar="STATE", help="Final destination: code or name."
+    ),
+    item: Optional[list[str]] = typer.Option(None, "--item", metavar="ITEM", help="ML category or catalogue item."),
+    date: Optional[str] = typer.Option(None, "--date", metavar="YYYY-MM-DD", help="YYYY-MM-DD (default: today)."),
     lethal: bool = LethalOpt,
     non_lethal: bool = NonLethalOpt,
     end_user: EndUser = EndUserOpt,
@@ -1303,17 +1307,29 @@ def why_not(
     via: Optional[list[str]] = typer.Option(None, "--via", metavar="STATE", help="Intermediate holder (repeatable)."),
     transit: Optional[list[str]] = typer.Option(None, "--transit", metavar="STATE", help="State the goods cross."),
     assume: Optional[list[str]] = AssumeOpt,
-    target: Optional[str] = typer.Option(None, "--target", help="Verdict wanted (default: one step less severe)."),
-    max_changes: int = typer.Option(2, "--max-changes", help="Largest set of changes tried together (1-3)."),
-    kinds: Optional[str] = typer.Option(None, "--kinds", help="Kinds of change: transfer,date,world,law,recipient."),
-    emit_overlay: Optional[str] = typer.Option(None, "--emit-overlay", help="Write law answers as overlays here."),
+    target: Optional[str] = typer.Option(
+        None, "--target", metavar="VERDICT", help="Verdict wanted (default: one step less severe)."
+    ),
+    max_changes: int = typer.Option(
+        2, "--max-changes", metavar="N", help="Largest set of changes tried together (1-3)."
+    ),
+    kinds: Optional[str] = typer.Option(
+        None, "--kinds", metavar="KINDS", help="Kinds of change: transfer,date,world,law,recipient."
+    ),
+    emit_overlay: Optional[str] = typer.Option(
+        None, "--emit-overlay", metavar="DIR", help="Write law answers as overlays here."
+    ),
     matrix: bool = typer.Option(False, "--matrix", help="Per restricted/prohibited cell of a matrix."),
-    exporters: Optional[str] = typer.Option(None, "--exporters", help="With --matrix: comma-separated exporters."),
-    recipients: Optional[str] = typer.Option(None, "--recipients", help="With --matrix: comma-separated recipients."),
+    exporters: Optional[str] = typer.Option(
+        None, "--exporters", metavar="STATES", help="With --matrix: comma-separated exporters."
+    ),
+    recipients: Optional[str] = typer.Option(
+        None, "--recipients", metavar="STATES", help="With --matrix: comma-separated recipients."
+    ),
     rules: Optional[list[str]] = RulesOpt,
     overlays: Optional[list[str]] = WithOpt,
     fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", "-f", help="text, markdown, html or json."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report to this file."),
 ) -> None:
     """The smallest sets of changes (transfer, date, world facts, law, recipient) that give a less severe verdict."""
     from . import whynot as wn
