@@ -68,6 +68,13 @@ class Format(str, Enum):
     markdown = "markdown"
 
 
+class ReportFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    html = "html"
+    json = "json"
+
+
 class FailOn(str, Enum):
     prohibited = "prohibited"
     restricted = "restricted"
@@ -129,6 +136,9 @@ RulesOpt = typer.Option(None, "--rules", help="Rules folder or file (repeatable)
 FormatOpt = typer.Option(Format.text, "--format", "-f", help="Output format.")
 FailOpt = typer.Option(None, "--fail-on", help="Exit 1 when the verdict is this severe or worse.")
 AssumeOpt = typer.Option(None, "--assume", help="Override a fact: KEY=VALUE (repeatable).")
+ReportFormatOpt = typer.Option(ReportFormat.text, "--format", "-f", help="Output format.")
+OutputOpt = typer.Option(None, "--output", "-o", help="Write the report to this file (atomically).")
+ExplainOpt = typer.Option(False, "--explain", "-v", help="The full trace: every rule, condition and citation.")
 
 
 WithOpt = typer.Option(None, "--with", help="Overlay file: a what-if on the law (repeatable).")
@@ -164,14 +174,28 @@ def _warn(decisions: list[Any]) -> None:
             typer.echo(f"warning: {w}", err=True)
 
 
-def _render(base: RuleBase, decisions: list[Any], fmt: Format) -> str:
-    from .report import decision_json, render_json, render_markdown, render_text
+def _render(base: RuleBase, decisions: list[Any], fmt: ReportFormat, explain: bool = False, colour: bool = False) -> str:
+    from .report import decision_json, render_json, render_markdown, render_short, render_short_markdown, render_text
 
-    if fmt is Format.json:
+    if fmt is ReportFormat.json:
         data = [decision_json(base, d) for d in decisions]
         return render_json(data[0] if len(data) == 1 else data)
-    render = render_markdown if fmt is Format.markdown else render_text
-    return ("\n" + ("-" * 72) + "\n\n").join(render(base, d) for d in decisions)
+    if fmt is ReportFormat.html:
+        from .render.html import render_decisions_html
+
+        return render_decisions_html(base, decisions)
+    if fmt is ReportFormat.markdown:
+        render = render_markdown if explain else render_short_markdown
+        return ("\n" + ("-" * 72) + "\n\n").join(render(base, d) for d in decisions)
+    if explain:
+        return ("\n" + ("-" * 72) + "\n\n").join(render_text(base, d) for d in decisions)
+    return ("\n" + ("-" * 72) + "\n\n").join(render_short(base, d, colour) for d in decisions)
+
+
+def _colour(output: str | None) -> bool:
+    from .render.style import wants_colour
+
+    return output is None and wants_colour()
 
 
 @app.command()
@@ -179,12 +203,14 @@ def _render(base: RuleBase, decisions: list[Any], fmt: Format) -> str:
 def evaluate(
     files: list[Path] = typer.Argument(..., help="Scenario files (YAML)."),
     rules: Optional[list[str]] = RulesOpt,
-    fmt: Format = FormatOpt,
+    fmt: ReportFormat = ReportFormatOpt,
     fail_on: Optional[FailOn] = FailOpt,
     assume: Optional[list[str]] = AssumeOpt,
     overlays: Optional[list[str]] = WithOpt,
+    explain: bool = ExplainOpt,
+    output: Optional[str] = OutputOpt,
 ) -> None:
-    """Evaluate scenario files and explain each verdict."""
+    """Evaluate scenario files: the verdict in short (--explain for the full trace)."""
     from .engine import evaluate as run
 
     base = _rules(rules, overlays)
@@ -200,7 +226,7 @@ def evaluate(
             )
             sc = scenario_from_data(doc, base)
         decisions.append(run(base, sc))
-    typer.echo(_render(base, decisions, fmt), nl=False)
+    _write_output(_render(base, decisions, fmt, explain, _colour(output)), output, _colour(output))
     _warn(decisions)
     if any(_fail_on_matches(d.verdict, fail_on) for d in decisions):
         raise typer.Exit(1)
@@ -249,11 +275,13 @@ def what_if(
     transit: Optional[list[str]] = typer.Option(None, "--transit", help="State the goods cross (repeatable)."),
     assume: Optional[list[str]] = AssumeOpt,
     rules: Optional[list[str]] = RulesOpt,
-    fmt: Format = FormatOpt,
+    fmt: ReportFormat = ReportFormatOpt,
     fail_on: Optional[FailOn] = FailOpt,
     overlays: Optional[list[str]] = WithOpt,
+    explain: bool = ExplainOpt,
+    output: Optional[str] = OutputOpt,
 ) -> None:
-    """Evaluate a transfer given on the command line."""
+    """Evaluate a transfer given on the command line: the verdict in short (--explain for the full trace)."""
     from .asked import AskedTransfer, build
     from .engine import evaluate as run
 
@@ -274,7 +302,7 @@ def what_if(
     )
     sc = build(base, question)
     d = run(base, sc)
-    typer.echo(_render(base, [d], fmt), nl=False)
+    _write_output(_render(base, [d], fmt, explain, _colour(output)), output, _colour(output))
     _warn([d])
     if _fail_on_matches(d.verdict, fail_on):
         raise typer.Exit(1)
@@ -698,11 +726,7 @@ def matrix(
             typer.echo((f"{e:<10}" + "".join(f"{grid[e][r]:<{w + 2}}" for r in recs)).rstrip())
 
 
-class DiffFormat(str, Enum):
-    text = "text"
-    markdown = "markdown"
-    html = "html"
-    json = "json"
+DiffFormat = ReportFormat
 
 
 def _side_base(spec: str) -> tuple[RuleBase, str]:
@@ -714,10 +738,10 @@ def _side_base(spec: str) -> tuple[RuleBase, str]:
     return load_rulebase([spec]), spec
 
 
-def _write_output(text: str, output: str | None) -> None:
+def _write_output(text: str, output: str | None, colour: bool = False) -> None:
     """Print, or write the file atomically (a temp file renamed over the target)."""
     if output is None:
-        typer.echo(text, nl=False)
+        typer.echo(text, nl=False, color=True if colour else None)
         return
     from .files import write_text
 
