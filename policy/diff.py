@@ -63,17 +63,6 @@ class ScenarioChange:
 
 
 @dataclass
-class Region:
-    jurisdiction: str
-    role: str
-    old: str
-    new: str
-    condition: str
-    count: int
-    example: dict[str, Any]
-
-
-@dataclass
 class DiffReport:
     old: str
     new: str
@@ -307,12 +296,19 @@ def _roles(files: list[RuleFile]) -> list[Role]:
 
 
 def _verdict(cj: CompiledJurisdiction | None, role: Role, facts: dict[str, Any], day: dt.date) -> str:
+    return _judged(cj, role, facts, day)[0]
+
+
+def _judged(
+    cj: CompiledJurisdiction | None, role: Role, facts: dict[str, Any], day: dt.date
+) -> tuple[str, tuple[str, ...]]:
+    """A jurisdiction's verdict in one role (``no say`` where it has none) and the rules that decide it."""
     if cj is None:
-        return Verdict.undetermined.value if role is Role.exporter else NO_SAY
+        return (Verdict.undetermined.value if role is Role.exporter else NO_SAY), ()
     if cj.kind == "regime" and cj.binds is not None:
         b = cj.binds(facts)
         if b is False:
-            return NO_SAY
+            return NO_SAY, ()
     if role not in (Role.exporter, Role.regime):
         active = [
             r
@@ -322,8 +318,9 @@ def _verdict(cj: CompiledJurisdiction | None, role: Role, facts: dict[str, Any],
             and r.pred(facts) is not False
         ]
         if not active:
-            return NO_SAY
-    return judge(cj, role, facts, day, lambda j: judge(j, Role.exporter, facts, day)[0])[0].value
+            return NO_SAY, ()
+    v, det = judge(cj, role, facts, day, lambda j: judge(j, Role.exporter, facts, day)[0])
+    return v.value, tuple(det)
 
 
 def _affected(old: Side, new: Side) -> list[str]:
@@ -340,47 +337,275 @@ def _affected(old: Side, new: Side) -> list[str]:
     return out
 
 
-def exhaustive(old: Side, new: Side) -> tuple[list[Region], int, list[str]]:
-    """Every combination of the facts that the changed jurisdictions' rules test, on both sides."""
+SPACES = ("world", "all")
+"""``world``: combinations the world data can produce on the compared dates (the default);
+``all``: every combination of the facts' classes, as if any state could be in any situation."""
+
+
+def _is_derived(name: str, groups: dict[str, str]) -> bool:
+    spec = fact_spec(name, groups)
+    return spec is not None and spec.origin == "derived"
+
+
+def _world_change_dates(world: Any) -> list[dt.date]:
+    days: set[dt.date] = set()
+    for g in world.groups.values():
+        for m in g.members:
+            if m.from_:
+                days.add(m.from_)
+            if m.until:
+                days.add(m.until + dt.timedelta(days=1))
+    for c in world.conflicts:
+        days |= c.change_dates()
+    for e in world.embargoes:
+        if e.from_:
+            days.add(e.from_)
+        if e.until:
+            days.add(e.until + dt.timedelta(days=1))
+    return sorted(days)
+
+
+class WorldValues:
+    """World-derived facts (conflicts, memberships, embargoes, a jurisdiction's views) per country and
+    date, memoised: what ``derive.Facts`` would give a transfer to that country on that day."""
+
+    def __init__(self, base: RuleBase) -> None:
+        self.base = base
+        self.lethality = {code: c.lethal for code, c in base.categories.items()}
+        self.memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self.breaks = _world_change_dates(base.world)
+
+    def values(
+        self,
+        names: tuple[str, ...],
+        jf: RuleFile | None,
+        exporter: str,
+        recipient: str,
+        day: dt.date,
+        end_user: str = "military",
+        category: str | None = None,
+    ) -> tuple[Any, ...]:
+        key = (names, jf.jurisdiction if jf else None, exporter, recipient, day, end_user, category)
+        hit = self.memo.get(key)
+        if hit is None:
+            from types import SimpleNamespace
+
+            from .derive import Facts
+
+            sc = SimpleNamespace(
+                assume={}, date=day, exporter=exporter, recipient=recipient, end_user=end_user, transfer="sale", via=[]
+            )
+            item = SimpleNamespace(category=category, lethal=None, id=None, origin=None, licence_origin=None)
+            f = Facts(sc, item, self.base.world, self.lethality, self.base.assume)  # type: ignore[arg-type]
+            if jf is not None:
+                f = f.seen_by(jf)
+            hit = tuple(f.get(n).value for n in names)
+            self.memo[key] = hit
+        return hit
+
+    def days_between(self, start: dt.date, end: dt.date | None) -> list[dt.date]:
+        """``start`` and every day in (start, end) on which some world entry starts or stops."""
+        return [start] + [d for d in self.breaks if start < d and (end is None or d < end)]
+
+
+@dataclass
+class Region:
+    """A conjunction of fact classes over which a jurisdiction's verdict changes the same way."""
+
+    jurisdiction: str
+    role: str  # the roles, joined: "exporter" or "exporter, original-producer"
+    old: str  # "prohibited or licence_required"
+    new: str
+    condition: str
+    count: int
+    example: dict[str, Any]
+    roles: list[str] = field(default_factory=list)
+    olds: list[str] = field(default_factory=list)
+    news: list[str] = field(default_factory=list)
+    direction: str = "mixed"  # tightening | loosening | mixed
+    terms: list[dict[str, Any]] = field(default_factory=list)
+    old_rules: list[str] = field(default_factory=list)
+    new_rules: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Point:
+    old: str
+    new: str
+    old_rules: tuple[str, ...]
+    new_rules: tuple[str, ...]
+
+
+def _direction(olds: Any, news: Any) -> str:
+    from .render.style import direction
+
+    return direction(sorted(olds), sorted(news))
+
+
+def _all_points(dims: list[Dim], state: str | None) -> Any:
+    """Every combination of the dimensions, with whether it is logically possible (see ``_possible``)."""
+    date_i = next((i for i, d in enumerate(dims) if d.kind == "date"), None)
+    for idx in itertools.product(*[range(len(d.values)) for d in dims]):
+        facts = {d.fact: d.values[i] for d, i in zip(dims, idx) if d.kind != "date"}
+        ok = _possible(facts)
+        for k, v in list(facts.items()):
+            if v == OTHER:
+                facts[k] = "\x00other"
+        if state is not None and "exporter" not in facts:
+            facts["exporter"] = state
+        day = dims[date_i].values[idx[date_i]] if date_i is not None else dt.date(2000, 1, 1)
+        facts["date"] = day
+        yield idx, facts, day, ok
+
+
+def _minimise(
+    code: str,
+    roles: list[str],
+    dims: list[Dim],
+    changed: dict[tuple[int, ...], _Point],
+    dc: set[tuple[int, ...]],
+) -> list[Region]:
+    """The fewest regions covering the changed points: grouped by the new verdict (old verdicts
+    listed) or by the old one, whichever needs fewer regions; each region changes one way."""
+    from .cover import literals, minimum_cover
+
+    sizes = [len(d.values) for d in dims]
+    options = []
+    for side in ("new", "old"):
+        groups: dict[tuple[str, str], set[tuple[int, ...]]] = {}
+        for idx, pt in changed.items():
+            key = (_direction([pt.old], [pt.new]), pt.new if side == "new" else pt.old)
+            groups.setdefault(key, set()).add(idx)
+        cubes = []
+        for key in sorted(groups):
+            for cube in minimum_cover(groups[key], dc, sizes):
+                cubes.append((key, cube, sorted(p for p in groups[key] if all(v in s for v, s in zip(p, cube)))))
+        score = (len(cubes), sum(literals(c, sizes) for _, c, _ in cubes))
+        conds = sorted(_describe(dims, [set(c) for c in cube], sizes) for _, cube, _ in cubes)
+        options.append((score, conds, side, cubes))
+    options.sort(key=lambda o: (o[0], o[1], o[2] == "old"))
+    regions = []
+    for _key, cube, points in options[0][3]:
+        olds = sorted({changed[p].old for p in points}, key=_severity_order)
+        news = sorted({changed[p].new for p in points}, key=_severity_order)
+        regions.append(
+            Region(
+                code,
+                ", ".join(roles),
+                " or ".join(olds),
+                " or ".join(news),
+                _describe(dims, [set(c) for c in cube], sizes),
+                len(points),
+                _example(dims, points[0], code, Role(roles[0])) | ({"roles": roles} if len(roles) > 1 else {}),
+                list(roles),
+                olds,
+                news,
+                _direction(olds, news),
+                _terms(dims, [set(c) for c in cube], sizes),
+                sorted({r for p in points for r in changed[p].old_rules}),
+                sorted({r for p in points for r in changed[p].new_rules}),
+            )
+        )
+    return regions
+
+
+def _severity_order(v: str) -> tuple[int, str]:
+    return (-(Verdict(v).severity if v in Verdict._value2member_map_ else -1), v)
+
+
+def _possible_in_world(
+    wv: list[tuple[WorldValues, RuleFile | None, list[dt.date]]],
+    names: tuple[str, ...],
+    facts: dict[str, Any],
+    state: str | None,
+) -> bool:
+    """Whether some side's world, on some day it covers, gives these world facts for the named parties."""
+    recipient = facts.get("recipient")
+    exporter = facts.get("exporter")
+    r_named = isinstance(recipient, str) and not recipient.startswith("\x00")
+    e_named = isinstance(exporter, str) and not exporter.startswith("\x00")
+    check = tuple(n for n in names if (n.startswith("recipient.") and r_named) or (n.startswith("exporter.") and e_named))
+    if not check:
+        return True
+    want = tuple(facts.get(n) for n in check)
+    cat = facts.get("item.category")
+    for w, jf, days in wv:
+        for day in days:
+            got = w.values(
+                check, jf, exporter if e_named else "\x00other", recipient if r_named else "\x00other", day,
+                facts.get("end_user", "military"), cat if isinstance(cat, str) and not cat.startswith("\x00") else None,
+            )
+            if all(g is None or g == x for g, x in zip(got, want)):
+                return True
+    return False
+
+
+def exhaustive(old: Side, new: Side, space: str = "world") -> tuple[list[Region], int, list[str]]:
+    """Every combination of the facts that the changed jurisdictions' rules test, on both sides,
+    merged into the fewest regions (see ``policy.cover``).
+
+    With ``space="world"``, combinations the world data cannot produce for a named country on the
+    compared dates (Ukraine under a UN embargo) are not counted; they may still round a region off.
+    """
     regions: list[Region] = []
     total = 0
     affected = _affected(old, new)
+    groups = {**old.base.world.group_kinds(), **new.base.world.group_kinds()}
+    w_old, w_new = WorldValues(old.base), WorldValues(new.base)
     for code in affected:
         ja, jb = old.base.jurisdictions.get(code), new.base.jurisdictions.get(code)
         files = [f for f in (ja, jb) if f is not None]
-        groups = {**old.base.world.group_kinds(), **new.base.world.group_kinds()}
         dims = _dims(files, groups, with_date=old.date is None)
         ca = compile_file(ja, old.base.world.group_kinds()) if ja else None
         cb = compile_file(jb, new.base.world.group_kinds()) if jb else None
         fixed_a = old.date or dt.date(2000, 1, 1)
         fixed_b = new.date or dt.date(2000, 1, 1)
         date_i = next((i for i, d in enumerate(dims) if d.kind == "date"), None)
-        sizes = [len(d.values) for d in dims]
         state = code if any(f.kind == "state" for f in files) else None
-        for role in _roles(files):
-            changed: dict[tuple[str, str], set[tuple[int, ...]]] = {}
-            for idx, facts, day in combinations(dims, state):
-                da = day if date_i is not None else fixed_a
-                db = day if date_i is not None else fixed_b
-                va = _verdict(ca, role, {**facts, "date": da}, da)
-                vb = _verdict(cb, role, {**facts, "date": db}, db)
+        derived = tuple(d.fact for d in dims if _is_derived(d.fact, groups))
+        role_list = _roles(files)
+        by_role: dict[Role, dict[tuple[int, ...], _Point]] = {r: {} for r in role_list}
+        dc: set[tuple[int, ...]] = set()
+        for idx, facts, day, ok in _all_points(dims, state):
+            if ok and space == "world" and derived:
+                if date_i is not None:
+                    i = idx[date_i]
+                    nxt = dims[date_i].values[i + 1] if i + 1 < len(dims[date_i].values) else None
+                    start = day if i > 0 else dt.date(1900, 1, 1)
+                    sides = [(w_old, ja, w_old.days_between(start, nxt)), (w_new, jb, w_new.days_between(start, nxt))]
+                else:
+                    sides = [(w_old, ja, [fixed_a]), (w_new, jb, [fixed_b])]
+                ok = _possible_in_world(sides, derived, facts, state)
+            if not ok:
+                dc.add(idx)
+                continue
+            da = day if date_i is not None else fixed_a
+            db = day if date_i is not None else fixed_b
+            for role in role_list:
+                va, ra = _judged(ca, role, {**facts, "date": da}, da)
+                vb, rb = _judged(cb, role, {**facts, "date": db}, db)
                 total += 1
                 if va != vb:
-                    changed.setdefault((va, vb), set()).add(idx)
-            for (va, vb), points in sorted(changed.items()):
-                for cube in _cover(points, sizes):
-                    first = tuple(min(s) for s in cube)
-                    regions.append(
-                        Region(
-                            code,
-                            role.value,
-                            va,
-                            vb,
-                            _describe(dims, cube, sizes),
-                            _count(cube),
-                            _example(dims, first, code, role),
-                        )
-                    )
+                    by_role[role][idx] = _Point(va, vb, ra, rb)
+        # Roles whose verdicts change identically are one region.
+        merged: list[tuple[list[str], dict[tuple[int, ...], _Point]]] = []
+        for role in role_list:
+            ch = by_role[role]
+            if not ch:
+                continue
+            sig = {k: (p.old, p.new) for k, p in ch.items()}
+            for names_, other in merged:
+                if {k: (p.old, p.new) for k, p in other.items()} == sig:
+                    names_.append(role.value)
+                    for k, p in ch.items():
+                        o = other[k]
+                        other[k] = _Point(o.old, o.new, tuple(sorted({*o.old_rules, *p.old_rules})),
+                                          tuple(sorted({*o.new_rules, *p.new_rules})))
+                    break
+            else:
+                merged.append(([role.value], dict(ch)))
+        for names_, ch in merged:
+            regions.extend(_minimise(code, names_, dims, ch, dc))
     return regions, total, affected
 
 
@@ -392,27 +617,10 @@ def _count(cube: list[set[int]]) -> int:
 
 
 def _cover(points: set[tuple[int, ...]], sizes: list[int]) -> list[list[set[int]]]:
-    """Greedy cover of a set of grid points by maximal sub-grids (cubes) lying inside it.
+    """A minimum cover of the points by cubes (see ``policy.cover``)."""
+    from .cover import minimum_cover
 
-    Deterministic and a function of the point set only, so diff(A, B) and diff(B, A) give the
-    same regions.
-    """
-    covered: set[tuple[int, ...]] = set()
-    cubes: list[list[set[int]]] = []
-    for p in sorted(points):
-        if p in covered:
-            continue
-        cube = [{v} for v in p]
-        for d, n in enumerate(sizes):
-            keep = set()
-            for v in range(n):
-                trial = cube[:d] + [{v}] + cube[d + 1 :]
-                if all(q in points for q in itertools.product(*trial)):
-                    keep.add(v)
-            cube[d] = keep
-        cubes.append(cube)
-        covered.update(itertools.product(*cube))
-    return cubes
+    return [[set(s) for s in c] for c in minimum_cover(points, set(), sizes)]
 
 
 def _show(v: Any) -> str:
@@ -425,6 +633,32 @@ def _show(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     return str(v)
+
+
+def _terms(dims: list[Dim], cube: list[set[int]], sizes: list[int]) -> list[dict[str, Any]]:
+    """The region's condition as data: one term per constrained fact."""
+    out = []
+    for d, sel, n in zip(dims, cube, sizes):
+        if len(sel) == n:
+            continue
+        if d.kind == "date":
+            lo, hi = min(sel), max(sel)
+            start = d.values[lo].isoformat() if lo > 0 else None
+            end = (d.values[hi + 1] - dt.timedelta(days=1)).isoformat() if hi + 1 < n else None
+            out.append({"fact": "date", "op": "between", "from": start, "until": end})
+            continue
+        chosen = [_show(d.values[i]) for i in sorted(sel)]
+        if d.kind == "bool":
+            out.append({"fact": d.fact, "op": "eq", "value": d.values[next(iter(sel))]})
+        elif len(chosen) == 1:
+            out.append({"fact": d.fact, "op": "eq", "value": chosen[0]})
+        else:
+            rest = [_show(d.values[i]) for i in range(n) if i not in sel]
+            if len(rest) < len(chosen):
+                out.append({"fact": d.fact, "op": "not_in", "value": rest})
+            else:
+                out.append({"fact": d.fact, "op": "in", "value": chosen})
+    return out
 
 
 def _describe(dims: list[Dim], cube: list[set[int]], sizes: list[int]) -> str:
