@@ -174,7 +174,9 @@ def _warn(decisions: list[Any]) -> None:
             typer.echo(f"warning: {w}", err=True)
 
 
-def _render(base: RuleBase, decisions: list[Any], fmt: ReportFormat, explain: bool = False, colour: bool = False) -> str:
+def _render(
+    base: RuleBase, decisions: list[Any], fmt: ReportFormat, explain: bool = False, colour: bool = False
+) -> str:
     from .report import decision_json, render_json, render_markdown, render_short, render_short_markdown, render_text
 
     if fmt is ReportFormat.json:
@@ -768,6 +770,10 @@ def diff(
     fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", "-f", help="Output format."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
     fail_on_change: bool = typer.Option(False, "--fail-on-change", help="Exit 1 when any verdict changes."),
+    space: str = typer.Option(
+        "world", "--space", help="world: combinations the world data allows, and real pairs; all: every combination."
+    ),
+    on: Optional[str] = typer.Option(None, "--on", help="A rule diff's date for the real pairs (default: today)."),
 ) -> None:
     """Policy diff report: changed rules, flipped scenarios, and every region of transfers that changes."""
     from .diff import Side
@@ -799,7 +805,10 @@ def diff(
         old_label, new_label = f"{old_label} on {d1}", f"{new_label} on {d2}"
     files = classify(scenarios or ["scenarios"])[2] if (scenarios or Path("scenarios").is_dir()) else []
     scs = [load_scenario(f, new_base) for f in files]
-    report = run_diff(Side(old_label, old_base, d1), Side(new_label, new_base, d2), scs)
+    if space not in ("world", "all"):
+        raise LoadError([Diagnostic("bad-space", f"`{space}` is not world or all", SourceSpan("--space"))])
+    day = _parse_date(_day(on), "--on")
+    report = run_diff(Side(old_label, old_base, d1), Side(new_label, new_base, d2), scs, space, day)
     if fmt is DiffFormat.json:
         text = json.dumps(diff_json(report), indent=2, ensure_ascii=False) + "\n"
     else:

@@ -42,6 +42,13 @@ class RuleChange:
     rule: str
     change: str  # added | removed | changed
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    title: str = ""
+    effect: str = ""  # the new effect (the old one for a removed rule)
+    binding: str = ""
+    period: str = ""  # "from 2022-02-26", "from 2014-12-24 until 2022-02-23", "" (always)
+    citation: dict[str, Any] | None = None  # the first: instrument, article, url
+    direction: str = "none"  # tightening | loosening | mixed | none (no verdict changes anywhere)
+    in_force: bool = False  # a date diff: added means "came into force", removed "ceased to be in force"
 
 
 @dataclass
@@ -70,9 +77,13 @@ class DiffReport:
     world_changes: list[WorldChange]
     scenario_changes: list[ScenarioChange]
     scenarios_checked: int
-    regions: list[Region]
+    regions: list["Region"]
     combinations: int
     jurisdictions_enumerated: list[str]
+    space: str = "world"
+    grounded: list["GroundedRow"] = field(default_factory=list)
+    grounded_checked: int = 0
+    grounded_dates: tuple[dt.date, dt.date] | None = None
 
     @property
     def changed(self) -> bool:
@@ -98,19 +109,65 @@ def _rules_at(jf: RuleFile | None, day: dt.date | None) -> dict[str, dict[str, A
 def rule_changes(old: Side, new: Side) -> list[RuleChange]:
     out: list[RuleChange] = []
     codes = sorted(set(old.base.jurisdictions) | set(new.base.jurisdictions))
+    dated = old.date is not None and new.date is not None
     for code in codes:
         a = _rules_at(old.base.jurisdictions.get(code), old.date)
         b = _rules_at(new.base.jurisdictions.get(code), new.date)
         for rid in sorted(set(a) | set(b)):
             if rid not in a:
-                out.append(RuleChange(code, rid, "added"))
+                change = RuleChange(code, rid, "added")
             elif rid not in b:
-                out.append(RuleChange(code, rid, "removed"))
+                change = RuleChange(code, rid, "removed")
             else:
                 fields = {k: (a[rid].get(k), b[rid].get(k)) for k in RULE_FIELDS if a[rid].get(k) != b[rid].get(k)}
-                if fields:
-                    out.append(RuleChange(code, rid, "changed", fields))
+                if not fields:
+                    continue
+                change = RuleChange(code, rid, "changed", fields)
+            side = new if rid in b else old
+            _describe_rule(change, side.base, code, rid)
+            change.in_force = dated
+            out.append(change)
     return out
+
+
+def _describe_rule(change: RuleChange, base: RuleBase, code: str, rid: str) -> None:
+    """Title, effect, binding, period and first citation of the rule, for people."""
+    from .models import BINDING_WORDS
+
+    jf = base.jurisdictions[code]
+    rule = next(r for r in jf.rules if r.id == rid)
+    change.title = rule.title
+    change.effect = rule.effect.value
+    change.binding = BINDING_WORDS[rule.binding]
+    change.period = " ".join(
+        x for x in (f"from {rule.from_}" if rule.from_ else "", f"until {rule.until}" if rule.until else "") if x
+    )
+    if rule.citations:
+        c = rule.citations[0]
+        src = base.source_index.get((code, c.source))
+        change.citation = {
+            "instrument": c.instrument,
+            "article": c.article,
+            "url": c.url or (src.url if src else None),
+        }
+
+
+def _rule_directions(changes: list[RuleChange], regions: list["Region"], rows: list["GroundedRow"]) -> None:
+    """Each changed rule tightens or loosens as the regions it decides do (exhaustive, so a rule that
+    decides no changed region changes no verdict)."""
+    for c in changes:
+        dirs = {
+            g.direction for g in regions if g.jurisdiction == c.jurisdiction and c.rule in (*g.old_rules, *g.new_rules)
+        }
+        if not dirs:
+            dirs = {
+                k.direction
+                for g in rows
+                if g.jurisdiction == c.jurisdiction
+                for k in g.clauses
+                if c.rule in (*k.old_rules, *k.new_rules)
+            }
+        c.direction = "none" if not dirs else dirs.pop() if len(dirs) == 1 else "mixed"
 
 
 def world_changes(old: Side, new: Side) -> list[WorldChange]:
@@ -524,7 +581,9 @@ def _possible_in_world(
     exporter = facts.get("exporter")
     r_named = isinstance(recipient, str) and not recipient.startswith("\x00")
     e_named = isinstance(exporter, str) and not exporter.startswith("\x00")
-    check = tuple(n for n in names if (n.startswith("recipient.") and r_named) or (n.startswith("exporter.") and e_named))
+    check = tuple(
+        n for n in names if (n.startswith("recipient.") and r_named) or (n.startswith("exporter.") and e_named)
+    )
     if not check:
         return True
     want = tuple(facts.get(n) for n in check)
@@ -532,8 +591,13 @@ def _possible_in_world(
     for w, jf, days in wv:
         for day in days:
             got = w.values(
-                check, jf, exporter if e_named else "\x00other", recipient if r_named else "\x00other", day,
-                facts.get("end_user", "military"), cat if isinstance(cat, str) and not cat.startswith("\x00") else None,
+                check,
+                jf,
+                exporter if e_named else "\x00other",
+                recipient if r_named else "\x00other",
+                day,
+                facts.get("end_user", "military"),
+                cat if isinstance(cat, str) and not cat.startswith("\x00") else None,
             )
             if all(g is None or g == x for g, x in zip(got, want)):
                 return True
@@ -599,8 +663,12 @@ def exhaustive(old: Side, new: Side, space: str = "world") -> tuple[list[Region]
                     names_.append(role.value)
                     for k, p in ch.items():
                         o = other[k]
-                        other[k] = _Point(o.old, o.new, tuple(sorted({*o.old_rules, *p.old_rules})),
-                                          tuple(sorted({*o.new_rules, *p.new_rules})))
+                        other[k] = _Point(
+                            o.old,
+                            o.new,
+                            tuple(sorted({*o.old_rules, *p.old_rules})),
+                            tuple(sorted({*o.new_rules, *p.new_rules})),
+                        )
                     break
             else:
                 merged.append(([role.value], dict(ch)))
@@ -701,22 +769,279 @@ def _example(dims: list[Dim], idx: tuple[int, ...], code: str, role: Role) -> di
     return ex
 
 
+# ------------------------------------------------------------------ grounded: the world as it was
+
+
+@dataclass
+class Clause:
+    """One class of items and transfers (a conjunction over the free facts) and how its verdict flips."""
+
+    condition: str
+    terms: list[dict[str, Any]]
+    old: str
+    new: str
+    olds: list[str]
+    news: list[str]
+    count: int
+    direction: str
+    example: dict[str, Any]
+    old_rules: list[str]
+    new_rules: list[str]
+
+
+@dataclass
+class GroundedRow:
+    """Concrete exporter -> recipient pairs whose verdict flips, world facts taken from the world data
+    on each side's date; the clauses say for which items and transfers."""
+
+    jurisdiction: str
+    roles: list[str]
+    exporters: list[str]  # country codes; "*" stands for any other exporter
+    recipients: list[str]  # country codes; "*" stands for any other country
+    cause: str  # law: the law's change flips it on the new date's world; world: the world's change alone
+    clauses: list[Clause]
+    count: int  # combinations of the free facts that flip, per pair
+    total: int  # combinations of the free facts, per pair
+    direction: str
+    every_recipient: bool = False
+
+
+ANY = "*"
+
+
+def _world_countries(base: RuleBase) -> set[str]:
+    w = base.world
+    out: set[str] = set()
+    for g in w.groups.values():
+        out |= {m.country for m in g.members}
+    for c in w.conflicts:
+        out |= {p.country for p in c.parties} | c.fought_on()
+    out |= {e.target for e in w.embargoes}
+    for jf in base.jurisdictions.values():
+        out |= {v.country for v in jf.views}
+    return out
+
+
+def grounded(
+    old: Side, new: Side, day_old: dt.date, day_new: dt.date, affected: list[str] | None = None
+) -> tuple[list[GroundedRow], int]:
+    """What changes between the two sides in the world as it was on their dates.
+
+    For each changed jurisdiction and role, real exporter and recipient states take their world
+    facts (conflicts, memberships, embargoes, views) from the data on each side's date; only the
+    free facts (item, transfer, end user, risk assessments) are enumerated. States with the same
+    world facts and the same treatment by the rules are evaluated once. Returns the rows and the
+    number of (pair class, free combination, role) evaluations.
+    """
+    groups = {**old.base.world.group_kinds(), **new.base.world.group_kinds()}
+    affected = _affected(old, new) if affected is None else affected
+    w_old, w_new = WorldValues(old.base), WorldValues(new.base)
+    countries = sorted(_world_countries(old.base) | _world_countries(new.base))
+    states = sorted(
+        c
+        for c in set(old.base.jurisdictions) | set(new.base.jurisdictions)
+        if (old.base.jurisdictions.get(c) or new.base.jurisdictions[c]).kind == "state"
+    )
+    rows: list[GroundedRow] = []
+    checked = 0
+    for code in affected:
+        ja, jb = old.base.jurisdictions.get(code), new.base.jurisdictions.get(code)
+        files = [f for f in (ja, jb) if f is not None]
+        dims = _dims(files, groups, with_date=False)
+        ca = compile_file(ja, old.base.world.group_kinds()) if ja else None
+        cb = compile_file(jb, new.base.world.group_kinds()) if jb else None
+        r_derived = tuple(d.fact for d in dims if d.fact.startswith("recipient.") and _is_derived(d.fact, groups))
+        e_derived = tuple(d.fact for d in dims if d.fact.startswith("exporter.") and _is_derived(d.fact, groups))
+        free = [d for d in dims if d.fact not in ("recipient", "exporter") and not _is_derived(d.fact, groups)]
+        r_dim = next((d for d in dims if d.fact == "recipient"), None)
+        e_dim = next((d for d in dims if d.fact == "exporter"), None)
+        eu_vals = next((d.values for d in free if d.fact == "end_user"), ["military"])
+        cat_vals = next((d.values for d in free if d.fact == "item.category"), [None])
+        free_combos = [
+            (idx, {d.fact: d.values[i] for d, i in zip(free, idx)})
+            for idx in itertools.product(*[range(len(d.values)) for d in free])
+        ]
+        impossible = {idx for idx, f in free_combos if not _possible(f)}
+        state = any(f.kind == "state" for f in files)
+
+        def cls(dim: Dim | None, c: str) -> Any:
+            return None if dim is None else (c if c in dim.values else OTHER)
+
+        def signature(
+            party: str,
+            names: tuple[str, ...],
+            dim: Dim | None,
+            country: str,
+            other: str,
+            ja: RuleFile | None = ja,
+            jb: RuleFile | None = jb,
+            eu_vals: list[Any] = eu_vals,
+            cat_vals: list[Any] = cat_vals,
+        ) -> Any:
+            sig: list[Any] = [cls(dim, country)]
+            if names:
+                for w, jf, day in ((w_old, ja, day_old), (w_new, jb, day_new)):
+                    for eu in eu_vals:
+                        for cat in cat_vals:
+                            cat_ = cat if isinstance(cat, str) and cat != OTHER else None
+                            ex, rc = (country, other) if party == "exporter" else (other, country)
+                            sig.append(w.values(names, jf, ex, rc, day, eu, cat_))
+            return tuple(sig)
+
+        by_role: dict[str, list[Any]] = {}
+        for role in _roles(files):
+            if role is Role.exporter and state:
+                exporters = [code]
+            elif e_derived or e_dim is not None:
+                exporters = states + ["\x00other"]
+            else:
+                exporters = ["\x00other"]
+            e_classes: dict[Any, list[str]] = {}
+            for e in exporters:
+                e_classes.setdefault(signature("exporter", e_derived, e_dim, e, "\x00other"), []).append(e)
+            patterns: list[Any] = []
+            for e_members in e_classes.values():
+                ex = e_members[0]
+                r_classes: dict[Any, list[str]] = {}
+                for r in countries + ["\x00other"]:
+                    if r == ex or (role is Role.exporter and state and r == code):
+                        continue
+                    r_classes.setdefault(signature("recipient", r_derived, r_dim, r, ex), []).append(r)
+                found: dict[Any, tuple[list[str], dict[tuple[int, ...], _Point]]] = {}
+                n_candidates = sum(len(m) for m in r_classes.values())
+                for r_members in r_classes.values():
+                    rc = r_members[0]
+                    changed: dict[tuple[int, ...], _Point] = {}
+                    by_world: dict[tuple[int, ...], _Point] = {}
+                    for idx, f in free_combos:
+                        if idx in impossible:
+                            continue
+                        facts = {k: ("\x00other" if v == OTHER else v) for k, v in f.items()}
+                        facts["recipient"], facts["exporter"] = rc, ex
+                        eu = f.get("end_user", "military")
+                        cat = f.get("item.category")
+                        cat_ = cat if isinstance(cat, str) and cat != OTHER else None
+                        fa = dict(facts, date=day_old)
+                        fb = dict(facts, date=day_new)
+                        fa.update(zip(r_derived, w_old.values(r_derived, ja, ex, rc, day_old, eu, cat_)))
+                        fb.update(zip(r_derived, w_new.values(r_derived, jb, ex, rc, day_new, eu, cat_)))
+                        fa.update(zip(e_derived, w_old.values(e_derived, ja, ex, rc, day_old, eu, cat_)))
+                        fb.update(zip(e_derived, w_new.values(e_derived, jb, ex, rc, day_new, eu, cat_)))
+                        if not (_possible(fa) or _possible(fb)):
+                            continue
+                        va, ra = _judged(ca, role, fa, day_old)
+                        vb, rb = _judged(cb, role, fb, day_new)
+                        checked += 1
+                        if va != vb:
+                            # Would the old law, in the new date's world, already give the new verdict?
+                            law = _judged(ca, role, fb, day_old)[0] != vb
+                            (changed if law else by_world)[idx] = _Point(va, vb, ra, rb)
+                    for cause, points in (("law", changed), ("world", by_world)):
+                        if not points:
+                            continue
+                        key = (cause, tuple(sorted((k, p.old, p.new) for k, p in points.items())))
+                        if key in found:
+                            found[key][0].extend(r_members)
+                            have = found[key][1]
+                            for k, p in points.items():
+                                o = have[k]
+                                have[k] = _Point(
+                                    o.old,
+                                    o.new,
+                                    tuple(sorted({*o.old_rules, *p.old_rules})),
+                                    tuple(sorted({*o.new_rules, *p.new_rules})),
+                                )
+                        else:
+                            found[key] = (list(r_members), points)
+                for (cause, _), (recips, points) in found.items():
+                    patterns.append((cause, tuple(e_members), tuple(sorted(recips)), points, n_candidates))
+            by_role[role.value] = patterns
+        # Roles with identical patterns are one row.
+        seen: list[list[Any]] = []
+        for role_name, patterns in by_role.items():
+            for cause, exps, recs, points, n in patterns:
+                sig = {k: (p.old, p.new) for k, p in points.items()}
+                for entry in seen:
+                    if (
+                        entry[1] == cause
+                        and entry[3] == recs
+                        and {k: (p.old, p.new) for k, p in entry[4].items()} == sig
+                    ):
+                        entry[0].append(role_name)
+                        entry[2] = tuple(sorted(set(entry[2]) | set(exps)))
+                        break
+                else:
+                    seen.append([[role_name], cause, exps, recs, points, n])
+        total = len(free_combos) - len(impossible)
+        for role_names, cause, exps, recs, points, n in seen:
+            clauses = [
+                Clause(
+                    g.condition,
+                    g.terms,
+                    g.old,
+                    g.new,
+                    g.olds,
+                    g.news,
+                    g.count,
+                    g.direction,
+                    {k: v for k, v in g.example.items() if k not in ("jurisdiction", "role", "roles")},
+                    g.old_rules,
+                    g.new_rules,
+                )
+                for g in _minimise(code, role_names, free, points, impossible)
+            ]
+            dirs = {c.direction for c in clauses}
+            rows.append(
+                GroundedRow(
+                    code,
+                    role_names,
+                    sorted(ANY if e.startswith("\x00") else e for e in exps),
+                    sorted(ANY if r.startswith("\x00") else r for r in recs),
+                    cause,
+                    clauses,
+                    len(points),
+                    total,
+                    dirs.pop() if len(dirs) == 1 else "mixed",
+                    len(recs) >= n,
+                )
+            )
+    rows.sort(key=lambda g: (g.cause, g.jurisdiction, g.roles, g.recipients, g.exporters))
+    return rows, checked
+
+
 # ------------------------------------------------------------------ the report
 
 
-def diff(old: Side, new: Side, scenarios: list[Scenario]) -> DiffReport:
-    """Compare two sides: rules, world data, scenario verdicts, and the exhaustive regions."""
-    regions, total, affected = exhaustive(old, new)
+def diff(
+    old: Side, new: Side, scenarios: list[Scenario], space: str = "world", on: dt.date | None = None
+) -> DiffReport:
+    """Compare two sides: rules, world data, scenario verdicts, the regions that change, and (with
+    ``space="world"``) the real exporter -> recipient pairs that flip on the sides' dates (``on``
+    for a side without a date)."""
+    regions, total, affected = exhaustive(old, new, space)
+    rows: list[GroundedRow] = []
+    checked = 0
+    dates = None
+    d1, d2 = old.date or on, new.date or on
+    if space == "world" and d1 is not None and d2 is not None:
+        rows, checked = grounded(old, new, d1, d2, affected)
+        dates = (d1, d2)
+    changes = rule_changes(old, new)
+    _rule_directions(changes, regions, rows)
     return DiffReport(
         old.label,
         new.label,
-        rule_changes(old, new),
+        changes,
         world_changes(old, new),
         scenario_changes(old, new, scenarios),
         len(scenarios),
         regions,
         total,
         affected,
+        space,
+        rows,
+        checked,
+        dates,
     )
 
 
@@ -768,4 +1093,4 @@ def timeline(
     return rows
 
 
-__all__ = ["Side", "DiffReport", "diff", "timeline", "exhaustive"]
+__all__ = ["Side", "DiffReport", "diff", "timeline", "exhaustive", "grounded", "SPACES"]

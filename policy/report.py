@@ -356,7 +356,7 @@ def deciding_facts(d: Decision) -> list[tuple[str, FactValue]]:
                 seen.setdefault(k, v)
     out = []
     for n in names:
-        key = next((k for k in d.facts if k == n or k.startswith(n + " [") or k.startswith(n + "[")), None)
+        key = next((k for k in d.facts if k == n or k.startswith((n + " [", n + "["))), None)
         if key is not None:
             out.append((key, d.facts[key]))
         elif n in seen:
@@ -409,7 +409,9 @@ def _fact_value(fv: FactValue) -> str:
 def _question(d: Decision) -> str:
     sc = d.scenario
     items = "; ".join(it.name or it.id or it.category or "item" for it in sc.items)
-    extra = (f", via {', '.join(sc.via)}" if sc.via else "") + (f", transit {', '.join(sc.transit)}" if sc.transit else "")
+    extra = (f", via {', '.join(sc.via)}" if sc.via else "") + (
+        f", transit {', '.join(sc.transit)}" if sc.transit else ""
+    )
     return (
         f"{country_name(sc.exporter)} ({sc.exporter}) -> {country_name(sc.recipient)} ({sc.recipient}): {items}, "
         f"{sc.transfer} to a {sc.end_user} end user{extra}, on {sc.date}"

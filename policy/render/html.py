@@ -30,6 +30,7 @@ def environment() -> Any:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["num"] = lambda n: f"{n:,}"
     env.filters["cssname"] = lambda s: re.sub(r"[^a-z0-9]+", "-", str(s).lower()).strip("-")
     env.globals.update(version=__version__, colours=HTML, legend_text=LEGEND, verdict_order=VERDICT_ORDER)
     return env
@@ -74,13 +75,21 @@ def _chain_svg(d: Any) -> dict[str, Any] | None:
         x = 4 + i * (box + gap)
         wide.append({**node, "x": x, "y": 12, "arrow": None if last else (x + box + 2, 44, x + box + gap - 4, 44)})
         y = 4 + i * (64 + 30)
-        tall.append({**node, "x": 4, "y": y, "arrow": None if last else (4 + box / 2, y + 66, 4 + box / 2, y + 64 + 26)})
+        tall.append(
+            {**node, "x": 4, "y": y, "arrow": None if last else (4 + box / 2, y + 66, 4 + box / 2, y + 64 + 26)}
+        )
     label = " → ".join(f"{c} ({r}{': ' + v if v != '-' else ''})" for c, r, v in nodes)
     n = len(nodes)
     return {
         "label": label,
         "wide": {"cls": "wide-only", "nodes": wide, "box": box, "width": 8 + n * box + (n - 1) * gap, "height": 88},
-        "tall": {"cls": "narrow-only", "nodes": tall, "box": box, "width": box + 8, "height": 8 + n * 64 + (n - 1) * 30},
+        "tall": {
+            "cls": "narrow-only",
+            "nodes": tall,
+            "box": box,
+            "width": box + 8,
+            "height": 8 + n * 64 + (n - 1) * 30,
+        },
     }
 
 
@@ -113,15 +122,19 @@ def _question_rows(d: Any) -> list[tuple[str, str]]:
 
 def _memo(base: Any, d: Any, index: int) -> dict[str, Any]:
     from ..models import BINDING_WORDS, Binding
-    from ..report import ROLE_WORDS, _question, decision_json, deciding_facts, jurisdiction_summary, role_word
+    from ..report import ROLE_WORDS, _question, deciding_facts, decision_json, jurisdiction_summary, role_word
 
     data = decision_json(base, d)
     status_words = {"fired": "applies", "conflict": "conflicts", "defeated": "defeated", "unknown": "unknown"}
 
     def rule_view(r: dict[str, Any], status: str) -> dict[str, Any]:
         period = " ".join(
-            x for x in (f"from {r['in_force']['from']}" if r["in_force"]["from"] else "",
-                        f"until {r['in_force']['until']}" if r["in_force"]["until"] else "") if x
+            x
+            for x in (
+                f"from {r['in_force']['from']}" if r["in_force"]["from"] else "",
+                f"until {r['in_force']['until']}" if r["in_force"]["until"] else "",
+            )
+            if x
         )
         return {
             **r,
@@ -182,5 +195,6 @@ def render_decisions_html(base: Any, decisions: list[Any]) -> str:
     """A one-page memo per decision: question, verdict, each jurisdiction's reasoning, facts, record."""
     memos = [_memo(base, d, i) for i, d in enumerate(decisions, 1)]
     title = memos[0]["title"] if len(memos) == 1 else f"{len(memos)} transfers"
-    return render("decision.html", page_title=f"{title}: {memos[0]['verdict']}" if len(memos) == 1 else title,
-                  memos=memos)
+    return render(
+        "decision.html", page_title=f"{title}: {memos[0]['verdict']}" if len(memos) == 1 else title, memos=memos
+    )
