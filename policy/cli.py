@@ -364,8 +364,9 @@ def validate(
 def test(
     paths: Optional[list[str]] = typer.Argument(None, help="Scenario files or folders (default: scenarios/)."),
     rules: Optional[list[str]] = RulesOpt,
-    fmt: Format = FormatOpt,
+    fmt: ReportFormat = ReportFormatOpt,
     overlays: Optional[list[str]] = WithOpt,
+    output: Optional[str] = OutputOpt,
     coverage: bool = typer.Option(False, "--coverage", help="Report how many scenarios made each rule fire."),
     documented: bool = typer.Option(
         False, "--documented", help="Agreement with documented scenarios per exporter, weakest first."
@@ -403,12 +404,22 @@ def test(
         raise LoadError(diags)
     if documented:
         results = [r for r in results if r.scenario.kind == "documented"]
-        typer.echo(_documented_text(results) if fmt is not Format.json else _documented_json(results))
+        typer.echo(_documented_text(results) if fmt is not ReportFormat.json else _documented_json(results))
         if any(not r.passed for r in results):
             raise typer.Exit(1)
         return
     failed = [r for r in results if not r.passed]
-    if fmt is Format.json:
+    if fmt in (ReportFormat.html, ReportFormat.markdown):
+        from .render import tables
+        from .testing import coverage as count
+
+        counts = count(base, results) if coverage else None
+        if fmt is ReportFormat.html:
+            titles = {r.id: r.title for _, r in base.all_rules()}
+            _write_output(tables.tests_html(results, counts, titles), output)
+        else:
+            _write_output(tables.tests_markdown(results, counts), output)
+    elif fmt is ReportFormat.json:
         typer.echo(
             json.dumps(
                 {
@@ -682,14 +693,15 @@ def matrix(
     transfer: str = typer.Option("sale", "--transfer"),
     rules: Optional[list[str]] = RulesOpt,
     overlays: Optional[list[str]] = WithOpt,
-    fmt: str = typer.Option("text", "--format", "-f", help="text, markdown, csv or json."),
+    fmt: str = typer.Option("text", "--format", "-f", help="text, markdown, csv, json or html."),
+    output: Optional[str] = OutputOpt,
 ) -> None:
     """The verdict grid: every exporter against every recipient, for one item on one date."""
     from .compiled import Screener
 
-    if fmt not in ("text", "markdown", "csv", "json"):
+    if fmt not in ("text", "markdown", "csv", "json", "html"):
         raise LoadError(
-            [Diagnostic("bad-format", f"`{fmt}` is not text, markdown, csv or json", SourceSpan("--format"))]
+            [Diagnostic("bad-format", f"`{fmt}` is not text, markdown, csv, json or html", SourceSpan("--format"))]
         )
     from .asked import AskedTransfer, build, option_countries, option_date
 
@@ -700,32 +712,32 @@ def matrix(
     wants_lethal = _lethality(lethal, non_lethal)
     screener = Screener(base)
     grid: dict[str, dict[str, str]] = {}
+    why: dict[str, dict[str, list[str]]] = {}
     for e in exps:
-        grid[e] = {}
+        grid[e], why[e] = {}, {}
         for r in recs:
             if e == r:
-                grid[e][r] = "-"
+                grid[e][r], why[e][r] = "-", []
                 continue
             q = AskedTransfer(e, r, [item], day.isoformat(), wants_lethal, end_user, transfer, title="matrix")
-            grid[e][r] = screener.screen(build(base, q)).verdict.value
+            res = screener.screen(build(base, q))
+            grid[e][r], why[e][r] = res.verdict.value, list(res.deciding_rules)
+    from .render import tables
+
+    m = tables.Matrix(item, day, exps, recs, grid, why)
     if fmt == "json":
-        typer.echo(json.dumps({"date": day.isoformat(), "item": item, "verdicts": grid}, indent=2))
+        text = json.dumps({"date": day.isoformat(), "item": item, "verdicts": grid}, indent=2) + "\n"
     elif fmt == "csv":
-        typer.echo("exporter," + ",".join(recs))
-        for e in exps:
-            typer.echo(e + "," + ",".join(grid[e][r] for r in recs))
+        text = "".join(line + "\n" for line in ["exporter," + ",".join(recs)] + [
+            e + "," + ",".join(grid[e][r] for r in recs) for e in exps
+        ])
     elif fmt == "markdown":
-        typer.echo(f"Verdicts for `{item}` on {day}\n")
-        typer.echo("| exporter \\ recipient | " + " | ".join(recs) + " |")
-        typer.echo("|---|" + "---|" * len(recs))
-        for e in exps:
-            typer.echo(f"| {e} | " + " | ".join(f"`{grid[e][r]}`" for r in recs) + " |")
+        text = tables.matrix_markdown(m)
+    elif fmt == "html":
+        text = tables.matrix_html(m, {c: country_name(c) for c in set(exps) | set(recs)})
     else:
-        w = max(len(v) for row in grid.values() for v in row.values())
-        typer.echo(f"{item} on {day}")
-        typer.echo((" " * 10 + "".join(f"{r:<{w + 2}}" for r in recs)).rstrip())
-        for e in exps:
-            typer.echo((f"{e:<10}" + "".join(f"{grid[e][r]:<{w + 2}}" for r in recs)).rstrip())
+        text = tables.matrix_text(m, _colour(output))
+    _write_output(text, output, _colour(output) and fmt == "text")
 
 
 DiffFormat = ReportFormat
@@ -836,12 +848,13 @@ def timeline(
     transfer: str = typer.Option("sale", "--transfer"),
     rules: Optional[list[str]] = RulesOpt,
     overlays: Optional[list[str]] = WithOpt,
-    fmt: Format = FormatOpt,
+    fmt: ReportFormat = ReportFormatOpt,
+    output: Optional[str] = OutputOpt,
 ) -> None:
     """The dates on which a transfer's verdict changes, each with the rule or fact that changes there."""
     from .asked import AskedTransfer, build, option_date
-    from .diff import timeline as run_timeline
-    from .diffreport import render_timeline_text
+    from .diff import timeline_steps
+    from .render import tables
 
     base = _rules(rules, overlays)
     d1, d2 = option_date(start, "--from"), option_date(end, "--to")
@@ -850,15 +863,20 @@ def timeline(
     q = AskedTransfer(exporter, recipient, [item], d1.isoformat(), _lethality(lethal, non_lethal), end_user, transfer)
     sc = build(base, q)
     sc = sc.model_copy(update={"title": f"{country_name(sc.exporter)} -> {country_name(sc.recipient)}: {item}"})
-    rows = run_timeline(base, sc, d1, d2)
-    if fmt is Format.json:
-        typer.echo(
-            json.dumps(
-                [{"date": d.isoformat(), "verdict": v.value, "rules": ev, "world": w} for d, v, ev, w in rows], indent=2
-            )
-        )
-    else:
-        typer.echo(render_timeline_text(f"Timeline {sc.title}, {d1} to {d2}", rows), nl=False)
+    steps = timeline_steps(base, sc, d1, d2)
+    title = f"Timeline {sc.title}, {d1} to {d2}"
+    rows = [
+        {"date": s.date.isoformat(), "verdict": s.verdict.value, "rules": s.rule_events, "world": s.world_events,
+         "deciding": s.deciding, "deciding_rules": s.deciding_rules}
+        for s in steps
+    ]
+    text = {
+        ReportFormat.json: lambda: json.dumps(rows, indent=2) + "\n",
+        ReportFormat.markdown: lambda: tables.timeline_markdown(title, steps),
+        ReportFormat.html: lambda: tables.timeline_html(title, steps, d1, d2),
+        ReportFormat.text: lambda: tables.timeline_text(title, steps, _colour(output)),
+    }[fmt]()
+    _write_output(text, output, _colour(output) and fmt is ReportFormat.text)
 
 
 def _coverage_text(base: RuleBase, results: list[Any]) -> str:

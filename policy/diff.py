@@ -493,9 +493,27 @@ class _Point:
     new_rules: tuple[str, ...]
 
 
-def _direction(olds: Any, news: Any) -> str:
-    from .render.style import direction
+def direction(old: str | list[str], new: str | list[str]) -> str:
+    """``tightening`` when every new verdict is more severe than every old one, ``loosening`` for
+    the reverse, ``mixed`` otherwise; verdicts are words, ``no say`` counts as ``permitted``.
 
+    >>> direction("licence_required", "restricted"), direction(["prohibited", "licence_required"], "permitted")
+    ('tightening', 'loosening')
+    """
+
+    def sev(v: str) -> int:
+        return Verdict(v).severity if v in Verdict._value2member_map_ else Verdict.permitted.severity
+
+    olds = [old] if isinstance(old, str) else old
+    news = [new] if isinstance(new, str) else new
+    if all(sev(b) > sev(a) for a in olds for b in news):
+        return "tightening"
+    if all(sev(b) < sev(a) for a in olds for b in news):
+        return "loosening"
+    return "mixed"
+
+
+def _direction(olds: Any, news: Any) -> str:
     return direction(sorted(olds), sorted(news))
 
 
@@ -1045,6 +1063,19 @@ def diff(
     )
 
 
+@dataclass
+class TimelineStep:
+    """A date on which a transfer's verdict (or the rules deciding it) changes."""
+
+    date: dt.date
+    verdict: Verdict
+    rule_events: list[str]  # "de.decision.2022-02-26-ukraine-self-defence starts"
+    world_events: list[str]  # "conflict russia-ukraine-2022 begins"
+    deciding_rules: list[str]
+    deciding: list[str]  # jurisdictions whose verdict is the overall one
+    titles: dict[str, str] = field(default_factory=dict)  # rule id -> title, for the rules named above
+
+
 def timeline(
     base: RuleBase, scenario: Scenario, start: dt.date, end: dt.date
 ) -> list[tuple[dt.date, Verdict, list[str], list[str]]]:
@@ -1052,9 +1083,15 @@ def timeline(
 
     Returns (date, verdict, rule events, world events); the first row is the verdict at ``start``.
     """
+    return [(s.date, s.verdict, s.rule_events, s.world_events) for s in timeline_steps(base, scenario, start, end)]
+
+
+def timeline_steps(base: RuleBase, scenario: Scenario, start: dt.date, end: dt.date) -> list[TimelineStep]:
+    """The timeline with the deciding rules (and their titles) at each step."""
     candidates: set[dt.date] = set()
     events: dict[dt.date, list[str]] = {}
     world_events: dict[dt.date, list[str]] = {}
+    titles = {r.id: r.title for _code, r in base.all_rules()}
     for _code, r in base.all_rules():
         if r.from_ and start < r.from_ <= end:
             candidates.add(r.from_)
@@ -1075,22 +1112,28 @@ def timeline(
             d = u + dt.timedelta(days=1)
             candidates.add(d)
             world_events.setdefault(d, []).append(f"{name} ends")
-    rows = []
+    rows: list[TimelineStep] = []
     prev: tuple[Verdict, tuple[str, ...]] | None = None
     for day in [start] + sorted(candidates):
         dec = evaluate(base, scenario.model_copy(update={"date": day}))
-        key = (dec.verdict, tuple(_deciding_rules(dec)))
+        rules = _deciding_rules(dec)
+        key = (dec.verdict, tuple(rules))
         if prev is None or key != prev:
+            ev = sorted(events.get(day, [])) if prev else []
+            named = set(rules) | {e.rsplit(" ", 1)[0] for e in ev}
             rows.append(
-                (
+                TimelineStep(
                     day,
                     dec.verdict,
-                    sorted(events.get(day, [])) if prev else [],
+                    ev,
                     sorted(world_events.get(day, [])) if prev else [],
+                    rules,
+                    sorted({j.jurisdiction for j in dec.deciding}),
+                    {rid: titles[rid] for rid in sorted(named) if rid in titles},
                 )
             )
         prev = key
     return rows
 
 
-__all__ = ["Side", "DiffReport", "diff", "timeline", "exhaustive", "grounded", "SPACES"]
+__all__ = ["Side", "DiffReport", "diff", "timeline", "timeline_steps", "exhaustive", "grounded", "SPACES"]

@@ -76,23 +76,3 @@ class Paint:
 
     def dim(self, text: str) -> str:
         return f"{DIM}{text}{RESET}" if self.on else text
-
-
-def direction(old: str | list[str], new: str | list[str]) -> str:
-    """``tightening`` when every new verdict is more severe than every old one, ``loosening`` for
-    the reverse, ``mixed`` otherwise; verdicts are words, ``no say`` counts as ``permitted``.
-
-    >>> direction("licence_required", "restricted"), direction(["prohibited", "licence_required"], "permitted")
-    ('tightening', 'loosening')
-    """
-
-    def sev(v: str) -> int:
-        return Verdict(v).severity if v in Verdict._value2member_map_ else Verdict.permitted.severity
-
-    olds = [old] if isinstance(old, str) else old
-    news = [new] if isinstance(new, str) else new
-    if all(sev(b) > sev(a) for a in olds for b in news):
-        return "tightening"
-    if all(sev(b) < sev(a) for a in olds for b in news):
-        return "loosening"
-    return "mixed"
