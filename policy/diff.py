@@ -84,6 +84,7 @@ class DiffReport:
     grounded: list["GroundedRow"] = field(default_factory=list)
     grounded_checked: int = 0
     grounded_dates: tuple[dt.date, dt.date] | None = None
+    dated: bool = False  # the sides are two dates (--at/--vs), not two versions of the rules
 
     @property
     def changed(self) -> bool:
@@ -1060,6 +1061,7 @@ def diff(
         rows,
         checked,
         dates,
+        old.date is not None,
     )
 
 

@@ -172,11 +172,17 @@ def summary_lines(r: DiffReport) -> list[str]:
         f"{law}, {_plural(len(r.world_changes), 'world-data change')}, "
         f"{len(r.scenario_changes)} of {r.scenarios_checked} scenarios change verdict"
     )
-    space = "that can occur on these dates" if r.space == "world" else "(every combination, possible or not)"
+    space = _space_words(r)
     second = f"{_plural(len(r.regions), 'region')} over {_plural(r.combinations, 'combination')} {space}, all checked"
     if r.grounded_dates:
         second += f"; {_plural(len(r.grounded), 'row')} of real exporter -> recipient pairs"
     return [first, second]
+
+
+def _space_words(r: DiffReport) -> str:
+    if r.space != "world":
+        return "(every combination, possible or not)"
+    return "that can occur on these dates" if r.dated else "that the world data allows on their dates"
 
 
 def _summary(r: DiffReport) -> str:
@@ -335,7 +341,7 @@ def render_diff_text(r: DiffReport) -> str:
             out.append(f"      cites {_cite(c.citation)}")
         for k, (a, b) in sorted(c.fields.items()):
             out.append(f"      {k}: {_field(a)} -> {_field(b)}")
-    scope = "that can occur on these dates" if r.space == "world" else "every combination, possible or not"
+    scope = _space_words(r)
     out += [
         "",
         f"Where verdicts change ({_plural(len(r.regions), 'region')}; {r.combinations:,} combinations {scope}, "
