@@ -475,6 +475,10 @@ def facts(
         summary = dataset_summary(base)
         if fmt is Format.json:
             typer.echo(json.dumps(summary, indent=2))
+        elif fmt is Format.markdown:
+            from .render.markdown import datasets_markdown
+
+            typer.echo(datasets_markdown(summary), nl=False)
         else:
             for row in summary:
                 typer.echo(f"{row['dataset']:<24} {row['entries']:>5} {row['what']}")
@@ -487,6 +491,11 @@ def facts(
     data = country_facts(base, code, day)
     if fmt is Format.json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    if fmt is Format.markdown:
+        from .render.markdown import facts_markdown
+
+        typer.echo(facts_markdown(data), nl=False)
         return
     typer.echo(f"{data['country']} {data['name']} on {data['date']}")
     for row in data["facts"]:
@@ -512,6 +521,11 @@ def lint(
     warnings = [d for d in found if d.severity == "warning"]
     if fmt is Format.json:
         typer.echo(json.dumps([d.to_json() for d in found], indent=2, ensure_ascii=False))
+    elif fmt is Format.markdown:
+        from .render.markdown import lint_markdown
+
+        n = sum(len(j.rules) for j in base.jurisdictions.values())
+        typer.echo(lint_markdown([d.to_json() for d in found], n), nl=False)
     else:
         for d in found:
             typer.echo(d.render())
@@ -543,6 +557,10 @@ def sources(
     rep = report(base, [display_path(f) for f in overlay_paths + scenario_paths])
     if fmt is Format.json:
         typer.echo(json.dumps(rep.to_json(), indent=2, ensure_ascii=False))
+    elif fmt is Format.markdown:
+        from .render.markdown import sources_markdown
+
+        typer.echo(sources_markdown(rep.to_json()), nl=False)
     else:
         typer.echo(render_text(rep), nl=False)
 

@@ -189,3 +189,19 @@ def test_html_is_autoescaped(runner, tmp_path):
     sc.write_text(re.sub(r"(?m)^title: .*$", "title: '<script>alert(1)</script>'", src), encoding="utf-8")
     page = cli(runner, "evaluate", str(sc), "-f", "html")
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+@pytest.mark.parametrize(
+    "args,first",
+    [
+        (["facts", "UA", "--date", "2023-01-30"], "# UA Ukraine on 2023-01-30"),
+        (["facts"], "# World datasets"),
+        (["lint", "--today", "2025-01-01"], "# Lint"),
+        (["sources", str(ROOT / "rules")], "# Sources by tier"),
+    ],
+)
+def test_listing_commands_speak_markdown(runner, args, first):
+    extra = ["--rules", str(ROOT / "rules")] if args[0] == "facts" else []
+    res = runner.invoke(app, [*args, "-f", "markdown", *extra])
+    assert res.stdout.startswith(first + "\n"), res.output
+    assert "\n|---|" in res.stdout
