@@ -41,7 +41,7 @@ REPORTS: dict[str, tuple[list[str], list[str]]] = {
     "timeline": (
         ["timeline", "--exporter", "DE", "--recipient", "UA", "--item", "ML6", "--from", "2021-01-01", "--to",
          "2024-12-31", "--rules", RULES],
-        ["h1", "figure.chart svg", "table.steps", "ul.legend"],
+        ["h1", "figure.chart svg:visible", "table.steps", "ul.legend"],
     ),
     "diff": (
         ["diff", RULES, "--at", "2022-02-01", "--vs", "2022-03-01", "--scenarios", "scenarios/de"],

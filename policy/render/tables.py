@@ -59,10 +59,13 @@ def _ticks(start: dt.date, end: dt.date) -> list[dt.date]:
     return out[::step]
 
 
-def timeline_chart(steps: list[Any], start: dt.date, end: dt.date) -> dict[str, Any]:
-    """Geometry of the inline-SVG step chart: verdict levels on y, time on x, a numbered marker per step."""
-    width, height = 640, 250
-    left, right, top, bottom = 132, 14, 16, 36
+def timeline_chart(steps: list[Any], start: dt.date, end: dt.date, narrow: bool = False) -> dict[str, Any]:
+    """Geometry of the inline-SVG step chart: verdict levels on y, time on x, a numbered marker per step.
+
+    ``narrow`` lays it out for a phone (drawn at about its own size, so the text stays legible).
+    """
+    width, height = (360, 230) if narrow else (640, 250)
+    left, right, top, bottom = (104, 10, 12, 34) if narrow else (132, 14, 16, 36)
     levels = VERDICT_ORDER
     last = end + dt.timedelta(days=1)
     span = max((last - start).days, 1)
@@ -98,6 +101,9 @@ def timeline_chart(steps: list[Any], start: dt.date, end: dt.date) -> dict[str, 
         "markers": markers,
         "start": str(start),
         "end": str(end),
+        "font": 10 if narrow else 12,
+        "cls": "narrow-chart" if narrow else "wide-chart",
+        "ticks_every": 1,
     }
 
 
@@ -124,7 +130,7 @@ def timeline_html(title: str, steps: list[Any], start: dt.date, end: dt.date) ->
         title=title,
         start=str(start),
         end=str(end),
-        chart=timeline_chart(steps, start, end),
+        charts=[timeline_chart(steps, start, end), timeline_chart(steps, start, end, narrow=True)],
         steps=rows,
         legend_words=[v for v in VERDICT_ORDER if v in present],
     )
