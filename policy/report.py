@@ -442,7 +442,7 @@ def render_short(base: RuleBase, d: Decision, colour: bool = False) -> str:
         who = f"{jv.jurisdiction} {s['role']}"
         head = f"  {who:<{width}}  {p.verdict(jv.verdict.value)}{' ' * (vwidth - len(jv.verdict.value))}  "
         if multi:
-            head += f"[{jv.item}] "
+            head += f"[{jv.item.split(' (')[0]}] "
         if s["title"]:
             body = s["title"] + (f" (+{s['more']} more)" if s["more"] else "")
             if s["nested"]:
@@ -453,8 +453,9 @@ def render_short(base: RuleBase, d: Decision, colour: bool = False) -> str:
             if c:
                 body += f" — {cite_words(c)}"
                 if c["url"]:
-                    sources.append(c["url"])
-                    body += f" [{len(sources)}]"
+                    if c["url"] not in sources:
+                        sources.append(c["url"])
+                    body += f" [{sources.index(c['url']) + 1}]"
         else:
             body = jv.reason
         lines.append((head + body).rstrip())
