@@ -158,6 +158,7 @@ class TableFormat(str, Enum):
     markdown = "markdown"
     csv = "csv"
     json = "json"
+    html = "html"
 
 
 class LineFormat(str, Enum):
@@ -178,6 +179,25 @@ class TestFormat(str, Enum):
     text = "text"
     json = "json"
     junit = "junit"
+    markdown = "markdown"
+    html = "html"
+
+
+class LintFormat(str, Enum):
+    """`lint` formats: those of `validate`, and markdown."""
+
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+    markdown = "markdown"
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    html = "html"
+    json = "json"
 
 
 class FailOn(str, Enum):
@@ -285,6 +305,9 @@ RulesOpt = typer.Option(
 FormatOpt = typer.Option(Format.text, "--format", "-f", help="Output format.")
 FailOpt = typer.Option(None, "--fail-on", help="Exit 1 when the verdict is this severe or worse.")
 AssumeOpt = typer.Option(None, "--assume", metavar="KEY=VALUE", help="Override a fact: KEY=VALUE (repeatable).")
+ReportFormatOpt = typer.Option(ReportFormat.text, "--format", "-f", help="Output format.")
+OutputOpt = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report to this file (atomically).")
+ExplainOpt = typer.Option(False, "--explain", "-v", help="The full trace: every rule, condition and citation.")
 
 
 WithOpt = typer.Option(None, "--with", metavar="OVERLAY", help="Overlay file: a what-if on the law (repeatable).")
@@ -320,14 +343,30 @@ def _warn(decisions: list[Any]) -> None:
             typer.echo(f"warning: {w}", err=True)
 
 
-def _render(base: RuleBase, decisions: list[Any], fmt: Format) -> str:
-    from .report import decision_json, render_json, render_markdown, render_text
+def _render(
+    base: RuleBase, decisions: list[Any], fmt: ReportFormat, explain: bool = False, colour: bool = False
+) -> str:
+    from .report import decision_json, render_json, render_markdown, render_short, render_short_markdown, render_text
 
-    if fmt is Format.json:
+    if fmt is ReportFormat.json:
         data = [decision_json(base, d) for d in decisions]
         return render_json(data[0] if len(data) == 1 else data)
-    render = render_markdown if fmt is Format.markdown else render_text
-    return ("\n" + ("-" * 72) + "\n\n").join(render(base, d) for d in decisions)
+    if fmt is ReportFormat.html:
+        from .render.html import render_decisions_html
+
+        return render_decisions_html(base, decisions)
+    if fmt is ReportFormat.markdown:
+        render = render_markdown if explain else render_short_markdown
+        return ("\n" + ("-" * 72) + "\n\n").join(render(base, d) for d in decisions)
+    if explain:
+        return ("\n" + ("-" * 72) + "\n\n").join(render_text(base, d) for d in decisions)
+    return ("\n" + ("-" * 72) + "\n\n").join(render_short(base, d, colour) for d in decisions)
+
+
+def _colour(output: str | None) -> bool:
+    from .render.style import wants_colour
+
+    return output is None and wants_colour()
 
 
 @app.command()
@@ -335,12 +374,14 @@ def _render(base: RuleBase, decisions: list[Any], fmt: Format) -> str:
 def evaluate(
     files: list[Path] = typer.Argument(..., metavar="FILE", help="Scenario files (YAML)."),
     rules: Optional[list[str]] = RulesOpt,
-    fmt: Format = FormatOpt,
+    fmt: ReportFormat = ReportFormatOpt,
     fail_on: Optional[FailOn] = FailOpt,
     assume: Optional[list[str]] = AssumeOpt,
     overlays: Optional[list[str]] = WithOpt,
+    explain: bool = ExplainOpt,
+    output: Optional[str] = OutputOpt,
 ) -> None:
-    """Evaluate scenario files and explain each verdict."""
+    """Evaluate scenario files: the verdict in short (--explain for the full trace)."""
     from .engine import evaluate as run
 
     base = _rules(rules, overlays)
@@ -356,7 +397,7 @@ def evaluate(
             )
             sc = scenario_from_data(doc, base)
         decisions.append(run(base, sc))
-    typer.echo(_render(base, decisions, fmt), nl=False)
+    _write_output(_render(base, decisions, fmt, explain, _colour(output)), output, _colour(output))
     _warn(decisions)
     if any(_fail_on_matches(d.verdict, fail_on) for d in decisions):
         raise typer.Exit(1)
@@ -415,7 +456,7 @@ def what_if(
     ),
     assume: Optional[list[str]] = AssumeOpt,
     rules: Optional[list[str]] = RulesOpt,
-    fmt: Format = FormatOpt,
+    fmt: ReportFormat = ReportFormatOpt,
     fail_on: Optional[FailOn] = FailOpt,
     overlays: Optional[list[str]] = WithOpt,
     save: Optional[str] = typer.Option(
@@ -424,8 +465,10 @@ def what_if(
         metavar="FILE",
         help="Also write the question as a scenario file, its current verdict as `expect`.",
     ),
+    explain: bool = ExplainOpt,
+    output: Optional[str] = OutputOpt,
 ) -> None:
-    """Evaluate a transfer given on the command line."""
+    """Evaluate a transfer given on the command line: the verdict in short (--explain for the full trace)."""
     from .asked import WhatIf, build
     from .engine import evaluate as run
 
@@ -446,7 +489,7 @@ def what_if(
     )
     sc = build(base, question)
     d = run(base, sc)
-    typer.echo(_render(base, [d], fmt), nl=False)
+    _write_output(_render(base, [d], fmt, explain, _colour(output)), output, _colour(output))
     _warn([d])
     if save:
         from .scaffold import save_scenario
@@ -546,6 +589,7 @@ def test(
     rules: Optional[list[str]] = RulesOpt,
     fmt: TestFormat = typer.Option(TestFormat.text, "--format", "-f", help="Output format (junit: JUnit XML)."),
     overlays: Optional[list[str]] = WithOpt,
+    output: Optional[str] = OutputOpt,
     coverage: bool = typer.Option(False, "--coverage", help="Report how many scenarios made each rule fire."),
     documented: bool = typer.Option(
         False, "--documented", help="Agreement with documented scenarios per exporter, weakest first."
@@ -597,6 +641,16 @@ def test(
         from .cireport import junit
 
         typer.echo(junit(results, seconds), nl=False)
+    elif fmt in (TestFormat.html, TestFormat.markdown):
+        from .render import tables
+        from .testing import coverage as count
+
+        counts = count(base, results) if coverage else None
+        if fmt is TestFormat.html:
+            titles = {r.id: r.title for _, r in base.all_rules()}
+            _write_output(tables.tests_html(results, counts, titles), output)
+        else:
+            _write_output(tables.tests_markdown(results, counts), output)
     elif fmt is TestFormat.json:
         typer.echo(
             json.dumps(
@@ -655,6 +709,10 @@ def facts(
         summary = dataset_summary(base)
         if fmt is Format.json:
             typer.echo(json.dumps(summary, indent=2))
+        elif fmt is Format.markdown:
+            from .render.markdown import datasets_markdown
+
+            typer.echo(datasets_markdown(summary), nl=False)
         else:
             for row in summary:
                 typer.echo(f"{row['dataset']:<24} {row['entries']:>5} {row['what']}")
@@ -667,6 +725,11 @@ def facts(
     data = country_facts(base, code, day)
     if fmt is Format.json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    if fmt is Format.markdown:
+        from .render.markdown import facts_markdown
+
+        typer.echo(facts_markdown(data), nl=False)
         return
     typer.echo(f"{data['country']} {data['name']} on {data['date']}")
     for row in data["facts"]:
@@ -685,7 +748,7 @@ def lint(
     today: Optional[str] = typer.Option(
         None, "--today", metavar="YYYY-MM-DD", help="Date for `expired` (default: today)."
     ),
-    fmt: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format (sarif, github: CI)."),
+    fmt: LintFormat = typer.Option(LintFormat.text, "--format", "-f", help="Output format (sarif, github: CI)."),
 ) -> None:
     """Warnings about rules that are valid but likely wrong (conflicts, dead or shadowed rules, thin citations)."""
     from .lint import lint as run_lint
@@ -696,10 +759,15 @@ def lint(
     day = _parse_date(_day(today), "--today")
     found = sorted(run_lint(base, day) + lint_scenarios(scenario_paths), key=Diagnostic.sort_key)
     warnings = [d for d in found if d.severity == "warning"]
-    if fmt is CheckFormat.json:
+    if fmt is LintFormat.json:
         typer.echo(json.dumps([d.to_json() for d in found], indent=2, ensure_ascii=False))
-    elif fmt is not CheckFormat.text:
-        typer.echo(_check_report(found, fmt, "lint"), nl=False)
+    elif fmt is LintFormat.markdown:
+        from .render.markdown import lint_markdown
+
+        n = sum(len(j.rules) for j in base.jurisdictions.values())
+        typer.echo(lint_markdown([d.to_json() for d in found], n), nl=False)
+    elif fmt is not LintFormat.text:
+        typer.echo(_check_report(found, CheckFormat(fmt.value), "lint"), nl=False)
     else:
         for d in found:
             typer.echo(d.render())
@@ -731,6 +799,10 @@ def sources(
     rep = report(base, [display_path(f) for f in overlay_paths + scenario_paths])
     if fmt is Format.json:
         typer.echo(json.dumps(rep.to_json(), indent=2, ensure_ascii=False))
+    elif fmt is Format.markdown:
+        from .render.markdown import sources_markdown
+
+        typer.echo(sources_markdown(rep.to_json()), nl=False)
     else:
         typer.echo(render_text(rep), nl=False)
 
@@ -889,6 +961,7 @@ def matrix(
     rules: Optional[list[str]] = RulesOpt,
     overlays: Optional[list[str]] = WithOpt,
     fmt: TableFormat = typer.Option(TableFormat.text, "--format", "-f", help="Output format."),
+    output: Optional[str] = OutputOpt,
 ) -> None:
     """The verdict grid: every exporter against every recipient, for one item on one date."""
     from .asked import WhatIf, build, option_countries, option_date
@@ -901,11 +974,12 @@ def matrix(
     wants_lethal = _lethality(lethal, non_lethal)
     screener = Screener(base)
     grid: dict[str, dict[str, str]] = {}
+    why: dict[str, dict[str, list[str]]] = {}
     for e in exps:
-        grid[e] = {}
+        grid[e], why[e] = {}, {}
         for r in recs:
             if e == r:
-                grid[e][r] = "-"
+                grid[e][r], why[e][r] = "-", []
                 continue
             q = WhatIf(
                 exporter=e,
@@ -917,32 +991,28 @@ def matrix(
                 transfer=transfer.value,
                 title="matrix",
             )
-            grid[e][r] = screener.screen(build(base, q)).verdict.value
+            res = screener.screen(build(base, q))
+            grid[e][r], why[e][r] = res.verdict.value, list(res.deciding_rules)
+    from .render import tables
+
+    m = tables.Matrix(item, day, exps, recs, grid, why)
     if fmt is TableFormat.json:
-        typer.echo(json.dumps({"date": day.isoformat(), "item": item, "verdicts": grid}, indent=2))
+        text = json.dumps({"date": day.isoformat(), "item": item, "verdicts": grid}, indent=2) + "\n"
     elif fmt is TableFormat.csv:
-        typer.echo("exporter," + ",".join(recs))
-        for e in exps:
-            typer.echo(e + "," + ",".join(grid[e][r] for r in recs))
+        text = "".join(
+            line + "\n"
+            for line in ["exporter," + ",".join(recs)] + [e + "," + ",".join(grid[e][r] for r in recs) for e in exps]
+        )
     elif fmt is TableFormat.markdown:
-        typer.echo(f"Verdicts for `{item}` on {day}\n")
-        typer.echo("| exporter \\ recipient | " + " | ".join(recs) + " |")
-        typer.echo("|---|" + "---|" * len(recs))
-        for e in exps:
-            typer.echo(f"| {e} | " + " | ".join(f"`{grid[e][r]}`" for r in recs) + " |")
+        text = tables.matrix_markdown(m)
+    elif fmt is TableFormat.html:
+        text = tables.matrix_html(m, {c: country_name(c) for c in set(exps) | set(recs)})
     else:
-        w = max(len(v) for row in grid.values() for v in row.values())
-        typer.echo(f"{item} on {day}")
-        typer.echo((" " * 10 + "".join(f"{r:<{w + 2}}" for r in recs)).rstrip())
-        for e in exps:
-            typer.echo((f"{e:<10}" + "".join(f"{grid[e][r]:<{w + 2}}" for r in recs)).rstrip())
+        text = tables.matrix_text(m, _colour(output))
+    _write_output(text, output, _colour(output) and fmt is TableFormat.text)
 
 
-class DiffFormat(str, Enum):
-    text = "text"
-    markdown = "markdown"
-    html = "html"
-    json = "json"
+DiffFormat = ReportFormat
 
 
 def _side_base(spec: str) -> tuple[RuleBase, str]:
@@ -954,10 +1024,10 @@ def _side_base(spec: str) -> tuple[RuleBase, str]:
     return load_rulebase([spec]), spec
 
 
-def _write_output(text: str, output: str | None) -> None:
+def _write_output(text: str, output: str | None, colour: bool = False) -> None:
     """Print, or write the file atomically (a temp file renamed over the target)."""
     if output is None:
-        typer.echo(text, nl=False)
+        typer.echo(text, nl=False, color=True if colour else None)
         return
     from .files import write_text
 
@@ -990,6 +1060,15 @@ def diff(
     fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", "-f", help="Output format."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report to this file."),
     fail_on_change: bool = typer.Option(False, "--fail-on-change", help="Exit 1 when any verdict changes."),
+    space: str = typer.Option(
+        "world",
+        "--space",
+        metavar="world|all",
+        help="world: combinations the world data allows, and real pairs; all: every combination.",
+    ),
+    on: Optional[str] = typer.Option(
+        None, "--on", metavar="YYYY-MM-DD", help="A rule diff's date for the real pairs (default: today)."
+    ),
 ) -> None:
     """Policy diff report: changed rules, flipped scenarios, and every region of transfers that changes."""
     from .diff import Side
@@ -1021,7 +1100,10 @@ def diff(
         old_label, new_label = f"{old_label} on {d1}", f"{new_label} on {d2}"
     files = classify(scenarios or ["scenarios"])[2] if (scenarios or Path("scenarios").is_dir()) else []
     scs = [load_scenario(f, new_base) for f in files]
-    report = run_diff(Side(old_label, old_base, d1), Side(new_label, new_base, d2), scs)
+    if space not in ("world", "all"):
+        raise LoadError([Diagnostic("bad-space", f"`{space}` is not world or all", SourceSpan("--space"))])
+    day = _parse_date(_day(on), "--on")
+    report = run_diff(Side(old_label, old_base, d1), Side(new_label, new_base, d2), scs, space, day)
     if fmt is DiffFormat.json:
         text = json.dumps(diff_json(report), indent=2, ensure_ascii=False) + "\n"
     else:
@@ -1049,12 +1131,13 @@ def timeline(
     transfer: TransferKind = TransferOpt,
     rules: Optional[list[str]] = RulesOpt,
     overlays: Optional[list[str]] = WithOpt,
-    fmt: Format = FormatOpt,
+    fmt: ReportFormat = ReportFormatOpt,
+    output: Optional[str] = OutputOpt,
 ) -> None:
     """The dates on which a transfer's verdict changes, each with the rule or fact that changes there."""
     from .asked import WhatIf, build, option_date
-    from .diff import timeline as run_timeline
-    from .diffreport import render_timeline_text
+    from .diff import timeline_json, timeline_steps
+    from .render import tables
 
     base = _rules(rules, overlays)
     d1, d2 = option_date(start, "--from"), option_date(end, "--to")
@@ -1071,15 +1154,16 @@ def timeline(
     )
     sc = build(base, q)
     sc = sc.model_copy(update={"title": f"{country_name(sc.exporter)} -> {country_name(sc.recipient)}: {item}"})
-    rows = run_timeline(base, sc, d1, d2)
-    if fmt is Format.json:
-        typer.echo(
-            json.dumps(
-                [{"date": d.isoformat(), "verdict": v.value, "rules": ev, "world": w} for d, v, ev, w in rows], indent=2
-            )
-        )
-    else:
-        typer.echo(render_timeline_text(f"Timeline {sc.title}, {d1} to {d2}", rows), nl=False)
+    steps = timeline_steps(base, sc, d1, d2)
+    title = f"Timeline {sc.title}, {d1} to {d2}"
+    rows = timeline_json(steps)
+    text = {
+        ReportFormat.json: lambda: json.dumps(rows, indent=2) + "\n",
+        ReportFormat.markdown: lambda: tables.timeline_markdown(title, steps),
+        ReportFormat.html: lambda: tables.timeline_html(title, steps, d1, d2),
+        ReportFormat.text: lambda: tables.timeline_text(title, steps, _colour(output)),
+    }[fmt]()
+    _write_output(text, output, _colour(output) and fmt is ReportFormat.text)
 
 
 def _check_report(diags: list[Diagnostic], fmt: CheckFormat, command: str) -> str:

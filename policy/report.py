@@ -12,7 +12,7 @@ from typing import Any
 from .countries import country_name
 from .derive import FactValue
 from .engine import Decision, JurisdictionVerdict, RuleFinding
-from .models import BINDING_WORDS, Effect, Role, Rule
+from .models import BINDING_WORDS, Effect, Role, Rule, Verdict
 from .rulebase import RuleBase
 
 ROLE_WORDS = {
@@ -312,3 +312,198 @@ def render_markdown(base: RuleBase, d: Decision) -> str:
         out.append(f"| `{name}` | `{json.dumps(v, ensure_ascii=False)}` | {fv.origin} | {fv.basis.replace('|', '/')} |")
     out += ["", f"_Record: policy {d.record['policy_version']}, rules digest `{d.record['rules_digest'][:16]}`._"]
     return "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------------ short answers
+
+
+def deciding_findings(jv: JurisdictionVerdict) -> list[RuleFinding]:
+    """The rules that give a jurisdiction its verdict: applying (or conflicting) rules whose effect is it."""
+    fired = [f for f in jv.findings if f.status in ("fired", "conflict")]
+    same = [f for f in fired if (f.effect_verdict or Verdict.undetermined) == jv.verdict]
+    return same or [f for f in fired if f.status == "conflict"]
+
+
+def first_citation(base: RuleBase, jurisdiction: str, rule: Rule) -> dict[str, Any] | None:
+    cites = _citations(base, jurisdiction, rule)
+    return cites[0] if cites else None
+
+
+def cite_words(c: dict[str, Any]) -> str:
+    return c["instrument"] + (f", {c['article']}" if c["article"] else "")
+
+
+def role_word(role: Role) -> str:
+    """The role in one or two words: ``exporter``, ``original producer``, ``regime``..."""
+    return ROLE_WORDS[role].split(" (")[0].replace("international regime", "regime")
+
+
+def deciding_facts(d: Decision) -> list[tuple[str, FactValue]]:
+    """The facts read by the rules that decided the verdict (and the unknown ones it waits on)."""
+    names: list[str] = []
+    seen: dict[str, FactValue] = {}
+    for jv in d.deciding:
+        todo = [jv]
+        while todo:
+            j = todo.pop(0)
+            for f in deciding_findings(j):
+                for leaf in f.trace:
+                    if leaf.fact not in names:
+                        names.append(leaf.fact)
+                if f.nested is not None:
+                    todo.append(f.nested)
+            for m in j.missing_facts:
+                if m not in names:
+                    names.append(m)
+            for k, v in j.facts.items():
+                seen.setdefault(k, v)
+    out = []
+    for n in names:
+        key = next((k for k in d.facts if k == n or k.startswith((n + " [", n + "["))), None)
+        if key is not None:
+            out.append((key, d.facts[key]))
+        elif n in seen:
+            out.append((n, seen[n]))
+    return out
+
+
+def jurisdiction_summary(base: RuleBase, jv: JurisdictionVerdict) -> dict[str, Any]:
+    """One jurisdiction in a line: verdict, the deciding rule's title, binding, first citation."""
+    deciding = deciding_findings(jv)
+    out: dict[str, Any] = {
+        "jurisdiction": jv.jurisdiction,
+        "name": jv.name,
+        "role": role_word(jv.role),
+        "item": jv.item,
+        "verdict": jv.verdict.value,
+        "rule": None,
+        "title": None,
+        "binding": None,
+        "citation": None,
+        "more": 0,
+        "nested": None,
+        "reason": jv.reason,
+    }
+    if deciding:
+        f = deciding[0]
+        out.update(
+            rule=f.rule.id,
+            title=f.rule.title,
+            binding=BINDING_WORDS[f.rule.binding],
+            citation=first_citation(base, jv.jurisdiction, f.rule),
+            more=len(deciding) - 1,
+        )
+        if f.nested is not None:
+            n = f.nested
+            nd = deciding_findings(n)
+            out["nested"] = {
+                "jurisdiction": n.jurisdiction,
+                "verdict": n.verdict.value,
+                "title": nd[0].rule.title if nd else n.reason,
+            }
+    return out
+
+
+def _fact_value(fv: FactValue) -> str:
+    v = fv.to_json()["value"]
+    return "unknown" if v is None else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+
+
+def _question(d: Decision) -> str:
+    sc = d.scenario
+    items = "; ".join(it.name or it.id or it.category or "item" for it in sc.items)
+    extra = (f", via {', '.join(sc.via)}" if sc.via else "") + (
+        f", transit {', '.join(sc.transit)}" if sc.transit else ""
+    )
+    return (
+        f"{country_name(sc.exporter)} ({sc.exporter}) -> {country_name(sc.recipient)} ({sc.recipient}): {items}, "
+        f"{sc.transfer} to a {sc.end_user} end user{extra}, on {sc.date}"
+    )
+
+
+def render_short(base: RuleBase, d: Decision, colour: bool = False) -> str:
+    """The answer in a few lines: verdict, one line per jurisdiction, the facts that decided it.
+
+    ``render_text`` gives the full trace (``--explain``).
+    """
+    from .render.style import Paint
+
+    p = Paint(colour)
+    lines = [f"{p.verdict(d.verdict.value, upper=True)}  {_question(d)}"]
+    deciding = sorted({f"{j.jurisdiction} ({role_word(j.role)})" for j in d.deciding})
+    lines.append(f"  decided by {', '.join(deciding)}")
+    chain = _chain(d)
+    if chain:
+        lines.append("  chain: " + chain.splitlines()[0].strip())
+    lines.append("")
+    sources: list[str] = []
+    multi = len(d.scenario.items) > 1
+    width = max(len(f"{j.jurisdiction} {role_word(j.role)}") for j in d.jurisdictions)
+    vwidth = max(len(j.verdict.value) for j in d.jurisdictions)
+    for jv in d.jurisdictions:
+        s = jurisdiction_summary(base, jv)
+        who = f"{jv.jurisdiction} {s['role']}"
+        head = f"  {who:<{width}}  {p.verdict(jv.verdict.value)}{' ' * (vwidth - len(jv.verdict.value))}  "
+        if multi:
+            head += f"[{jv.item.split(' (')[0]}] "
+        if s["title"]:
+            body = s["title"] + (f" (+{s['more']} more)" if s["more"] else "")
+            if s["nested"]:
+                n = s["nested"]
+                body += f" (direct transfer from {n['jurisdiction']}: {n['verdict']}, {n['title']})"
+            body += f" — {s['binding']}"
+            c = s["citation"]
+            if c:
+                body += f" — {cite_words(c)}"
+                if c["url"]:
+                    if c["url"] not in sources:
+                        sources.append(c["url"])
+                    body += f" [{sources.index(c['url']) + 1}]"
+        else:
+            body = jv.reason
+        lines.append((head + body).rstrip())
+    facts = deciding_facts(d)
+    if facts:
+        lines += ["", "Because:"]
+        for name, fv in facts:
+            lines.append(f"  {name} = {_fact_value(fv)} — {fv.origin}: {fv.basis}")
+    if sources:
+        lines += ["", "Sources:"]
+        lines += [f"  [{i}] {u}" for i, u in enumerate(sources, 1)]
+    lines += ["", p.dim("Full trace: --explain; every field: --format json.")]
+    return "\n".join(lines) + "\n"
+
+
+def render_short_markdown(base: RuleBase, d: Decision) -> str:
+    """The short answer as Markdown: verdict, a table of jurisdictions, the deciding facts."""
+    sc = d.scenario
+    out = [
+        f"# {sc.title}",
+        "",
+        f"**Verdict: `{d.verdict.value}`** — {_question(d)}.",
+        "",
+        "| jurisdiction | role | verdict | deciding rule | binding | citation |",
+        "|---|---|---|---|---|---|",
+    ]
+    for jv in d.jurisdictions:
+        s = jurisdiction_summary(base, jv)
+        c = s["citation"]
+        cite = "" if not c else (f"[{_md_cell(cite_words(c))}]({c['url']})" if c["url"] else _md_cell(cite_words(c)))
+        title = _md_cell(s["title"] or s["reason"])
+        if s["nested"]:
+            n = s["nested"]
+            title += f" (direct transfer from {n['jurisdiction']}: `{n['verdict']}`)"
+        out.append(
+            f"| {jv.jurisdiction} {_md_cell(jv.name)} | {s['role']} | `{jv.verdict.value}` | {title} | "
+            f"{s['binding'] or ''} | {cite} |"
+        )
+    facts = deciding_facts(d)
+    if facts:
+        out += ["", "**Because:**", ""]
+        out += [f"- `{name}` = `{_fact_value(fv)}` ({fv.origin}: {_md_cell(fv.basis)})" for name, fv in facts]
+    out += ["", f"_Record: policy {d.record['policy_version']}, rules digest `{d.record['rules_digest'][:16]}`._"]
+    return "\n".join(out) + "\n"
+
+
+def _md_cell(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ")

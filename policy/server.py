@@ -114,6 +114,8 @@ class TimelineRow(BaseModel):
     verdict: str
     rules: list[str]
     world: list[str]
+    deciding: list[str] = Field(default_factory=list, description="jurisdictions giving the verdict")
+    deciding_rules: list[str] = Field(default_factory=list)
 
 
 class DiffRequest(BaseModel):
@@ -447,7 +449,7 @@ def create_app(
     @app.post("/timeline", response_model=list[TimelineRow], tags=["decisions"])
     async def timeline(q: TimelineRequest) -> Any:
         """The dates on which a transfer's verdict changes (`policy timeline -f json`)."""
-        from .diff import timeline as run_timeline
+        from .diff import timeline_json, timeline_steps
 
         snap = svc.current
 
@@ -468,8 +470,7 @@ def create_app(
             sc = sc.model_copy(
                 update={"title": f"{country_name(sc.exporter)} -> {country_name(sc.recipient)}: {q.item}"}
             )
-            rows = run_timeline(snap.base, sc, d1, d2)
-            return [{"date": d.isoformat(), "verdict": v.value, "rules": ev, "world": w} for d, v, ev, w in rows]
+            return timeline_json(timeline_steps(snap.base, sc, d1, d2))
 
         return await timed(run)
 

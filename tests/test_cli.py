@@ -29,9 +29,8 @@ def test_korea_ukraine_shells_restricted_as_stated_policy_with_sources(runner):
     assert rule["id"] == "kr.conflict.no-lethal-to-belligerents"
     assert rule["binding"] == "stated_policy"
     assert any(c["url"] and "kbs.co.kr" in c["url"] for c in rule["citations"])
-    text = what_if(
-        runner, "--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30", fmt="text"
-    ).stdout
+    args = ("--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30", "--explain")
+    text = what_if(runner, *args, fmt="text").stdout
     assert "stated policy (not a statute)" in text and "Verdict: RESTRICTED" in text
 
 
