@@ -1157,4 +1157,14 @@ def timeline_steps(base: RuleBase, scenario: Scenario, start: dt.date, end: dt.d
     return rows
 
 
-__all__ = ["Side", "DiffReport", "diff", "timeline", "timeline_steps", "timeline_json", "exhaustive", "grounded", "SPACES"]
+__all__ = [
+    "Side",
+    "DiffReport",
+    "diff",
+    "timeline",
+    "timeline_steps",
+    "timeline_json",
+    "exhaustive",
+    "grounded",
+    "SPACES",
+]
