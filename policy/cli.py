@@ -700,23 +700,26 @@ def facts(
     date: Optional[str] = typer.Option(None, "--date", metavar="YYYY-MM-DD", help="Date (default: today)."),
     rules: Optional[list[str]] = RulesOpt,
     fmt: Format = FormatOpt,
+    output: Optional[str] = OutputOpt,
 ) -> None:
     """What the engine knows about a country on a date, with sources."""
+    _write_output(_facts_text(rules, country, date, fmt), output)
+
+
+def _facts_text(rules: list[str] | None, country: str | None, date: str | None, fmt: Format) -> str:
     from .worldview import country_facts, dataset_summary
 
     base = _rules(rules)
     if country is None:
         summary = dataset_summary(base)
         if fmt is Format.json:
-            typer.echo(json.dumps(summary, indent=2))
+            return json.dumps(summary, indent=2) + "\n"
         elif fmt is Format.markdown:
             from .render.markdown import datasets_markdown
 
-            typer.echo(datasets_markdown(summary), nl=False)
+            return str(datasets_markdown(summary))
         else:
-            for row in summary:
-                typer.echo(f"{row['dataset']:<24} {row['entries']:>5} {row['what']}")
-        return
+            return "".join(f"{row['dataset']:<24} {row['entries']:>5} {row['what']}\n" for row in summary)
     from .asked import by_option
     from .contract import read_country
 
@@ -724,18 +727,17 @@ def facts(
     day = _parse_date(_day(date), "--date")
     data = country_facts(base, code, day)
     if fmt is Format.json:
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
-        return
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt is Format.markdown:
         from .render.markdown import facts_markdown
 
-        typer.echo(facts_markdown(data), nl=False)
-        return
-    typer.echo(f"{data['country']} {data['name']} on {data['date']}")
+        return str(facts_markdown(data))
+    lines = [f"{data['country']} {data['name']} on {data['date']}"]
     for row in data["facts"]:
-        typer.echo(f"  {row['fact']} = {json.dumps(row['value'])}  {row['basis']}")
-        for s in row["sources"]:
-            typer.echo(f"      source: {s['title']}" + (f" <{s['url']}>" if s["url"] else ""))
+        lines.append(f"  {row['fact']} = {json.dumps(row['value'])}  {row['basis']}")
+        for src in row["sources"]:
+            lines.append(f"      source: {src['title']}" + (f" <{src['url']}>" if src["url"] else ""))
+    return "\n".join(lines) + "\n"
 
 
 @app.command()
@@ -787,6 +789,7 @@ def sources(
         None, help="Rules (and scenario) files or folders (default: rules/ and scenarios/)."
     ),
     fmt: Format = FormatOpt,
+    output: Optional[str] = OutputOpt,
 ) -> None:
     """Sources and rules per tier (official, reputable, other) and jurisdiction; rules with no official or
     reputable source; every link to a content farm, with file:line. Tiers come from rules/sources.yaml."""
@@ -798,13 +801,14 @@ def sources(
     base = load_rulebase(rule_paths or [default_rules_path()])
     rep = report(base, [display_path(f) for f in overlay_paths + scenario_paths])
     if fmt is Format.json:
-        typer.echo(json.dumps(rep.to_json(), indent=2, ensure_ascii=False))
+        text = json.dumps(rep.to_json(), indent=2, ensure_ascii=False) + "\n"
     elif fmt is Format.markdown:
         from .render.markdown import sources_markdown
 
-        typer.echo(sources_markdown(rep.to_json()), nl=False)
+        text = str(sources_markdown(rep.to_json()))
     else:
-        typer.echo(render_text(rep), nl=False)
+        text = str(render_text(rep))
+    _write_output(text, output)
 
 
 def _documented_text(results: list[Any]) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from .countries import country_name
 from .derive import Facts
+from .facts import CONFLICT_FACTS
 from .models import Scenario, ScenarioItem
 from .rulebase import RuleBase
 
@@ -26,11 +27,11 @@ def country_facts(base: RuleBase, code: str, day: dt.date) -> dict[str, Any]:
     )
     facts = Facts(sc, ScenarioItem.model_validate({"category": "ML1"}), base.world)
     names = [
-        "recipient.in_armed_conflict",
-        "recipient.in_international_armed_conflict",
-        "recipient.self_defence",
+        *CONFLICT_FACTS,
         "recipient.under_embargo.UN",
         "recipient.under_embargo.EU",
+        "exporter.under_embargo.UN",
+        "exporter.under_embargo.EU",
     ]
     for gid, group in sorted(base.world.groups.items()):
         verb = "party_to" if group.kind == "treaty" else "member_of"
@@ -40,7 +41,7 @@ def country_facts(base: RuleBase, code: str, day: dt.date) -> dict[str, Any]:
         fv = facts.get(name)
         rows.append(
             {
-                "fact": name.replace("recipient.", "", 1),
+                "fact": name.replace("recipient.", "", 1).replace("exporter.under_embargo", "procurement_banned_by", 1),
                 "value": fv.value,
                 "basis": fv.basis,
                 "sources": [{"title": t, "url": u} for t, u in fv.sources],

@@ -303,3 +303,13 @@ def test_end_user_may_name_a_unit_that_rules_can_test(shipped, tmp_path):
     from policy.derive import Facts
 
     assert Facts(sc, sc.items[0], shipped.world).value("end_user.unit") == "Border Guard"
+
+
+def test_facts_and_sources_write_their_report_with_o(runner, tmp_path):
+    rules = ["--rules", str(ROOT / "rules")]
+    out = tmp_path / "facts.md"
+    res = runner.invoke(app, ["facts", "UA", "--date", "2023-01-30", "-f", "markdown", "-o", str(out), *rules])
+    assert res.exit_code == 0 and res.stdout == "" and "war_on_territory" in out.read_text(encoding="utf-8")
+    src = tmp_path / "sources.json"
+    res = runner.invoke(app, ["sources", str(ROOT / "rules"), "-f", "json", "-o", str(src)])
+    assert res.exit_code == 0 and json.loads(src.read_text(encoding="utf-8"))
