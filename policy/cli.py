@@ -631,8 +631,22 @@ def test(
     if diags:
         raise LoadError(diags)
     if documented:
+        from .testing import documented_agreement
+
         results = [r for r in results if r.scenario.kind == "documented"]
-        typer.echo(_documented_text(results) if fmt is not TestFormat.json else _documented_json(results))
+        if fmt is TestFormat.json:
+            text = _documented_json(results) + "\n"
+        elif fmt is TestFormat.markdown:
+            from .render import tables
+
+            text = tables.documented_markdown(results, documented_agreement(results))
+        elif fmt is TestFormat.html:
+            from .render import tables
+
+            text = tables.tests_html(results, None, {}, agreement=documented_agreement(results))
+        else:
+            text = _documented_text(results) + "\n"
+        _write_output(text, output)
         if any(not r.passed for r in results):
             raise typer.Exit(1)
         return
@@ -751,6 +765,7 @@ def lint(
         None, "--today", metavar="YYYY-MM-DD", help="Date for `expired` (default: today)."
     ),
     fmt: LintFormat = typer.Option(LintFormat.text, "--format", "-f", help="Output format (sarif, github: CI)."),
+    output: Optional[str] = OutputOpt,
 ) -> None:
     """Warnings about rules that are valid but likely wrong (conflicts, dead or shadowed rules, thin citations)."""
     from .lint import lint as run_lint
@@ -762,22 +777,23 @@ def lint(
     found = sorted(run_lint(base, day) + lint_scenarios(scenario_paths), key=Diagnostic.sort_key)
     warnings = [d for d in found if d.severity == "warning"]
     if fmt is LintFormat.json:
-        typer.echo(json.dumps([d.to_json() for d in found], indent=2, ensure_ascii=False))
+        text = json.dumps([d.to_json() for d in found], indent=2, ensure_ascii=False) + "\n"
     elif fmt is LintFormat.markdown:
         from .render.markdown import lint_markdown
 
         n = sum(len(j.rules) for j in base.jurisdictions.values())
-        typer.echo(lint_markdown([d.to_json() for d in found], n), nl=False)
+        text = str(lint_markdown([d.to_json() for d in found], n))
     elif fmt is not LintFormat.text:
-        typer.echo(_check_report(found, CheckFormat(fmt.value), "lint"), nl=False)
+        text = str(_check_report(found, CheckFormat(fmt.value), "lint"))
     else:
-        for d in found:
-            typer.echo(d.render())
         infos = len(found) - len(warnings)
-        typer.echo(
+        lines = [d.render() for d in found]
+        lines.append(
             f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}, {infos} notes, "
             f"{sum(len(j.rules) for j in base.jurisdictions.values())} rules checked"
         )
+        text = "\n".join(lines) + "\n"
+    _write_output(text, output)
     if strict and warnings:
         raise typer.Exit(1)
 

@@ -19,10 +19,30 @@ from .conftest import ROOT
 
 GOLDEN = ROOT / "tests" / "golden"
 KR_UA = ["what-if", "--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30"]
-DE_UA = ["timeline", "--exporter", "DE", "--recipient", "UA", "--item", "ML6", "--from", "2021-01-01", "--to",
-         "2024-12-31"]
-KR_OVERLAY_DIFF = ["diff", "rules", "rules", "--with", "scenarios/what-if/kr-self-defence-exception.yaml", "--on",
-                   "2023-06-01", "--scenarios", "scenarios/kr"]
+DE_UA = [
+    "timeline",
+    "--exporter",
+    "DE",
+    "--recipient",
+    "UA",
+    "--item",
+    "ML6",
+    "--from",
+    "2021-01-01",
+    "--to",
+    "2024-12-31",
+]
+KR_OVERLAY_DIFF = [
+    "diff",
+    "rules",
+    "rules",
+    "--with",
+    "scenarios/what-if/kr-self-defence-exception.yaml",
+    "--on",
+    "2023-06-01",
+    "--scenarios",
+    "scenarios/kr",
+]
 
 CASES = {
     "what-if-kr-ua.txt": KR_UA,

@@ -57,8 +57,24 @@ def test_json_stays_complete(runner):
 
 
 def test_re_export_short_answer_draws_the_chain(runner):
-    text = cli(runner, "what-if", "--exporter", "DE", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30",
-               "--transfer", "re-export", "--origin", "CH", "--via", "PL")
+    text = cli(
+        runner,
+        "what-if",
+        "--exporter",
+        "DE",
+        "--recipient",
+        "UA",
+        "--item",
+        "ML3",
+        "--date",
+        "2023-01-30",
+        "--transfer",
+        "re-export",
+        "--origin",
+        "CH",
+        "--via",
+        "PL",
+    )
     assert "chain: CH (original producer: prohibited) -> DE (exporter: licence_required)" in text
     assert "direct transfer from CH: prohibited" in text
 
@@ -68,8 +84,17 @@ def date_diff():
     from typer.testing import CliRunner
 
     res = CliRunner().invoke(
-        app, ["diff", str(ROOT / "rules"), "--at", "2022-02-01", "--vs", "2022-03-01", "--scenarios",
-              str(ROOT / "scenarios" / "de")]
+        app,
+        [
+            "diff",
+            str(ROOT / "rules"),
+            "--at",
+            "2022-02-01",
+            "--vs",
+            "2022-03-01",
+            "--scenarios",
+            str(ROOT / "scenarios" / "de"),
+        ],
     )
     assert res.exit_code == 0, res.output
     return res.stdout
@@ -113,11 +138,41 @@ def test_law_changes_are_readable_and_directed(date_diff):
 
 
 def test_space_all_keeps_the_abstract_view(runner):
-    res = runner.invoke(app, ["diff", str(ROOT / "rules"), "--at", "2022-02-01", "--vs", "2022-03-01", "--space",
-                              "all", "--scenarios", str(ROOT / "scenarios" / "de"), "-f", "json"])
+    res = runner.invoke(
+        app,
+        [
+            "diff",
+            str(ROOT / "rules"),
+            "--at",
+            "2022-02-01",
+            "--vs",
+            "2022-03-01",
+            "--space",
+            "all",
+            "--scenarios",
+            str(ROOT / "scenarios" / "de"),
+            "-f",
+            "json",
+        ],
+    )
     data = json.loads(res.stdout)
-    world = json.loads(runner.invoke(app, ["diff", str(ROOT / "rules"), "--at", "2022-02-01", "--vs", "2022-03-01",
-                                           "--scenarios", str(ROOT / "scenarios" / "de"), "-f", "json"]).stdout)
+    world = json.loads(
+        runner.invoke(
+            app,
+            [
+                "diff",
+                str(ROOT / "rules"),
+                "--at",
+                "2022-02-01",
+                "--vs",
+                "2022-03-01",
+                "--scenarios",
+                str(ROOT / "scenarios" / "de"),
+                "-f",
+                "json",
+            ],
+        ).stdout
+    )
     assert data["exhaustive"]["space"] == "all" and data["grounded"] is None
     assert data["exhaustive"]["combinations_checked"] > world["exhaustive"]["combinations_checked"]
     assert {r["jurisdiction"] for r in world["exhaustive"]["regions"]} <= {
@@ -128,13 +183,41 @@ def test_space_all_keeps_the_abstract_view(runner):
 
 def test_rule_diff_grounds_on_the_given_date(runner):
     overlay = str(ROOT / "scenarios" / "what-if" / "kr-self-defence-exception.yaml")
-    res = runner.invoke(app, ["diff", str(ROOT / "rules"), str(ROOT / "rules"), "--with", overlay, "--on",
-                              "2023-06-01", "--scenarios", str(ROOT / "scenarios" / "kr"), "-f", "json"])
+    res = runner.invoke(
+        app,
+        [
+            "diff",
+            str(ROOT / "rules"),
+            str(ROOT / "rules"),
+            "--with",
+            overlay,
+            "--on",
+            "2023-06-01",
+            "--scenarios",
+            str(ROOT / "scenarios" / "kr"),
+            "-f",
+            "json",
+        ],
+    )
     data = json.loads(res.stdout)
     rows = data["grounded"]["rows"]
     assert any(r["jurisdiction"] == "KR" and "UA" in r["recipients"] for r in rows)
-    before = runner.invoke(app, ["diff", str(ROOT / "rules"), str(ROOT / "rules"), "--with", overlay, "--on",
-                                 "2023-01-01", "--scenarios", str(ROOT / "scenarios" / "kr"), "-f", "json"])
+    before = runner.invoke(
+        app,
+        [
+            "diff",
+            str(ROOT / "rules"),
+            str(ROOT / "rules"),
+            "--with",
+            overlay,
+            "--on",
+            "2023-01-01",
+            "--scenarios",
+            str(ROOT / "scenarios" / "kr"),
+            "-f",
+            "json",
+        ],
+    )
     assert json.loads(before.stdout)["grounded"]["rows"] == []  # the exception starts on 2023-03-01
 
 
@@ -157,8 +240,24 @@ def test_minimum_cover_is_minimal_and_exact():
 
 
 def test_reports_are_byte_identical_run_to_run(runner, tmp_path):
-    for args in (["what-if", *KR_UA, "-f", "html"], ["timeline", "--exporter", "DE", "--recipient", "UA", "--item",
-                 "ML6", "--from", "2021-01-01", "--to", "2024-12-31", "-f", "html"]):
+    for args in (
+        ["what-if", *KR_UA, "-f", "html"],
+        [
+            "timeline",
+            "--exporter",
+            "DE",
+            "--recipient",
+            "UA",
+            "--item",
+            "ML6",
+            "--from",
+            "2021-01-01",
+            "--to",
+            "2024-12-31",
+            "-f",
+            "html",
+        ],
+    ):
         assert cli(runner, *args) == cli(runner, *args)
 
 
@@ -170,8 +269,22 @@ def test_output_file_is_written_atomically_and_nothing_printed(runner, tmp_path)
 
 
 def test_timeline_markdown_is_markdown(runner):
-    text = cli(runner, "timeline", "--exporter", "DE", "--recipient", "UA", "--item", "ML6", "--from", "2021-01-01",
-               "--to", "2024-12-31", "-f", "markdown")
+    text = cli(
+        runner,
+        "timeline",
+        "--exporter",
+        "DE",
+        "--recipient",
+        "UA",
+        "--item",
+        "ML6",
+        "--from",
+        "2021-01-01",
+        "--to",
+        "2024-12-31",
+        "-f",
+        "markdown",
+    )
     assert text.startswith("# Timeline") and "| 2022-02-26 | `licence_required` |" in text
 
 

@@ -313,3 +313,15 @@ def test_facts_and_sources_write_their_report_with_o(runner, tmp_path):
     src = tmp_path / "sources.json"
     res = runner.invoke(app, ["sources", str(ROOT / "rules"), "-f", "json", "-o", str(src)])
     assert res.exit_code == 0 and json.loads(src.read_text(encoding="utf-8"))
+
+
+def test_documented_agreement_and_lint_render_to_files(runner, tmp_path):
+    rules = ["--rules", str(ROOT / "rules")]
+    md = tmp_path / "documented.md"
+    res = runner.invoke(
+        app, ["test", str(ROOT / "scenarios" / "kr"), "--documented", "-f", "markdown", "-o", str(md), *rules]
+    )
+    assert res.exit_code == 0 and "| KR |" in md.read_text(encoding="utf-8")
+    lint = tmp_path / "lint.txt"
+    res = runner.invoke(app, ["lint", str(ROOT / "rules"), "-o", str(lint)])
+    assert res.exit_code == 0 and res.stdout == "" and "rules checked" in lint.read_text(encoding="utf-8")

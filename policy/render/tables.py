@@ -211,7 +211,22 @@ def tests_markdown(results: list[Any], counts: dict[str, int] | None) -> str:
     return "\n".join(out) + "\n"
 
 
-def tests_html(results: list[Any], counts: dict[str, int] | None, titles: dict[str, str]) -> str:
+def documented_markdown(results: list[Any], agreement: list[Any]) -> str:
+    """`policy test --documented -f markdown`: agreement with documented decisions per exporter."""
+    failed = [r for r in results if not r.passed]
+    out = ["# Agreement with documented decisions", ""]
+    out.append(f"**{len(results) - len(failed)} passed, {len(failed)} failed of {len(results)} documented scenarios.**")
+    out += ["", "| exporter | passed | failed | total | agreement |", "|---|---|---|---|---|"]
+    out += [f"| {a.jurisdiction} | {a.passed} | {a.failed} | {a.total} | {a.percent:.1f}% |" for a in agreement]
+    if failed:
+        out += ["", "## Failing documented scenarios", ""]
+        out += [f"- `{r.scenario.id}` ({_md(r.file)}): {_md('; '.join(r.problems))}" for r in failed]
+    return "\n".join(out) + "\n"
+
+
+def tests_html(
+    results: list[Any], counts: dict[str, int] | None, titles: dict[str, str], agreement: list[Any] | None = None
+) -> str:
     failed = [r for r in results if not r.passed]
     rows = [
         {
@@ -240,7 +255,9 @@ def tests_html(results: list[Any], counts: dict[str, int] | None, titles: dict[s
         }
     return render(
         "tests.html",
-        page_title="Scenario tests" + (" and rule coverage" if cov else ""),
+        agreement=agreement,
+        page_title=("Documented decisions" if agreement is not None else "Scenario tests")
+        + (" and rule coverage" if cov else ""),
         rows=rows,
         passed=len(results) - len(failed),
         failed=len(failed),
