@@ -1318,7 +1318,12 @@ def lsp() -> None:
     serve()
 
 
-def _table(rows: list[list[str]], header: list[str]) -> str:
+def _table(rows: list[list[str]], header: list[str], fmt: Format = Format.text) -> str:
+    """A plain table as text (padded columns) or Markdown."""
+    if fmt is Format.markdown:
+        cell = lambda c: str(c).replace("|", "\\|")  # noqa: E731
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        return "\n".join(lines + ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]) + "\n"
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     fmt_row = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
     return "\n".join([fmt_row(header), *(fmt_row(r) for r in rows)]) + "\n"
@@ -1326,51 +1331,58 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 @app.command()
 @guarded
-def items(rules: Optional[list[str]] = RulesOpt, fmt: Format = FormatOpt) -> None:
+def items(rules: Optional[list[str]] = RulesOpt, fmt: Format = FormatOpt, output: Optional[str] = OutputOpt) -> None:
     """The Munitions List categories and catalogue items the engine knows, with their lethality (`--item`)."""
     from .catalogue import item_catalogue
 
     cat = item_catalogue(_rules(rules))
     if fmt is Format.json:
-        typer.echo(cat.model_dump_json(indent=2))
+        _write_output(cat.model_dump_json(indent=2) + "\n", output)
         return
-    typer.echo(
-        _table(
-            [[c.id, "lethal" if c.lethal else "non-lethal", c.title] for c in cat.categories],
-            ["category", "default", "title"],
-        )
+    categories = _table(
+        [[c.id, "lethal" if c.lethal else "non-lethal", c.title] for c in cat.categories],
+        ["category", "default", "title"],
+        fmt,
     )
-    typer.echo(
-        _table(
-            [[i.id, i.category, "lethal" if i.lethal else "non-lethal", i.name] for i in cat.items],
-            ["item", "category", "lethality", "name"],
-        ),
-        nl=False,
+    catalogue = _table(
+        [[i.id, i.category, "lethal" if i.lethal else "non-lethal", i.name] for i in cat.items],
+        ["item", "category", "lethality", "name"],
+        fmt,
     )
+    _write_output(categories + "\n" + catalogue, output)
 
 
 @app.command()
 @guarded
-def countries(rules: Optional[list[str]] = RulesOpt, fmt: Format = FormatOpt) -> None:
+def countries(
+    rules: Optional[list[str]] = RulesOpt, fmt: Format = FormatOpt, output: Optional[str] = OutputOpt
+) -> None:
     """Every country by code and name (names in any case work wherever a state is asked for), and which have rules."""
     from .catalogue import countries as run
 
     rows = run(_rules(rules))
     if fmt is Format.json:
-        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2, ensure_ascii=False))
+        _write_output(
+            json.dumps([r.model_dump(mode="json") for r in rows], indent=2, ensure_ascii=False) + "\n", output
+        )
         return
-    typer.echo(_table([[r.code, r.name, "rules" if r.has_rules else ""] for r in rows], ["code", "name", ""]), nl=False)
+    body = [[r.code, r.name, "rules" if r.has_rules else ""] for r in rows]
+    _write_output(_table(body, ["code", "name", "rules"], fmt), output)
 
 
 @app.command()
 @guarded
-def jurisdictions(rules: Optional[list[str]] = RulesOpt, fmt: Format = FormatOpt) -> None:
+def jurisdictions(
+    rules: Optional[list[str]] = RulesOpt, fmt: Format = FormatOpt, output: Optional[str] = OutputOpt
+) -> None:
     """Every encoded jurisdiction and regime: rule counts by effect, the period its rules cover, its sources."""
     from .catalogue import jurisdictions as run
 
     rows = run(_rules(rules))
     if fmt is Format.json:
-        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2, ensure_ascii=False))
+        _write_output(
+            json.dumps([r.model_dump(mode="json") for r in rows], indent=2, ensure_ascii=False) + "\n", output
+        )
         return
     body = [
         [
@@ -1384,8 +1396,8 @@ def jurisdictions(rules: Optional[list[str]] = RulesOpt, fmt: Format = FormatOpt
         for r in rows
     ]
     states = sum(1 for r in rows if r.kind == "state")
-    typer.echo(_table(body, ["code", "kind", "rules", "by effect", "sources", "name"]), nl=False)
-    typer.echo(f"{states} national jurisdictions, {len(rows) - states} regimes, {sum(r.rules for r in rows)} rules")
+    total = f"{states} national jurisdictions, {len(rows) - states} regimes, {sum(r.rules for r in rows)} rules\n"
+    _write_output(_table(body, ["code", "kind", "rules", "by effect", "sources", "name"], fmt) + "\n" + total, output)
 
 
 @app.command("why-not")
