@@ -1352,6 +1352,10 @@ def items(rules: Optional[list[str]] = RulesOpt, fmt: Format = FormatOpt, output
     _write_output(categories + "\n" + catalogue, output)
 
 
+def _write_models(rows: list[Any], output: str | None) -> None:
+    _write_output(json.dumps([r.model_dump(mode="json") for r in rows], indent=2, ensure_ascii=False) + "\n", output)
+
+
 @app.command()
 @guarded
 def countries(
@@ -1362,10 +1366,7 @@ def countries(
 
     rows = run(_rules(rules))
     if fmt is Format.json:
-        _write_output(
-            json.dumps([r.model_dump(mode="json") for r in rows], indent=2, ensure_ascii=False) + "\n", output
-        )
-        return
+        return _write_models(rows, output)
     body = [[r.code, r.name, "rules" if r.has_rules else ""] for r in rows]
     _write_output(_table(body, ["code", "name", "rules"], fmt), output)
 
@@ -1380,10 +1381,7 @@ def jurisdictions(
 
     rows = run(_rules(rules))
     if fmt is Format.json:
-        _write_output(
-            json.dumps([r.model_dump(mode="json") for r in rows], indent=2, ensure_ascii=False) + "\n", output
-        )
-        return
+        return _write_models(rows, output)
     body = [
         [
             r.code,
