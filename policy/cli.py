@@ -1462,25 +1462,30 @@ def why_not(
         "html": rep.render_matrix_html,
     }
     lethality = _lethality(lethal, non_lethal)
-    q = WhatIf(
-        exporter=exporter or "",
-        recipient=recipient or "",
-        item=list(item or []) or ["ML1"],
-        date=_day(date),
-        lethal=lethality,
-        end_user=end_user.value,
-        transfer=transfer.value,
-        origin=origin,
-        licence=licence,
-        via=list(via or []),
-        transit=list(transit or []),
-        assume=_parse_assume(assume),
-    )
+
+    def ask(exp: str, rec: str) -> Any:
+        """The transfer the options give, checked by the transfer contract (only once they are complete)."""
+        q = WhatIf(
+            exporter=exp,
+            recipient=rec,
+            item=list(item or []),
+            date=_day(date),
+            lethal=lethality,
+            end_user=end_user.value,
+            transfer=transfer.value,
+            origin=origin,
+            licence=licence,
+            via=list(via or []),
+            transit=list(transit or []),
+            assume=_parse_assume(assume),
+        )
+        return build(base, q)
+
     if matrix:
         if not (exporters and recipients and item) or scenario or exporter or recipient:
             raise bad("bad-arguments", "`--matrix` takes --exporters, --recipients and --item", "--matrix")
         exps, recs = option_countries(exporters, "--exporters"), option_countries(recipients, "--recipients")
-        scs = [build(base, q.model_copy(update={"exporter": e, "recipient": r})) for e in exps for r in recs if e != r]
+        scs = [ask(e, r) for e in exps for r in recs if e != r]
         m = wn.why_not_matrix(base, scs, ", ".join(item or []), max_changes, kinds or wn.KINDS[:4], prefix)
         _write_output(rep.render_json(m) if fmt is DiffFormat.json else render_matrix[fmt.value](m), output)
         return
@@ -1488,7 +1493,7 @@ def why_not(
         raise bad("bad-arguments", "give a scenario file or the transfer options, not both", scenario)
     if scenario is None and not (exporter and recipient and item):
         raise bad("missing-value", "give a scenario file, or --exporter, --recipient and --item", "why-not")
-    sc = load_scenario(scenario, base) if scenario else build(base, q)
+    sc = load_scenario(scenario, base) if scenario else ask(exporter or "", recipient or "")
     result = wn.why_not(base, sc, wn.read_target(target), max_changes, wn.read_kinds(kinds), prefix)
     if emit_overlay:
         written = wn.emit_overlays(result, base, emit_overlay)

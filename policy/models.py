@@ -335,7 +335,7 @@ class Rule(Strict):
         return self
 
     def in_force(self, day: dt.date) -> bool:
-        return (self.from_ is None or self.from_ <= day) and (self.until is None or day <= self.until)
+        return _in_period(self.from_, self.until, day)
 
 
 class View(Strict):
@@ -431,7 +431,7 @@ class Membership(Strict):
         return self
 
     def covers(self, day: dt.date) -> bool:
-        return (self.from_ is None or self.from_ <= day) and (self.until is None or day <= self.until)
+        return _in_period(self.from_, self.until, day)
 
 
 class Group(Strict):
@@ -595,7 +595,7 @@ class Embargo(Strict):
         return self
 
     def covers(self, day: dt.date) -> bool:
-        return self.from_ <= day and (self.until is None or day <= self.until)
+        return _in_period(self.from_, self.until, day)
 
 
 class WorldFile(Strict):
