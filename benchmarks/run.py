@@ -79,9 +79,9 @@ def columnar(rows_n: int, repeats: int) -> dict:
     import policy_peer
 
     import scenarios
-    from policy.columnar import ColumnarJurisdiction, encode
-    from policy.loader import load_rulebase
-    from policy.models import Role
+    from policy.eval.columnar import ColumnarJurisdiction, encode
+    from policy.load.loader import load_rulebase
+    from policy.model import Role
 
     base = load_rulebase([str(HERE / "bench_rules")])
     policy_peer.load()
@@ -222,8 +222,8 @@ def generated_rulebase(folder: Path, n_rules: int) -> None:
 
 LOAD_RSS = """
 import resource, sys
-from policy.compiled import Screener
-from policy.loader import load_rulebase
+from policy.eval.compiled import Screener
+from policy.load.loader import load_rulebase
 if sys.argv[1:]:
     Screener(load_rulebase(sys.argv[1:]))
 try:  # VmHWM is this process's own peak; ru_maxrss can carry the forking parent's peak across exec
@@ -241,9 +241,9 @@ def peak_rss_mb(rules: str | None) -> float:
 
 
 def load_and_scale(repeats: int) -> dict:
-    from policy.compiled import Screener
-    from policy.loader import load_rulebase, scenario_from_data
-    from policy.yamlio import Document
+    from policy.eval.compiled import Screener
+    from policy.load.loader import load_rulebase, scenario_from_data
+    from policy.load.yamlio import Document
 
     def timed_load(path: str) -> tuple[float, float, object]:
         loads, compiles, base = [], [], None
@@ -304,9 +304,9 @@ def load_and_scale(repeats: int) -> dict:
 
 def exhaustive_diff(repeats: int) -> dict:
     """The exhaustive part of a diff over the whole shipped rulebase (every jurisdiction differs)."""
-    from policy.diff import Side, exhaustive
-    from policy.loader import load_rulebase
-    from policy.rulebase import RuleBase
+    from policy.analysis.diff import Side, exhaustive
+    from policy.load.loader import load_rulebase
+    from policy.model.rulebase import RuleBase
 
     base = load_rulebase([str(ROOT / "rules")])
     empty = RuleBase(world=base.world)

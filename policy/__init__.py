@@ -1,6 +1,7 @@
 """policy: an arms-export policy reasoning engine.
 
-Layers, each importing only those before it: models → loading → engine → reports → CLI.
+Layers, each importing only those before it: model → load → eval → analysis → render → edit →
+serve → cli (docs/architecture.md).
 The names below are the public Python API; the `policy` command is a thin layer over them.
 """
 
@@ -25,15 +26,15 @@ def __getattr__(name: str):  # type: ignore[no-untyped-def]
     from importlib import import_module
 
     where = {
-        "load_rulebase": ".loader",
-        "load_scenario": ".loader",
-        "apply_overlays": ".loader",
-        "evaluate": ".engine",
-        "Screener": ".compiled",
-        "diff": ".diff",
-        "timeline": ".diff",
-        "Verdict": ".models",
-        "why_not": ".whynot",
+        "load_rulebase": ".load.loader",
+        "load_scenario": ".load.loader",
+        "apply_overlays": ".load.loader",
+        "evaluate": ".eval.engine",
+        "Screener": ".eval.compiled",
+        "diff": ".analysis.diff",
+        "timeline": ".analysis.diff",
+        "Verdict": ".model",
+        "why_not": ".analysis.whynot",
     }
     if name in where:
         return getattr(import_module(where[name], __name__), name)

@@ -1,3 +1,3 @@
-from .cli import app
+from policy.cli import app
 
 app()

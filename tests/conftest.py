@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from policy.loader import load_rulebase
-from policy.rulebase import RuleBase
+from policy.load.loader import load_rulebase
+from policy.model.rulebase import RuleBase
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policy.batch import CSV_FIELDS, BatchScreener
 from policy.cli import app
-from policy.engine import evaluate
-from policy.loader import scenario_from_data
-from policy.yamlio import Document
+from policy.eval.batch import CSV_FIELDS, BatchScreener
+from policy.eval.engine import evaluate
+from policy.load.loader import scenario_from_data
+from policy.load.yamlio import Document
 
 from .conftest import ROOT
 from .test_compiled import random_scenarios
@@ -159,8 +159,8 @@ def test_batch_cache_gives_uncached_results_on_every_date_boundary(shipped):
     import datetime as dt
     import random
 
-    from policy.batch import BatchScreener, LineChecker, _scenario, _tail
-    from policy.compiled import Screener
+    from policy.eval.batch import BatchScreener, LineChecker, _scenario, _tail
+    from policy.eval.compiled import Screener
 
     bs = BatchScreener(shipped)
     fresh = Screener(shipped)
@@ -229,7 +229,7 @@ def test_batch_reports_lines_with_values_of_the_wrong_type(runner, tmp_path):
 
 @pytest.fixture(scope="module")
 def shipped_screener():
-    from policy.loader import load_rulebase
+    from policy.load.loader import load_rulebase
 
     return BatchScreener(load_rulebase([str(ROOT / "rules")]))
 
@@ -262,7 +262,7 @@ _LINES = st.fixed_dictionaries(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(line=st.one_of(_LINES, _LINES, _JSON))
 def test_any_line_is_screened_or_reported_never_an_internal_error(shipped_screener, line):
-    from policy.batch import LineError
+    from policy.eval.batch import LineError
 
     try:
         t = shipped_screener.check(line)

@@ -17,8 +17,9 @@ import pytest
 import typer
 import yaml
 
-from policy import cli, models
+from policy import model as models
 from policy.cli import app
+from policy.cli import common as cli_common
 
 from .conftest import ROOT, write
 
@@ -195,8 +196,8 @@ def test_every_help_is_readable_at_80_columns_without_python_types(runner, comma
 
 
 def test_fixed_value_options_are_enums_matching_the_models():
-    assert [e.value for e in cli.EndUser] == list(typing.get_args(models.EndUser))
-    assert [e.value for e in cli.TransferKind] == list(typing.get_args(models.TransferKind))
+    assert [e.value for e in cli_common.EndUser] == list(typing.get_args(models.EndUser))
+    assert [e.value for e in cli_common.TransferKind] == list(typing.get_args(models.TransferKind))
 
 
 def test_bad_choice_is_a_one_line_usage_error(runner):

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from policy.columnar import ColumnarJurisdiction, encode, verdict_words
-from policy.compiled import compile_rulebase, judge
-from policy.loader import load_rulebase
-from policy.models import Role, Verdict
+from policy.eval.columnar import ColumnarJurisdiction, encode, verdict_words
+from policy.eval.compiled import compile_rulebase, judge
+from policy.load.loader import load_rulebase
+from policy.model import Role, Verdict
 
 from .conftest import ROOT
 
@@ -36,8 +36,8 @@ def test_columnar_on_a_shipped_jurisdiction(shipped):
     n = 2000
     import datetime as dt
 
-    from policy.facts import fact_spec
-    from policy.models import iter_leaves
+    from policy.model import iter_leaves
+    from policy.model.facts import fact_spec
 
     groups = shipped.world.group_kinds()
     bool_facts = sorted(

@@ -4,10 +4,10 @@ import random
 
 import pytest
 
-from policy.compiled import Screener
-from policy.engine import evaluate
-from policy.loader import load_scenario, scenario_from_data
-from policy.yamlio import Document
+from policy.eval.compiled import Screener
+from policy.eval.engine import evaluate
+from policy.load.loader import load_scenario, scenario_from_data
+from policy.load.yamlio import Document
 
 from .conftest import ROOT
 
@@ -63,7 +63,7 @@ def test_compiled_matches_explained_on_generated_transfers(shipped):
 
 
 def test_compiled_matches_explained_on_the_scenario_library(shipped):
-    from policy.loader import classify
+    from policy.load.loader import classify
 
     screener = Screener(shipped)
     for f in classify([str(ROOT / "scenarios")])[2]:
@@ -76,10 +76,10 @@ def test_generated_evaluator_matches_judge_with_either_dispatch(monkeypatch, inl
     """Partition groups are tested inline (few groups) or found by a dictionary (many): same results."""
     import sys
 
-    from policy import compiled
-    from policy.compiled import compile_rulebase, judge
-    from policy.loader import load_rulebase
-    from policy.models import Role
+    from policy.eval import compiled
+    from policy.eval.compiled import compile_rulebase, judge
+    from policy.load.loader import load_rulebase
+    from policy.model import Role
 
     sys.path.insert(0, str(ROOT / "benchmarks" / "peers"))
     import policy_peer

@@ -291,7 +291,7 @@ def test_a_pipe_streams_line_by_line(tmp_path):
     ],
 )
 def test_country_names_as_sipri_the_un_and_other_languages_write_them(name, code):
-    from policy.contract import read_country
+    from policy.model.contract import read_country
 
     assert read_country(name) == code
 

@@ -3,9 +3,9 @@
 import json
 import subprocess
 
+from policy.analysis.diff import Side, exhaustive
 from policy.cli import app
-from policy.diff import Side, exhaustive
-from policy.loader import apply_overlays
+from policy.load.loader import apply_overlays
 
 from .conftest import ROOT, write
 

@@ -16,13 +16,13 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 
-from policy.batch import BatchScreener
-from policy.columnar import ColumnarJurisdiction, encode, verdict_words
-from policy.compiled import Screener
-from policy.engine import evaluate
-from policy.loader import apply_overlays, scenario_from_data
-from policy.models import Effect, Role, iter_leaves
-from policy.yamlio import Document
+from policy.eval.batch import BatchScreener
+from policy.eval.columnar import ColumnarJurisdiction, encode, verdict_words
+from policy.eval.compiled import Screener
+from policy.eval.engine import evaluate
+from policy.load.loader import apply_overlays, scenario_from_data
+from policy.load.yamlio import Document
+from policy.model import Effect, Role, iter_leaves
 
 from .conftest import ROOT
 
@@ -177,7 +177,7 @@ def test_columnar_agrees_with_the_fast_path_where_facts_are_known(shipped):
         col = ColumnarJurisdiction(jf, role, groups)
         cols = encode({k: [r.get(k) for r in rows] for k in sorted(names | {"date"})})
         got = verdict_words(col.verdicts(cols))
-        from policy.compiled import judge
+        from policy.eval.compiled import judge
 
         cj = screener.compiled[code]
         want = []

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from policy.cli import app
-from policy.loader import load_rulebase
-from policy.rulesource import RulesOrigin, bundled_rules_path, choose_rules, rulebase_digest, rules_info
+from policy.load.loader import load_rulebase
+from policy.load.rulesource import RulesOrigin, bundled_rules_path, choose_rules, rulebase_digest, rules_info
 
 from .conftest import ROOT
 
@@ -139,7 +139,7 @@ def test_rules_are_chosen_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_rules_info_lists_every_file_with_kind_and_jurisdiction(shipped):
-    from policy.engine import rulebase_digest as engine_digest
+    from policy.eval.engine import rulebase_digest as engine_digest
 
     info = rules_info(shipped, [str(ROOT / "rules")], RulesOrigin.option)
     assert info.digest == engine_digest(shipped)

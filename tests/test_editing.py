@@ -10,8 +10,8 @@ import stat
 import pytest
 
 from policy.cli import app
-from policy.fmt import format_text, load_model
-from policy.loader import yaml_files
+from policy.edit.fmt import format_text, load_model
+from policy.load.loader import yaml_files
 
 from .conftest import ROOT, write
 

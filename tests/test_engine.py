@@ -2,10 +2,10 @@
 
 import datetime as dt
 
-from policy.engine import evaluate
-from policy.loader import load_rulebase, scenario_from_data
-from policy.models import Verdict
-from policy.yamlio import Document
+from policy.eval.engine import evaluate
+from policy.load.loader import load_rulebase, scenario_from_data
+from policy.load.yamlio import Document
+from policy.model import Verdict
 
 from .conftest import WORLD, write
 

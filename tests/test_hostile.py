@@ -6,9 +6,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policy.cli import app
-from policy.errors import LoadError
-from policy.loader import load_rulebase, scenario_from_data
-from policy.yamlio import parse
+from policy.load.loader import load_rulebase, scenario_from_data
+from policy.load.yamlio import parse
+from policy.model.errors import LoadError
 
 from .conftest import ROOT, write
 

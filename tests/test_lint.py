@@ -2,9 +2,9 @@
 
 import datetime as dt
 
+from policy.analysis.lint import lint
 from policy.cli import app
-from policy.lint import lint
-from policy.loader import load_rulebase
+from policy.load.loader import load_rulebase
 
 from .conftest import ROOT, WORLD, write
 

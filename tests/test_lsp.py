@@ -13,8 +13,8 @@ import pytest_lsp
 from lsprotocol import types as T
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from policy.editor import check_document, code_actions, validate_document
-from policy.loader import load_rulebase
+from policy.edit.editor import check_document, code_actions, validate_document
+from policy.load.loader import load_rulebase
 
 from .conftest import ROOT
 

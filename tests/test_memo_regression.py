@@ -1,9 +1,9 @@
 """A bug found by the differential test: an assumption on one transfer leaked into the next."""
 
-from policy.compiled import Screener
-from policy.engine import evaluate
-from policy.loader import scenario_from_data
-from policy.yamlio import Document
+from policy.eval.compiled import Screener
+from policy.eval.engine import evaluate
+from policy.load.loader import scenario_from_data
+from policy.load.yamlio import Document
 
 
 def _sc(base, **extra):

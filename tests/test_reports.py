@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from policy.analysis.cover import minimum_cover
 from policy.cli import app
-from policy.cover import minimum_cover
 
 from .conftest import ROOT
 

@@ -4,10 +4,10 @@ import datetime as dt
 
 import pytest
 
-from policy.engine import evaluate
-from policy.loader import scenario_from_data
-from policy.models import Verdict
-from policy.yamlio import Document
+from policy.eval.engine import evaluate
+from policy.load.loader import scenario_from_data
+from policy.load.yamlio import Document
+from policy.model import Verdict
 
 
 def test_every_rule_cites_an_instrument_with_article_or_url(shipped):

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from policy.loader import classify, load_scenario
-from policy.testing import check
+from policy.analysis.testing import check
+from policy.load.loader import classify, load_scenario
 
 from .conftest import ROOT
 

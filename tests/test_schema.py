@@ -7,9 +7,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from policy.loader import classify
-from policy.schema import schemas
-from policy.yamlio import load
+from policy.load.loader import classify
+from policy.load.yamlio import load
+from policy.render.schema import schemas
 
 from .conftest import ROOT
 

@@ -8,11 +8,11 @@ import json
 import pytest
 
 from policy.cli import app
-from policy.compiled import Screener
-from policy.derive import conflict_fact
-from policy.engine import evaluate
-from policy.loader import apply_overlays, load_rulebase, scenario_from_data
-from policy.yamlio import Document
+from policy.eval.compiled import Screener
+from policy.eval.derive import conflict_fact
+from policy.eval.engine import evaluate
+from policy.load.loader import apply_overlays, load_rulebase, scenario_from_data
+from policy.load.yamlio import Document
 
 from .conftest import ROOT, write
 
@@ -300,7 +300,7 @@ def test_end_user_may_name_a_unit_that_rules_can_test(shipped, tmp_path):
         shipped, date="2023-02-01", exporter="DE", recipient="PL", end_user={"kind": "police", "unit": "Border Guard"}
     )
     assert sc.end_user == "police" and sc.end_user_unit == "Border Guard"
-    from policy.derive import Facts
+    from policy.eval.derive import Facts
 
     assert Facts(sc, sc.items[0], shipped.world).value("end_user.unit") == "Border Guard"
 

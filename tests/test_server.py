@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from policy.catalogue import countries, item_catalogue, jurisdictions
+from policy.analysis.catalogue import countries, item_catalogue, jurisdictions
 from policy.cli import app as cli_app
-from policy.server import Limits, Service, create_app
+from policy.serve.api import Limits, Service, create_app
 
 from .conftest import ROOT
 

@@ -3,10 +3,10 @@
 import datetime as dt
 import json
 
+from policy.analysis.lint import Tiers, host_of, lint
+from policy.analysis.lint import sources_report as report
 from policy.cli import app
-from policy.lint import Tiers, host_of, lint
-from policy.lint import sources_report as report
-from policy.loader import load_rulebase, load_source_tiers
+from policy.load.loader import load_rulebase, load_source_tiers
 
 from .conftest import ROOT, WORLD, write
 

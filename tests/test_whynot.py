@@ -10,14 +10,8 @@ from pathlib import Path
 import pytest
 
 import policy
-from policy.asked import WhatIf, build
-from policy.cli import app
-from policy.compiled import Screener
-from policy.diff import timeline
-from policy.engine import evaluate
-from policy.loader import apply_overlays, load_scenario
-from policy.models import Verdict
-from policy.whynot import (
+from policy.analysis.diff import timeline
+from policy.analysis.whynot import (
     LawChange,
     WhyNot,
     _screener_for,
@@ -27,6 +21,12 @@ from policy.whynot import (
     what_if_args,
     why_not,
 )
+from policy.cli import app
+from policy.eval.compiled import Screener
+from policy.eval.engine import evaluate
+from policy.load.asked import WhatIf, build
+from policy.load.loader import apply_overlays, load_scenario
+from policy.model import Verdict
 
 from .conftest import ROOT, write
 

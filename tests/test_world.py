@@ -5,8 +5,8 @@ import json
 import pytest
 
 from policy.cli import app
-from policy.errors import LoadError
-from policy.loader import load_rulebase
+from policy.load.loader import load_rulebase
+from policy.model.errors import LoadError
 
 from .conftest import ROOT, write
 

@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from policy.errors import LoadError
-from policy.yamlio import parse
+from policy.load.yamlio import parse
+from policy.model.errors import LoadError
 
 
 def codes(err: LoadError) -> list[str]:

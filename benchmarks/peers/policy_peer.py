@@ -29,9 +29,9 @@ _dates: dict[str, dt.date] = {}
 
 
 def load() -> None:
-    from policy.compiled import compile_rulebase, judge
-    from policy.loader import load_rulebase
-    from policy.models import Role
+    from policy.eval.compiled import compile_rulebase, judge
+    from policy.load.loader import load_rulebase
+    from policy.model import Role
 
     global _JUDGE, _CJ, _REGIME, _FAST
     base = load_rulebase([str(RULES)])
@@ -107,9 +107,9 @@ def decide_prepared(s: dict[str, Any]) -> tuple[str, list[str]]:
 
 
 def decide_explained(s: dict[str, Any]) -> tuple[str, list[str]]:
-    from policy.engine import evaluate
-    from policy.loader import scenario_from_data
-    from policy.yamlio import Document
+    from policy.eval.engine import evaluate
+    from policy.load.loader import scenario_from_data
+    from policy.load.yamlio import Document
 
     base = _state["base"]
     f = facts(s)

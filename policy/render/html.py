@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from .style import HTML, LEGEND, VERDICT_ORDER
+from policy import __version__
+from policy.render.style import HTML, LEGEND, VERDICT_ORDER
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -48,8 +48,8 @@ def _value(v: Any) -> str:
 
 
 def _chain_svg(d: Any) -> dict[str, Any] | None:
-    from ..models import Role
-    from ..report import role_word
+    from policy.model import Role
+    from policy.render.report import role_word
 
     sc = d.scenario
     consent = [
@@ -94,7 +94,7 @@ def _chain_svg(d: Any) -> dict[str, Any] | None:
 
 
 def _question_rows(d: Any) -> list[tuple[str, str]]:
-    from ..countries import country_name
+    from policy.model.countries import country_name
 
     sc = d.scenario
     rows = [
@@ -121,8 +121,15 @@ def _question_rows(d: Any) -> list[tuple[str, str]]:
 
 
 def _memo(base: Any, d: Any, index: int) -> dict[str, Any]:
-    from ..models import BINDING_WORDS, Binding
-    from ..report import ROLE_WORDS, _question, deciding_facts, decision_json, jurisdiction_summary, role_word
+    from policy.model import BINDING_WORDS, Binding
+    from policy.render.report import (
+        ROLE_WORDS,
+        _question,
+        deciding_facts,
+        decision_json,
+        jurisdiction_summary,
+        role_word,
+    )
 
     data = decision_json(base, d)
     status_words = {"fired": "applies", "conflict": "conflicts", "defeated": "defeated", "unknown": "unknown"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import IO, Any
 
-from ..models import Verdict
+from policy.model import Verdict
 
 ANSI = {
     "prohibited": "\x1b[1;31m",  # bold red

@@ -10,8 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from .html import render
-from .style import HTML, VERDICT_ORDER, Paint
+from policy.render.html import render
+from policy.render.style import HTML, VERDICT_ORDER, Paint
 
 # ------------------------------------------------------------------ timeline
 

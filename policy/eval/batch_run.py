@@ -1,0 +1,411 @@
+"""Running a batch: reading the input in chunks, the worker pool, the output and interruption.
+
+``policy.batch`` knows how to check and screen one line; this module runs a whole input:
+- lines are read as bytes and decoded in the chunk that screens them, so a line that is not
+  UTF-8 is a bad line like any other and every physical line is accounted for;
+- a pipe streams: each chunk is what the producer has written so far, so
+  ``tail -f orders.jsonl | policy batch -`` answers line by line (one process); a file is read in
+  slices of whole lines and, when larger than 1 MiB, screened on both cores, each worker reading
+  its own slices;
+- CSV rows are one physical line each: a malformed quote spoils only its own line;
+- the output goes to a temporary file renamed over the target at the end (``policy.files``);
+  Ctrl-C stops the workers and writes nothing, or with ``partial`` the finished prefix.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import select
+import signal
+import stat
+import sys
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import IO, Any, BinaryIO, Callable, Iterator
+
+from policy.eval.batch import CSV_FIELDS, OUT_FIELDS, BatchScreener, LineError, Transfer, format_record, result_record
+from policy.load.atomic import AtomicFile
+from policy.model.errors import Diagnostic, LoadError, SourceSpan
+from policy.model.rulebase import RuleBase
+
+CHUNK_LINES = 2000
+PARALLEL_BYTES = 1 << 20
+
+
+@dataclass
+class Tally:
+    """What happened to the input's lines: ``read == screened + bad + blank`` at the end."""
+
+    read: int = 0
+    screened: int = 0
+    bad: int = 0
+    blank: int = 0
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+
+    def summary(self, unit: str = "lines") -> str:
+        text = f"{self.read} {unit} read: {self.screened} screened, {self.bad} bad"
+        return text + (f", {self.blank} blank" if self.blank else "")
+
+
+class Interrupted(Exception):
+    """Ctrl-C during a batch: how far it got, and whether the finished prefix was written."""
+
+    def __init__(self, tally: Tally, written: bool) -> None:
+        super().__init__("interrupted")
+        self.tally = tally
+        self.written = written
+
+
+class StrictStop(Exception):
+    """``strict``: the first bad line ends the run (nothing is written)."""
+
+    def __init__(self, line: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.line, self.code, self.message = line, code, message
+
+
+# ------------------------------------------------------------------ reading
+
+
+def _chunks_streaming(fd: int, stop: threading.Event) -> Iterator[list[tuple[int, bytes]]]:
+    """Lines as the producer writes them: each chunk is every complete line one read returned."""
+    n = 0
+    rest = b""
+    while True:
+        while not select.select([fd], [], [], 0.2)[0]:
+            if stop.is_set():
+                raise KeyboardInterrupt
+        data = os.read(fd, 1 << 16)
+        if not data:
+            break
+        parts = (rest + data).split(b"\n")
+        rest = parts.pop()
+        if parts:
+            chunk = []
+            for p in parts:
+                n += 1
+                chunk.append((n, p))
+            yield chunk
+    if rest:
+        yield [(n + 1, rest)]
+
+
+def _chunks_lines(fh: BinaryIO) -> Iterator[list[tuple[int, bytes]]]:
+    """Chunks of lines from a stream with no file descriptor (an in-memory stream)."""
+    chunk: list[tuple[int, bytes]] = []
+    for n, line in enumerate(fh, 1):
+        chunk.append((n, line.rstrip(b"\n")))
+        if len(chunk) >= CHUNK_LINES:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+SLICE_BYTES = 1 << 18
+
+
+def _slices(fd: int, start: int, size: int) -> Iterator[tuple[int, int, int]]:
+    """(first line number, offset, length) of consecutive whole-line slices of a regular file.
+
+    Workers read their slice themselves (``os.pread`` on the inherited descriptor), so the pool
+    passes three numbers per task, never the data: a large task stuck in a pipe is what can hang
+    ``multiprocessing.Pool.terminate`` when Ctrl-C stops a run.
+    """
+    off, n = start, 1
+    while off < size:
+        want = SLICE_BYTES
+        while True:
+            block = os.pread(fd, want, off)
+            cut = block.rfind(b"\n")
+            if cut >= 0 or off + len(block) >= size or not block:
+                break
+            want *= 2  # one line longer than a slice: read on to its end
+        length = cut + 1 if cut >= 0 and off + len(block) < size else len(block)
+        if not length:
+            return
+        yield n, off, length
+        n += block.count(b"\n", 0, length)
+        off += length
+
+
+def _slice_lines(fd: int, sl: tuple[int, int, int]) -> list[tuple[int, bytes]]:
+    n, off, length = sl
+    parts = os.pread(fd, length, off).split(b"\n")
+    if parts and parts[-1] == b"":
+        parts.pop()
+    return [(n + i, p) for i, p in enumerate(parts)]
+
+
+def _decode(n: int, raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LineError(f"not UTF-8 text (byte {exc.start + 1})", "bad-encoding") from None
+    if n == 1:
+        text = text.lstrip("\ufeff")  # a byte-order mark, as spreadsheet exports write
+    return text.rstrip("\r")
+
+
+def csv_header(name: str, raw: bytes) -> list[str]:
+    """The CSV header's column names; an unknown or repeated column is an error in the whole file."""
+    try:
+        cells = next(csv.reader([_decode(1, raw)], strict=True), [])
+    except (LineError, csv.Error) as exc:
+        raise LoadError([Diagnostic("bad-csv", f"unreadable CSV header: {exc}", SourceSpan(name, 1))]) from None
+    header = [c.strip() for c in cells]
+    for col in header:
+        if col not in CSV_FIELDS or header.count(col) > 1:
+            why = "repeated" if col in CSV_FIELDS else "unknown"
+            raise LoadError(
+                [
+                    Diagnostic(
+                        "unknown-field",
+                        f"{why} column `{col}` in the CSV header",
+                        SourceSpan(name, 1),
+                        f"columns: {', '.join(CSV_FIELDS)}",
+                    )
+                ]
+            )
+    return header
+
+
+def _row(text: str, header: list[str]) -> dict[str, str]:
+    try:
+        cells = next(csv.reader([text], strict=True))
+    except csv.Error as exc:
+        raise LineError(f"malformed CSV: {exc}", "bad-csv") from None
+    if len(cells) != len(header):
+        raise LineError(f"{len(cells)} cells where the header has {len(header)}", "bad-csv")
+    return dict(zip(header, cells))  # an empty cell is given but empty: `date` then is a bad date
+
+
+# ------------------------------------------------------------------ screening a chunk
+
+
+def screen_chunk(
+    chunk: list[tuple[int, bytes]], bs: BatchScreener, header: list[str] | None, out_fmt: str
+) -> tuple[str, int, int, list[tuple[int, str, str]]]:
+    """(output text, screened, blank, [(line, code, message)]) for one chunk of raw lines."""
+    out: list[str] = []
+    errors: list[tuple[int, str, str]] = []
+    blank = 0
+    for n, raw in chunk:
+        try:
+            text = _decode(n, raw)
+            if not text.strip():
+                blank += 1
+                continue
+            if header is not None:
+                data: Any = _row(text, header)
+            else:
+                try:
+                    data = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise LineError(f"invalid JSON: {exc.msg} (column {exc.colno})", "bad-json") from None
+            t = bs.check(data)
+        except LineError as exc:
+            errors.append((n, exc.code, str(exc)))
+            continue
+        out.append(_record(n, t, bs, out_fmt))
+    return "".join(out), len(out), blank, errors
+
+
+def _record(n: int, t: Transfer, bs: BatchScreener, out_fmt: str) -> str:
+    s, tail = bs.screen(t)
+    if out_fmt == "jsonl":
+        tid = t.id
+        ident = str(tid) if type(tid) is int else json.dumps(tid, ensure_ascii=False, separators=(",", ":"))
+        return f'{{"line":{n},"id":{ident},{tail}\n'
+    return format_record(result_record(n, t, s), out_fmt)
+
+
+_WORKER: list[Any] = []
+"""The forked worker's (screener, header, out_fmt), inherited from the parent at fork."""
+
+
+def _init_worker(args: tuple[Any, ...]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    _WORKER[:] = [args]
+
+
+def _worker_slice(sl: tuple[int, int, int]) -> tuple[str, int, int, list[tuple[int, str, str]]]:
+    bs, header, out_fmt, fd = _WORKER[0]
+    return screen_chunk(_slice_lines(fd, sl), bs, header, out_fmt)
+
+
+# ------------------------------------------------------------------ the run
+
+
+@dataclass
+class BatchJob:
+    """One batch run: where to read, where to write, and how."""
+
+    input: str  # a path, or "-" for standard input
+    output: str | None  # a path, or None for standard output
+    in_fmt: str = "jsonl"
+    out_fmt: str = "jsonl"
+    strict: bool = False
+    workers: int = 0  # 0: both cores for a file over 1 MiB
+    partial: bool = False
+    stdin: BinaryIO | None = None
+    stdout: IO[str] | None = None
+
+
+def run_batch(
+    base: RuleBase,
+    job: BatchJob,
+    on_error: Callable[[int, str, str], None] = lambda n, code, msg: None,
+    on_progress: Callable[[Tally, float | None], None] | None = None,
+) -> Tally:
+    """Screen every line of ``job.input``; report bad lines through ``on_error`` as they come.
+
+    Raises :class:`StrictStop` (with ``strict``) or :class:`Interrupted` (Ctrl-C); in either
+    case no output file is left unless ``partial`` asked for the finished prefix.
+    """
+    name = "<stdin>" if job.input == "-" else job.input
+    # Ctrl-C only sets a flag; the run stops between chunks, where stopping the workers is safe
+    # (a KeyboardInterrupt raised inside the pool's machinery can leave it hanging).
+    stop = threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if job.input == "-":
+        src: BinaryIO = job.stdin or sys.stdin.buffer
+        try:
+            info = os.fstat(src.fileno())
+        except (OSError, ValueError, AttributeError):  # an in-memory stream (tests, embedding)
+            info = None
+        regular = info is not None and stat.S_ISREG(info.st_mode)
+        size = info.st_size if regular else 0
+    else:
+        try:
+            src = open(job.input, "rb")
+            size = os.fstat(src.fileno()).st_size
+        except OSError as exc:
+            raise LoadError(
+                [Diagnostic("unreadable-file", f"cannot read: {exc.strerror}", SourceSpan(job.input))]
+            ) from None
+        regular = True
+    tally = Tally()
+    target: AtomicFile | None = None
+    pool: Any = None
+    try:
+        header: list[str] | None = None
+        read_to = [0]
+        if regular:
+            fd = src.fileno()
+            start = os.lseek(fd, 0, os.SEEK_CUR)
+            first_line = 1
+            if job.in_fmt == "csv":
+                head = os.pread(fd, SLICE_BYTES, start).split(b"\n", 1)[0]
+                if head.strip():
+                    header = csv_header(name, head)
+                    start += len(head) + 1
+                    first_line = 2
+
+            def slices() -> Iterator[tuple[int, int, int]]:
+                for n, off, length in _slices(fd, start, size):
+                    read_to[0] = off + length
+                    yield n + first_line - 1, off, length
+
+        else:
+            chunks = _chunks_streaming(src.fileno(), stop) if info is not None else _chunks_lines(src)
+            first = next(chunks, [])
+            if job.in_fmt == "csv" and first:
+                header = csv_header(name, first[0][1])
+                first = first[1:]
+            chunks = _prepend(first, chunks)
+        target = AtomicFile(job.output) if job.output else None
+        out = target.handle if target else (job.stdout or sys.stdout)
+        if job.out_fmt == "csv":
+            out.write(",".join(OUT_FIELDS) + "\n")
+        n_workers = job.workers or (2 if size > PARALLEL_BYTES and (os.cpu_count() or 1) > 1 else 1)
+        bs = BatchScreener(base, text=header is not None)
+        if n_workers > 1 and regular:
+            import multiprocessing as mp
+
+            pool = mp.get_context("fork").Pool(
+                n_workers, initializer=_init_worker, initargs=((bs, header, job.out_fmt, fd),)
+            )
+            results = _ordered(pool, slices(), 2 * n_workers, stop)
+        else:
+            feed = (_slice_lines(fd, sl) for sl in slices()) if regular else chunks
+            results = (screen_chunk(c, bs, header, job.out_fmt) for c in feed)
+        for text, screened, blank, errors in results:
+            if stop.is_set():
+                raise KeyboardInterrupt
+            out.write(text)
+            if target is None:
+                out.flush()
+            tally.screened += screened
+            tally.blank += blank
+            tally.bad += len(errors)
+            tally.read = tally.screened + tally.bad + tally.blank
+            for n, code, msg in errors:
+                if job.strict:
+                    raise StrictStop(n, code, msg)
+                on_error(n, code, msg)
+            if on_progress:
+                on_progress(tally, read_to[0] / size if size else None)
+        if pool is not None:
+            pool.close()
+            pool.join()
+            pool = None
+        if target:
+            target.commit()
+            target = None
+        return tally
+    except KeyboardInterrupt:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+            pool = None
+        written = False
+        if target is not None and job.partial:
+            target.commit()
+            target, written = None, True
+        raise Interrupted(tally, written) from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        if target is not None:
+            target.discard()
+        if job.input != "-":
+            src.close()
+
+
+def _prepend(
+    first: list[tuple[int, bytes]], rest: Iterator[list[tuple[int, bytes]]]
+) -> Iterator[list[tuple[int, bytes]]]:
+    if first:
+        yield first
+    yield from rest
+
+
+def _ordered(pool: Any, tasks: Iterator[tuple[int, int, int]], window: int, stop: threading.Event) -> Iterator[Any]:
+    """Results in input order with at most ``window`` chunks in flight, so memory stays flat."""
+    pending: deque[Any] = deque()
+
+    def next_result() -> Any:
+        head = pending.popleft()
+        while not head.ready():
+            if stop.is_set():
+                raise KeyboardInterrupt
+            head.wait(0.1)
+        return head.get()
+
+    for task in tasks:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        pending.append(pool.apply_async(_worker_slice, (task,)))
+        if len(pending) >= window:
+            yield next_result()
+    while pending:
+        yield next_result()

@@ -1,0 +1,186 @@
+"""Columnar evaluation: one jurisdiction's verdicts for many transfers at once, with numpy.
+
+Columns are encoded once (``encode``): each becomes integer codes plus its distinct values. A
+condition leaf is then computed on the distinct values with the same compiled scalar test the
+screening path uses, and spread to all rows by one gather; rules combine with boolean array
+operations, and default logic (exceptions, defaults, conflicts, severity) runs on whole columns.
+The verdicts are those of the scalar path (a test checks this); columns must hold every fact the
+rules test (no unknowns) — rows with missing facts belong on the scalar path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from policy.eval.compiled import _leaf as scalar_leaf
+from policy.model import RESTRICTIVE, All, Any_, Effect, Leaf, Not, Role, RuleFile, Verdict
+from policy.model.facts import fact_spec
+
+SEVERITY_TO_VERDICT = {v.severity: v for v in Verdict}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column as integer codes into its distinct values."""
+
+    codes: np.ndarray
+    values: list[Any]
+
+
+def encode(columns: Mapping[str, Any]) -> dict[str, Column]:
+    """Encode raw columns (lists or arrays; dates as datetime.date or ISO strings for `date`)."""
+    out: dict[str, Column] = {}
+    for name, raw in columns.items():
+        arr = np.asarray(raw, dtype=object) if not isinstance(raw, np.ndarray) else raw
+        if arr.dtype == object:
+            keyed = np.array([_key(v) for v in arr], dtype=object) if name == "via" else arr
+            uniq, inv = np.unique(keyed.astype(str), return_inverse=True)
+            first = {}
+            for i, code in enumerate(inv):
+                if code not in first:
+                    first[code] = arr[i]
+                    if len(first) == len(uniq):
+                        break
+            values = [first[c] for c in range(len(uniq))]
+        else:
+            uniq, inv = np.unique(arr, return_inverse=True)
+            values = [v.item() if hasattr(v, "item") else v for v in uniq]
+        if name == "date":
+            values = [v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)) for v in values]
+        out[name] = Column(inv.astype(np.int32, copy=False), values)
+    return out
+
+
+def _key(v: Any) -> str:
+    return "+".join(v) if isinstance(v, (list, tuple)) else str(v)
+
+
+Mask = Callable[[dict[str, Column]], np.ndarray]
+
+
+def _compile(cond: Any, groups: dict[str, str]) -> Mask:
+    if cond is None:
+        return lambda cols: np.ones(len(next(iter(cols.values())).codes), dtype=bool)
+    if isinstance(cond, Leaf):
+        test = scalar_leaf(cond, groups)
+        name = cond.fact
+        spec = fact_spec(name, groups)
+        assert spec is not None
+
+        def leaf(cols: dict[str, Column]) -> np.ndarray:
+            col = cols.get(name)
+            if col is None:
+                raise KeyError(name)
+            table = np.fromiter(
+                (test({name: tuple(v) if spec.type == "countries" else v}) is True for v in col.values),
+                dtype=bool,
+                count=len(col.values),
+            )
+            return table[col.codes]
+
+        return leaf
+    if isinstance(cond, (list, All)):
+        parts = [_compile(c, groups) for c in (cond if isinstance(cond, list) else cond.all)]
+
+        def all_(cols: dict[str, Column]) -> np.ndarray:
+            out = parts[0](cols)
+            for p in parts[1:]:
+                out = out & p(cols)
+            return out
+
+        return all_
+    if isinstance(cond, Any_):
+        parts = [_compile(c, groups) for c in cond.any]
+
+        def any_(cols: dict[str, Column]) -> np.ndarray:
+            out = parts[0](cols)
+            for p in parts[1:]:
+                out = out | p(cols)
+            return out
+
+        return any_
+    if isinstance(cond, Not):
+        inner = _compile(cond.not_, groups)
+        return lambda cols: ~inner(cols)
+    raise TypeError(f"not a condition: {cond!r}")  # pragma: no cover
+
+
+class ColumnarJurisdiction:
+    """One jurisdiction's rules of one role, compiled for columns."""
+
+    def __init__(self, jf: RuleFile, role: Role, groups: dict[str, str]) -> None:
+        rule_role = Role.exporter if role is Role.regime else role
+        self.rules = [r for r in jf.rules if r.role == rule_role]
+        if any(r.effect is Effect.as_direct_export for r in self.rules):
+            raise ValueError(f"`{jf.jurisdiction}` has consent-test rules; use the scalar screening path")
+        self.masks = [_compile(r.when, groups) for r in self.rules]
+        self.if_none = Verdict(jf.if_no_rule_applies).severity
+        self.binds = _compile(jf.binds, groups) if jf.binds is not None and role is Role.regime else None
+        ids = [r.id for r in self.rules]
+        index = {rid: i for i, rid in enumerate(ids)}
+        # defeaters[i]: the rules whose application defeats rule i
+        self.defeaters: list[list[int]] = [[] for _ in ids]
+        for i, r in enumerate(self.rules):
+            for t in r.exception_to:
+                if t in index:
+                    self.defeaters[index[t]].append(i)
+            for w in r.yields_to:
+                if w in index:
+                    self.defeaters[i].append(index[w])
+        self.defaults = [i for i, r in enumerate(self.rules) if r.default]
+        self.non_defaults = [i for i, r in enumerate(self.rules) if not r.default]
+        self.severity = [Verdict(r.effect.value).severity for r in self.rules]
+        self.permits = [i for i, r in enumerate(self.rules) if r.effect is Effect.permitted]
+        self.restricts = [i for i, r in enumerate(self.rules) if Verdict(r.effect.value) in RESTRICTIVE]
+
+    def verdicts(self, cols: dict[str, Column]) -> np.ndarray:
+        """Verdict severities (see ``Verdict.severity``) for every row; -1 where the regime does not bind."""
+        n = len(next(iter(cols.values())).codes)
+        date = cols["date"]
+        applies = []
+        for r, mask in zip(self.rules, self.masks):
+            in_force = np.fromiter(
+                ((r.from_ is None or r.from_ <= d) and (r.until is None or d <= r.until) for d in date.values),
+                dtype=bool,
+                count=len(date.values),
+            )[date.codes]
+            applies.append(in_force & mask(cols) if in_force.any() else in_force)
+        none = np.zeros(n, dtype=bool)
+        any_non_default = none.copy()
+        for i in self.non_defaults:
+            any_non_default |= applies[i]
+        live = []
+        for i in range(len(self.rules)):
+            defeated = none.copy()
+            for e in self.defeaters[i]:
+                defeated |= applies[e]
+            if i in self.defaults:
+                defeated |= any_non_default
+            live.append(applies[i] & ~defeated)
+        sev = np.full(n, -1, dtype=np.int8)
+        for i, m in enumerate(live):
+            np.maximum(sev, np.where(m, self.severity[i], -1).astype(np.int8), out=sev)
+        permit = none.copy()
+        for i in self.permits:
+            permit |= live[i]
+        restrict = none.copy()
+        for i in self.restricts:
+            restrict |= live[i]
+        out = np.where(sev >= 0, sev, self.if_none).astype(np.int8)
+        out[permit & restrict] = Verdict.undetermined.severity
+        if self.binds is not None:
+            out[~self.binds(cols)] = -1
+        return out
+
+
+def verdict_words(severities: np.ndarray) -> list[str]:
+    """Severity codes back to verdict words (``-1`` is 'no say')."""
+    words = {v.severity: v.value for v in Verdict}
+    return [words.get(int(s), "no say") for s in severities]
+
+
+__all__ = ["encode", "ColumnarJurisdiction", "verdict_words"]

@@ -1,0 +1,361 @@
+"""Facts for one evaluation: from the scenario, derived from dated world data, or assumed.
+
+Each value keeps its provenance, so an explanation can say where every fact came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from policy.model import FIGHTING_ROLES, Conflict, Role, RuleFile, Scenario, ScenarioItem, Source, category_within
+from policy.model.facts import CONFLICT_FACTS, STATIC_FACTS, fact_spec
+from policy.model.rulebase import World
+
+
+@dataclass(frozen=True)
+class FactValue:
+    """A fact's value (None when unknown) and where it came from."""
+
+    name: str
+    value: Any
+    origin: str  # scenario | derived | assumed | default | unknown
+    basis: str = ""
+    sources: tuple[tuple[str, str | None], ...] = ()  # (title, url)
+
+    @property
+    def known(self) -> bool:
+        return self.value is not None
+
+    def to_json(self) -> dict[str, Any]:
+        v = self.value
+        if isinstance(v, dt.date):
+            v = v.isoformat()
+        elif isinstance(v, tuple):
+            v = list(v)
+        return {
+            "value": v,
+            "origin": self.origin,
+            "basis": self.basis,
+            "sources": [{"title": t, "url": u} for t, u in self.sources],
+        }
+
+
+def _cite(sources: list[Source]) -> tuple[tuple[str, str | None], ...]:
+    return tuple((s.title, s.url) for s in sources)
+
+
+@dataclass
+class Facts:
+    """Lazily computed facts about one item of one transfer, with a record of those used."""
+
+    scenario: Scenario
+    item: ScenarioItem
+    world: World
+    lethality: dict[str, bool] = field(default_factory=dict)  # category -> assumed lethality
+    assumed: dict[str, Any] = field(default_factory=dict)  # facts assumed by overlays
+    used: dict[str, FactValue] = field(default_factory=dict)
+    views: dict[str, FactValue] = field(default_factory=dict)  # one jurisdiction's own positions
+
+    def seen_by(self, jf: RuleFile) -> "Facts":
+        """These facts as jurisdiction ``jf`` sees them: its `views` replace the neutral values.
+
+        Returns ``self`` when no view applies, so most evaluations share one set of facts.
+        """
+        views = view_values(jf, self.scenario, self.assumed)
+        if not views:
+            return self
+        return Facts(self.scenario, self.item, self.world, self.lethality, self.assumed, {}, views)
+
+    def get(self, name: str) -> FactValue:
+        fv = self.used.get(name)
+        if fv is None:
+            fv = self._compute(name)
+            self.used[name] = fv
+        return fv
+
+    def value(self, name: str) -> Any:
+        return self.get(name).value
+
+    def _spared(self, e: Any) -> bool:
+        if e.exempt_contracts_before is None:
+            return False
+        self.get("contract_date")  # recorded: the explanation shows the contract date it turned on
+        return spared_by_grandfather(e, self.scenario)
+
+    def _compute(self, name: str) -> FactValue:
+        sc = self.scenario
+        if name in sc.assume:
+            return FactValue(name, sc.assume[name], "assumed", "assumed by the user (what-if)")
+        if name in self.assumed:
+            return FactValue(name, self.assumed[name], "assumed", "assumed by an overlay (what-if on the law)")
+        implied = implied_assumptions(sc.assume) or implied_assumptions(self.assumed)
+        if name in implied:
+            return FactValue(name, implied[name], "assumed", f"follows from the assumption {CONFLICT_FACTS[0]}=false")
+        if name in self.views:
+            return self.views[name]
+        if name in ("date", "exporter", "recipient", "end_user", "transfer"):
+            return FactValue(name, getattr(sc, name), "scenario", "stated in the scenario")
+        if name == "via":
+            return FactValue(name, tuple(sc.via), "scenario", "stated in the scenario")
+        if name == "end_user.unit":
+            unit = getattr(sc, "end_user_unit", None)
+            if unit is None:
+                return FactValue(name, None, "unknown", "the scenario names no unit or agency of the end user")
+            return FactValue(name, unit, "scenario", "stated in the scenario")
+        if name in CONTRACT_FACTS:
+            value, origin, basis = contract_fact(sc, name)
+            return FactValue(name, value, origin, basis)
+        if name.startswith("item."):
+            attr = name[5:]
+            value = getattr(self.item, attr, None)
+            if attr == "lethal" and value is None and self.item.category:
+                cat = self.item.category
+                while cat and cat not in self.lethality:
+                    cat = cat.rpartition(".")[0]
+                if cat:
+                    word = "lethal" if self.lethality[cat] else "non-lethal"
+                    return FactValue(
+                        name,
+                        self.lethality[cat],
+                        "default",
+                        f"items of category {cat} are taken as {word} unless the transfer says "
+                        "otherwise (rules/items.yaml); use --lethal/--non-lethal to state it",
+                    )
+            if value is None:
+                return FactValue(name, None, "unknown", "the scenario does not say")
+            if self.item.id and attr in ("category", "lethal"):
+                return FactValue(name, value, "scenario", f"item catalogue entry `{self.item.id}`")
+            return FactValue(name, value, "scenario", "stated in the scenario")
+        spec = STATIC_FACTS.get(name)
+        if spec is not None and spec.origin == "assessment":
+            return FactValue(
+                name,
+                spec.default,
+                "default",
+                "not established: an assessment fact is taken as absent unless assumed "
+                f"(use --assume {name}=true to test it)",
+            )
+        return self._derive(name)
+
+    def _derive(self, name: str) -> FactValue:
+        day = self.scenario.date
+        world = self.world
+        recipient = self.scenario.recipient
+        if name in CONFLICT_FACTS:
+            return conflict_fact(world, recipient, day, name)
+        parts = name.split(".")
+        if len(parts) == 3 and parts[1] in ("member_of", "party_to"):
+            country = getattr(self.scenario, parts[0])
+            group = world.groups[parts[2]]
+            m = world.membership(country, parts[2], day)
+            if m is not None:
+                since = f" since {m.from_}" if m.from_ else ""
+                srcs = [s for s in group.sources if s.id == m.source] or group.sources
+                return FactValue(name, True, "derived", f"world data: {country} in `{group.id}`{since}", _cite(srcs))
+            return FactValue(name, False, "derived", f"world data: {country} not in `{group.id}` on {day}")
+        if len(parts) == 3 and parts[1] == "under_embargo" and parts[0] == "exporter":
+            by, exporter = parts[2], self.scenario.exporter
+            found = [e for e in world.embargoes_on(exporter, by, day) if e.direction != "supply"]
+            if found:
+                e = found[0]
+                return FactValue(
+                    name,
+                    True,
+                    "derived",
+                    f"world data: `{e.id}`, {e.instrument}, since {e.from_} (procurement ban)",
+                    _cite(e.sources),
+                )
+            return FactValue(
+                name, False, "derived", f"world data: no {by} embargo forbids procuring arms from {exporter} on {day}"
+            )
+        if len(parts) == 3 and parts[1] == "under_embargo":
+            by = parts[2]
+            cat = self.item.category or ""
+            hits = [
+                e
+                for e in world.embargoes_on(recipient, by, day)
+                if e.direction != "procurement"
+                and (
+                    _covers_end_user(e.scope, self.scenario.end_user)
+                    or any(category_within(cat, c) for c in e.full_for)
+                )
+            ]
+            spared = [e for e in hits if self._spared(e)]
+            hits = [e for e in hits if e not in spared]
+            if hits:
+                e = hits[0]
+                return FactValue(
+                    name,
+                    True,
+                    "derived",
+                    f"world data: `{e.id}`, {e.instrument}, since {e.from_} (scope: {e.scope})",
+                    _cite(e.sources),
+                )
+            if spared:
+                e = spared[0]
+                return FactValue(
+                    name,
+                    False,
+                    "derived",
+                    f"world data: `{e.id}` spares contracts concluded before {e.exempt_contracts_before} "
+                    f"(this one: {self.value('contract_date')})",
+                    _cite(e.sources),
+                )
+            return FactValue(
+                name,
+                False,
+                "derived",
+                f"world data: no {by} arms embargo covers {recipient} ({self.scenario.end_user}) on {day}",
+            )
+        if fact_spec(name, world.group_kinds()) is None:  # pragma: no cover - the loader rejects these
+            raise KeyError(name)
+        return FactValue(name, None, "unknown", "no data")  # pragma: no cover
+
+
+def consent_claimants(sc: Any, item: Any) -> list[tuple[Role, str]]:
+    """The states besides the exporter that may claim a say in this item's transfer, and why: the
+    producer, the licensor and every earlier exporter in the item's history (end-use undertakings).
+    Each is asked only if its own rules claim that role. The one list both backends use.
+    """
+    out: list[tuple[Role, str]] = []
+    candidates = [(Role.original_producer, item.origin), (Role.licence_origin, item.licence_origin)]
+    candidates += [(Role.earlier_exporter, h.from_) for h in getattr(sc, "history", ())]
+    for role, state in candidates:
+        if state and state != sc.exporter and (role, state) not in out:
+            out.append((role, state))
+    return out
+
+
+CONTRACT_FACTS = ("contract_date", "licence.existing")
+
+
+def contract_fact(sc: Any, name: str) -> tuple[Any, str, str]:
+    """(value, origin, basis) of a contract or licence fact: their one definition, for every backend."""
+    day = sc.date
+    if name == "contract_date":
+        given = getattr(sc, "contract_date", None)
+        if given is not None:
+            return given, "scenario", "stated in the scenario"
+        return day, "default", "no contract date given: taken as concluded on the transfer date"
+    lic = getattr(sc, "existing_licence", None)
+    if lic is None:
+        return False, "default", "no existing licence stated: the transfer needs a new licence"
+    if lic.granted > day:
+        return False, "scenario", f"the licence stated was granted on {lic.granted}, after the transfer date"
+    for event in ("revoked", "suspended"):
+        when = getattr(lic, event)
+        if when is not None and when <= day:
+            return False, "scenario", f"the licence granted on {lic.granted} was {event} on {when}"
+    return True, "scenario", f"a licence granted on {lic.granted} covers the transfer"
+
+
+def view_values(jf: RuleFile, sc: Any, assumed: Any = None) -> dict[str, FactValue]:
+    """The facts on which jurisdiction ``jf`` states its own view for this transfer's recipient and date.
+
+    An assumption (the user's or an overlay's, and what follows from it) overrides a view.
+    """
+    if not jf.views:
+        return {}
+    overridden = {*sc.assume, *(assumed or ()), *implied_assumptions(sc.assume), *implied_assumptions(assumed)}
+    out: dict[str, FactValue] = {}
+    for v in jf.views:
+        if v.fact not in out and v.fact not in overridden and v.applies(sc.recipient, sc.date):
+            cite = v.citations[0]
+            basis = f"view of the government of {jf.name} (`{v.id}`): {cite.instrument}" + (
+                f", {cite.article}" if cite.article else ""
+            )
+            out[v.fact] = FactValue(
+                v.fact, v.value, "view", basis, _cite([s for s in jf.sources if s.id == cite.source])
+            )
+    return out
+
+
+def implied_assumptions(assume: Any) -> dict[str, Any]:
+    """Facts that follow from assumed ones: a recipient assumed in no armed conflict is in none of
+    the finer kinds either (fought on its territory, international, internal, abroad, self-defence).
+    """
+    if not assume or assume.get(CONFLICT_FACTS[0], True) is not False:
+        return {}
+    return {name: False for name in CONFLICT_FACTS[1:] if name not in assume}
+
+
+def spared_by_grandfather(e: Any, sc: Any) -> bool:
+    """Whether embargo ``e``'s grandfather clause spares this transfer's contract on its date."""
+    if e.exempt_contracts_before is None or (e.exemption_until is not None and sc.date > e.exemption_until):
+        return False
+    return bool(contract_fact(sc, "contract_date")[0] < e.exempt_contracts_before)
+
+
+def _covers_end_user(scope: str, end_user: str) -> bool:
+    if scope == "full":
+        return True
+    if scope == "non_state_actors":
+        return end_user == "non-state"
+    return end_user not in ("government", "military", "police")  # non_government
+
+
+# ---------------------------------------------------------------- conflict facts (their one definition)
+
+
+def _conflict_holds(c: Conflict, country: str, day: dt.date, name: str) -> tuple[bool, bool | None]:
+    """(whether this conflict makes ``name`` hold for ``country``, certainty): the certainty is
+    None where the state's part is contested or, for self-defence, where the data does not decide it.
+    """
+    on_territory = country in c.fought_on()
+    if name == "recipient.war_on_territory":
+        return on_territory, True
+    if name == "recipient.internal_armed_conflict":
+        return on_territory and c.kind == "internal", True
+    best: tuple[bool, bool | None] = (False, True)
+    if name == "recipient.in_armed_conflict" and on_territory:
+        best = (True, True)
+    for p in c.parties_on(country, day):
+        fighting = c.role_of(p) in FIGHTING_ROLES
+        if name == "recipient.in_armed_conflict":
+            holds = fighting or on_territory
+        elif name in ("recipient.belligerent_in_international_conflict", "recipient.in_international_armed_conflict"):
+            holds = fighting and c.kind == "international"
+        elif name == "recipient.intervening_abroad":
+            holds = fighting and not on_territory
+        else:  # recipient.self_defence
+            if not fighting or p.self_defence is False:
+                continue
+            if p.self_defence is True and not p.contested:
+                return True, True
+            best = (True, None)
+            continue
+        if holds and not p.contested:
+            return True, True
+        if holds:
+            best = (True, None)
+    return best
+
+
+def conflict_fact(world: World, country: str, day: dt.date, name: str) -> FactValue:
+    """A conflict fact about ``country`` on ``day``: true, false, or unknown where the data does not decide."""
+    unsure: Conflict | None = None
+    for c in world.conflicts:
+        if not c.active(day):
+            continue
+        holds, certain = _conflict_holds(c, country, day, name)
+        if holds and certain:
+            since = f" since {c.from_}" if c.from_ else ""
+            return FactValue(name, True, "derived", f"world data: `{c.id}` ({c.name}){since}", _cite(c.sources))
+        if holds and unsure is None:
+            unsure = c
+    if unsure is not None:
+        what = "acts in self-defence in" if name == "recipient.self_defence" else "is a party to"
+        return FactValue(
+            name,
+            None,
+            "unknown",
+            f"world data does not decide whether {country} {what} `{unsure.id}` ({unsure.name}): contested",
+            _cite(unsure.sources),
+        )
+    truce = [c for c in world.conflicts if c.covers(day) and not c.active(day) and c.parties_on(country, day)]
+    note = f" (`{truce[0].id}` is in a truce or ceasefire)" if truce else ""
+    return FactValue(
+        name, False, "derived", f"world data: no encoded conflict makes this true for {country} on {day}{note}"
+    )
