@@ -1,4 +1,8 @@
-"""The public API and the layering contract: models -> loading -> engine -> reports -> CLI."""
+"""The public API and the layering contract.
+
+Layers, each importing only itself and earlier ones: model -> load -> eval -> analysis -> render
+-> edit -> serve -> cli. A module never imports another module's private (`_`) names.
+"""
 
 import ast
 from pathlib import Path
@@ -6,60 +10,116 @@ from pathlib import Path
 import policy
 
 PKG = Path(policy.__file__).parent
-LAYERS = {
-    "models": {"errors", "countries", "contract", "models", "facts", "rulebase"},
-    "loading": {"yamlio", "loader", "gitrules", "files", "asked", "rulesource"},
-    "engine": {
-        "derive",
-        "conditions",
-        "logic",
-        "engine",
-        "compiled",
-        "columnar",
-        "diff",
-        "cover",
-        "lint",
-        "testing",
-        "worldview",
-        "batch",
-        "batch_run",
-        "catalogue",
-        "whynot",
-    },
-    "reports": {"report", "diffreport", "schema", "cireport", "whynotreport", "render"},
-    "editing": {"fmt", "refs", "refactor", "scaffold", "editor", "lsp"},
-    "cli": {"cli", "__main__", "server"},
-}
-ORDER = ["models", "loading", "engine", "reports", "editing", "cli"]
+ORDER = ["model", "load", "eval", "analysis", "render", "edit", "serve", "cli"]
+TOP = {"__init__": -1, "__main__": len(ORDER), "distributed": ORDER.index("analysis")}
+"""Top-level modules: the package itself (imports lazily), the entry point, and public faces."""
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PKG.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def layer_of(module: str) -> int:
-    return next(ORDER.index(layer) for layer, mods in LAYERS.items() if module in mods)
+    """The layer of `policy.X...`: its package's position in ORDER."""
+    parts = module.split(".")
+    if len(parts) == 1:
+        return -1
+    if parts[1] in ORDER:
+        return ORDER.index(parts[1])
+    return TOP[parts[1]]
 
 
-def imports(path: Path) -> set[str]:
-    out = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
-            out.add(node.module.split(".")[0])
+def modules() -> list[Path]:
+    return sorted(p for p in PKG.rglob("*.py") if "_data" not in p.parts)
+
+
+def policy_imports(path: Path) -> list[tuple[str, list[str], bool]]:
+    """(module, imported names, inside a function?) for every import of a policy module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nested = {
+        id(n) for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) for n in ast.walk(f)
+    }
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "policy":
+            assert node.level == 0, f"{path}: relative import; use `from policy.<layer>... import`"
+            out.append((node.module, [a.name for a in node.names], id(node) in nested))
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            raise AssertionError(f"{path}:{node.lineno}: relative import; use `from policy.<layer>... import`")
+        elif isinstance(node, ast.Import):
+            out += [(a.name, [], id(node) in nested) for a in node.names if a.name.split(".")[0] == "policy"]
     return out
 
 
 def test_every_module_is_in_a_layer():
-    packages = {p.name for p in PKG.iterdir() if (p / "__init__.py").exists()}
-    modules = {p.stem for p in PKG.glob("*.py")} - {"__init__"} | packages
-    assert modules == set().union(*LAYERS.values())
+    for path in modules():
+        name = module_name(path)
+        assert name == "policy" or name.split(".")[1] in ORDER or name.split(".")[1] in TOP, name
 
 
-def test_modules_import_only_earlier_or_same_layers_and_nothing_imports_cli():
-    for path in PKG.glob("*.py"):
-        if path.stem == "__init__":
+def test_modules_import_only_their_own_or_earlier_layers():
+    bad = []
+    for path in modules():
+        me = module_name(path)
+        for dep, _names, _ in policy_imports(path):
+            if me != "policy" and layer_of(dep) > layer_of(me):
+                bad.append(f"{me} imports {dep}")
+    assert bad == []
+
+
+def test_nothing_imports_the_cli_but_the_entry_point():
+    for path in modules():
+        me = module_name(path)
+        if me.startswith("policy.cli") or me == "policy.__main__":
             continue
-        for dep in imports(path):
-            assert dep != "cli" or path.stem == "__main__", f"{path.stem} imports cli"
-            assert layer_of(dep) <= layer_of(path.stem), f"{path.stem} ({layer_of(path.stem)}) imports {dep}"
+        assert all(not dep.startswith("policy.cli") for dep, _, _ in policy_imports(path)), me
 
 
-def test_public_api_names_resolve():
-    for name in policy.__all__:
-        assert getattr(policy, name) is not None
+def test_no_module_imports_another_modules_private_names():
+    bad = []
+    for path in modules():
+        for dep, names, _ in policy_imports(path):
+            bad += [
+                f"{module_name(path)}: from {dep} import {n}" for n in names if n.startswith("_") and n != "__version__"
+            ]
+    assert bad == []
+
+
+def test_the_checks_see_a_violation(tmp_path):
+    """The checks above are not vacuous: an upward import and a private name are both seen."""
+    fake = tmp_path / "bad.py"
+    fake.write_text("def f():\n    from policy.cli.common import _click\n", encoding="utf-8")
+    [(dep, names, nested)] = policy_imports(fake)
+    assert layer_of(dep) > layer_of("policy.model.contract") and names == ["_click"] and nested
+
+
+def test_public_api_names_are_the_library_functions():
+    from policy.analysis import diff, whynot
+    from policy.eval import compiled, engine
+    from policy.load import loader
+    from policy.model import Verdict
+
+    expected = {
+        "load_rulebase": loader.load_rulebase,
+        "load_scenario": loader.load_scenario,
+        "apply_overlays": loader.apply_overlays,
+        "evaluate": engine.evaluate,
+        "Screener": compiled.Screener,
+        "diff": diff.diff,
+        "timeline": diff.timeline,
+        "Verdict": Verdict,
+        "why_not": whynot.why_not,
+        "__version__": policy.__version__,
+    }
+    assert set(policy.__all__) == set(expected)
+    for name, obj in expected.items():
+        assert getattr(policy, name) is obj, name
+
+
+def test_the_public_api_answers_a_what_if():
+    root = PKG.parent
+    base = policy.load_rulebase([str(root / "rules")])
+    sc = policy.load_scenario(str(root / "scenarios" / "kr" / "kr-ua-155mm-2023.yaml"), base)
+    d = policy.evaluate(base, sc)
+    assert d.verdict in set(policy.Verdict)

@@ -403,7 +403,7 @@ class Completion:
 def completions(ws: Workspace, path: str, text: str, line: int, col: int) -> list[Completion]:
     """What may be typed at the cursor, from the text before it on its line."""
     from policy.model import OPS, Binding, Effect, Verdict
-    from policy.model.countries import _table
+    from policy.model.countries import country_table
     from policy.model.facts import END_USERS, TRANSFERS, all_fact_names, fact_spec
 
     lines = text.splitlines()
@@ -412,7 +412,7 @@ def completions(ws: Workspace, path: str, text: str, line: int, col: int) -> lis
     groups = base.world.group_kinds() if base else {}
 
     def countries() -> list[Completion]:
-        return [Completion(c, "country", n) for c, n in sorted(_table()[0].items())]
+        return [Completion(c, "country", n) for c, n in sorted(country_table()[0].items())]
 
     def categories() -> list[Completion]:
         cats = sorted(base.categories, key=lambda c: (len(c), c)) if base else [f"ML{i}" for i in range(1, 23)]

@@ -221,7 +221,7 @@ def _reorder(node: Any, order: list[str]) -> None:
 _PLAIN_CHECK: Any = None
 
 
-def _misread_plain(value: str) -> bool:
+def misread_plain(value: str) -> bool:
     """True if this string, written plain, would not read back as this string in YAML 1.1 or 1.2."""
     import yaml
 
@@ -266,7 +266,7 @@ def _fix_scalar(value: Any, key: Any, col: int, flow: bool) -> Any:
                 folded = FoldedScalarString(str(value))
                 folded.fold_pos = pos  # type: ignore[attr-defined]
                 return folded
-    if not quoted and value and _misread_plain(str(value)):
+    if not quoted and value and misread_plain(str(value)):
         return DoubleQuotedScalarString(str(value))
     return value
 

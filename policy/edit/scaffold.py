@@ -17,10 +17,10 @@ from policy.model.errors import Diagnostic, LoadError, SourceSpan
 
 def _q(value: str) -> str:
     """A YAML scalar for ``value``: plain when safe, else double-quoted (JSON escaping is YAML's)."""
-    from policy.edit.fmt import _misread_plain
+    from policy.edit.fmt import misread_plain
 
     if value and re.match(r"^[A-Za-z0-9][A-Za-z0-9 ._/()-]*$", value) and not value.endswith(" "):
-        if not _misread_plain(value):
+        if not misread_plain(value):
             return value
     return json.dumps(value, ensure_ascii=False)
 

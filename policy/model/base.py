@@ -19,7 +19,7 @@ Flag = Annotated[bool, BeforeValidator(read_flag)]
 """`true` or `false` only: `yes`, `no`, `on` and 1 are refused, not read as booleans."""
 
 
-def _in_period(start: dt.date | None, end: dt.date | None, day: dt.date) -> bool:
+def in_period(start: dt.date | None, end: dt.date | None, day: dt.date) -> bool:
     """Whether ``day`` lies in the inclusive period [start, end] (an open end is unbounded)."""
     return (start is None or start <= day) and (end is None or day <= end)
 
@@ -137,7 +137,7 @@ ID_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+")
 KEBAB_RE = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
 
 
-def _country(value: str) -> str:
+def country_field(value: str) -> str:
     if not isinstance(value, str) or not is_country(value):
         raise ValueError(f"`{value}` is not an ISO 3166-1 alpha-2 country code")
     return value

@@ -96,7 +96,7 @@ _HISTORIC = HISTORIC
 
 
 @functools.lru_cache(maxsize=1)
-def _table() -> tuple[dict[str, str], dict[str, str]]:
+def country_table() -> tuple[dict[str, str], dict[str, str]]:
     codes: dict[str, str] = {}
     names: dict[str, str] = {}
     for c in pycountry.countries:
@@ -159,7 +159,7 @@ def localized(code: str, lang: str) -> str | None:
 
 def is_country(code: str) -> bool:
     """True for an ISO 3166-1 alpha-2 code (upper case)."""
-    return isinstance(code, str) and code in _table()[0]
+    return isinstance(code, str) and code in country_table()[0]
 
 
 def country_name(code: str) -> str:
@@ -169,7 +169,7 @@ def country_name(code: str) -> str:
         name = localized(code, lang)
         if name:
             return name
-    return _DISPLAY.get(code) or _table()[0].get(code, code)
+    return _DISPLAY.get(code) or country_table()[0].get(code, code)
 
 
 def _fold(text: str) -> str:
@@ -180,7 +180,7 @@ def _fold(text: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _folded() -> dict[str, str]:
-    return {_fold(name): code for name, code in _table()[1].items()}
+    return {_fold(name): code for name, code in country_table()[1].items()}
 
 
 def lookup_country(text: str) -> tuple[str | None, tuple[str, str] | None]:
@@ -188,7 +188,7 @@ def lookup_country(text: str) -> tuple[str | None, tuple[str, str] | None]:
 
     Inverted names as SIPRI and the UN write them (`Korea, South`) are read both ways.
     """
-    codes, _ = _table()
+    codes, _ = country_table()
     t = text.strip()
     if t.upper() in codes and t.isascii() and len(t) == 2:
         return t.upper(), None

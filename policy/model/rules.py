@@ -8,7 +8,19 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from policy.model.base import ID_RE, Binding, Citation, Day, Effect, Flag, Role, Source, Strict, _country, _in_period
+from policy.model.base import (
+    ID_RE,
+    Binding,
+    Citation,
+    Day,
+    Effect,
+    Flag,
+    Role,
+    Source,
+    Strict,
+    country_field,
+    in_period,
+)
 from policy.model.conditions import Condition, iter_leaves
 from policy.model.countries import is_country
 
@@ -51,7 +63,7 @@ class Rule(Strict):
         return self
 
     def in_force(self, day: dt.date) -> bool:
-        return _in_period(self.from_, self.until, day)
+        return in_period(self.from_, self.until, day)
 
 
 class View(Strict):
@@ -71,7 +83,7 @@ class View(Strict):
     note: str | None = None
     uncertain: str | None = None
 
-    _c = field_validator("country")(classmethod(lambda cls, v: _country(v)))
+    _c = field_validator("country")(classmethod(lambda cls, v: country_field(v)))
 
     @field_validator("id")
     @classmethod
@@ -81,7 +93,7 @@ class View(Strict):
         return v
 
     def applies(self, country: str, day: dt.date) -> bool:
-        return self.country == country and _in_period(self.from_, self.until, day)
+        return self.country == country and in_period(self.from_, self.until, day)
 
 
 class RuleFile(Strict):

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from policy.model.base import Day, Flag, Source, Strict, _country, _in_period
+from policy.model.base import Day, Flag, Source, Strict, country_field, in_period
 
 # ---------------------------------------------------------------- world data
 
@@ -21,7 +21,7 @@ class Membership(Strict):
     note: str | None = None
     uncertain: str | None = None
 
-    _c = field_validator("country")(classmethod(lambda cls, v: _country(v)))
+    _c = field_validator("country")(classmethod(lambda cls, v: country_field(v)))
 
     @model_validator(mode="after")
     def _period(self) -> "Membership":
@@ -30,7 +30,7 @@ class Membership(Strict):
         return self
 
     def covers(self, day: dt.date) -> bool:
-        return _in_period(self.from_, self.until, day)
+        return in_period(self.from_, self.until, day)
 
 
 class Group(Strict):
@@ -80,7 +80,7 @@ class Party(Strict):
     )
     note: str | None = None
 
-    _c = field_validator("country")(classmethod(lambda cls, v: _country(v)))
+    _c = field_validator("country")(classmethod(lambda cls, v: country_field(v)))
 
 
 class Truce(Strict):
@@ -114,7 +114,7 @@ class Conflict(Strict):
     @field_validator("territory")
     @classmethod
     def _territory(cls, v: list[str]) -> list[str]:
-        return [_country(x) for x in v]
+        return [country_field(x) for x in v]
 
     @model_validator(mode="after")
     def _period(self) -> "Conflict":
@@ -123,11 +123,11 @@ class Conflict(Strict):
         return self
 
     def covers(self, day: dt.date) -> bool:
-        return _in_period(self.from_, self.until, day)
+        return in_period(self.from_, self.until, day)
 
     def active(self, day: dt.date) -> bool:
         """In its period and not in a truce or ceasefire."""
-        return self.covers(day) and not any(_in_period(t.from_, t.until, day) for t in self.truces)
+        return self.covers(day) and not any(in_period(t.from_, t.until, day) for t in self.truces)
 
     def fought_on(self) -> set[str]:
         if self.territory:
@@ -144,7 +144,7 @@ class Conflict(Strict):
         return "belligerent_abroad" if self.kind == "international" else "intervening_by_invitation"
 
     def parties_on(self, country: str, day: dt.date) -> list[Party]:
-        return [p for p in self.parties if p.country == country and _in_period(p.from_, p.until, day)]
+        return [p for p in self.parties if p.country == country and in_period(p.from_, p.until, day)]
 
     def change_dates(self) -> set[dt.date]:
         """Days on which what this conflict says can change (starts, ends, truces, parties joining or leaving)."""
@@ -185,7 +185,7 @@ class Embargo(Strict):
     note: str | None = None
     uncertain: str | None = None
 
-    _c = field_validator("target")(classmethod(lambda cls, v: _country(v)))
+    _c = field_validator("target")(classmethod(lambda cls, v: country_field(v)))
 
     @model_validator(mode="after")
     def _period(self) -> "Embargo":
@@ -194,7 +194,7 @@ class Embargo(Strict):
         return self
 
     def covers(self, day: dt.date) -> bool:
-        return _in_period(self.from_, self.until, day)
+        return in_period(self.from_, self.until, day)
 
 
 class WorldFile(Strict):

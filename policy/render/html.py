@@ -124,10 +124,10 @@ def _memo(base: Any, d: Any, index: int) -> dict[str, Any]:
     from policy.model import BINDING_WORDS, Binding
     from policy.render.report import (
         ROLE_WORDS,
-        _question,
         deciding_facts,
         decision_json,
         jurisdiction_summary,
+        question_line,
         role_word,
     )
 
@@ -185,7 +185,7 @@ def _memo(base: Any, d: Any, index: int) -> dict[str, Any]:
         "id": f"memo-{index}",
         "title": d.scenario.title,
         "verdict": d.verdict.value,
-        "question": {"date": str(d.scenario.date), "text": _question(d), "rows": _question_rows(d)},
+        "question": {"date": str(d.scenario.date), "text": question_line(d), "rows": _question_rows(d)},
         "deciding": sorted(f"{j.jurisdiction} ({role_word(j.role)})" for j in d.deciding),
         "warnings": d.warnings,
         "chain": _chain_svg(d),

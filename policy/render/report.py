@@ -409,7 +409,7 @@ def _fact_value(fv: FactValue) -> str:
     return "unknown" if v is None else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
 
 
-def _question(d: Decision) -> str:
+def question_line(d: Decision) -> str:
     sc = d.scenario
     items = "; ".join(it.name or it.id or it.category or "item" for it in sc.items)
     extra = (f", via {', '.join(sc.via)}" if sc.via else "") + (
@@ -429,7 +429,7 @@ def render_short(base: RuleBase, d: Decision, colour: bool = False) -> str:
     from policy.render.style import Paint
 
     p = Paint(colour)
-    lines = [f"{p.verdict(d.verdict.value, upper=True)}  {_question(d)}"]
+    lines = [f"{p.verdict(d.verdict.value, upper=True)}  {question_line(d)}"]
     deciding = sorted({f"{j.jurisdiction} ({role_word(j.role)})" for j in d.deciding})
     lines.append(f"  decided by {', '.join(deciding)}")
     chain = _chain(d)
@@ -480,7 +480,7 @@ def render_short_markdown(base: RuleBase, d: Decision) -> str:
     out = [
         f"# {sc.title}",
         "",
-        f"**Verdict: `{d.verdict.value}`** — {_question(d)}.",
+        f"**Verdict: `{d.verdict.value}`** — {question_line(d)}.",
         "",
         "| jurisdiction | role | verdict | deciding rule | binding | citation |",
         "|---|---|---|---|---|---|",
