@@ -499,8 +499,8 @@ class _Search:
                     ):
                         models = _exception_models(base, code, r)
                         if models:
-                            vals = tuple(LawChange("exception", code, r.id, k, e.id) for k, e in models)
-                            dims.append(Dim(f"law:{code}:exception:{r.id}", "law", vals, group=True))
+                            options = tuple(LawChange("exception", code, r.id, k, e.id) for k, e in models)
+                            dims.append(Dim(f"law:{code}:exception:{r.id}", "law", options, group=True))
                 read = _facts_read(jf)
                 for v in jf.views:
                     if v.country == sc.recipient and v.fact in read:
@@ -982,7 +982,7 @@ def _change(base: RuleBase, sc: Scenario, dim: Dim, value: Any) -> Change:
         text, shown = _transfer_text(base, sc, name, value), value
         if isinstance(value, tuple):
             shown = list(value)
-    return Change(kind=dim.kind, fact=name, value=shown, text=text, option=_option(name, value))  # type: ignore[arg-type]
+    return Change(kind=dim.kind, fact=name, value=shown, text=text, option=_option(name, value))
 
 
 def _transfer_text(base: RuleBase, sc: Scenario, name: str, value: Any) -> str:

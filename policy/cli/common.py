@@ -13,7 +13,7 @@ import json
 import sys
 import traceback
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, TypeVar
 
 import typer
 
@@ -80,15 +80,18 @@ class _PolicyGroup(typer.core.TyperGroup):
 
     def main(
         self,
-        args: Any = None,
-        prog_name: Any = None,
-        complete_var: Any = None,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
         standalone_mode: bool = True,
+        windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
         click = _click()
         try:
-            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            rv = super().main(
+                args, prog_name, complete_var, standalone_mode=False, windows_expand_args=windows_expand_args, **extra
+            )
             code = rv if isinstance(rv, int) else 0
         except click.exceptions.NoArgsIsHelpError as exc:
             typer.echo(exc.format_message())
@@ -110,7 +113,7 @@ class _PolicyGroup(typer.core.TyperGroup):
 def _click() -> Any:
     """The click that typer runs on (typer >= 0.20 vendors it as `typer._click`)."""
     try:
-        from typer import _click as vendored  # type: ignore[attr-defined]
+        from typer import _click as vendored
 
         return vendored
     except ImportError:  # pragma: no cover - typer releases that use click itself
@@ -123,7 +126,7 @@ def _usage_line(exc: Any) -> str:
     click = _click()
 
     param = getattr(exc, "param", None)
-    where = (param.opts[0] if getattr(param, "opts", None) else getattr(param, "name", None)) or "command line"
+    where = (param.opts[0] if param is not None and param.opts else getattr(param, "name", None)) or "command line"
     if isinstance(exc, click.exceptions.NoSuchOption):
         code, where = "unknown-option", exc.option_name
     elif isinstance(exc, click.exceptions.MissingParameter):
@@ -351,8 +354,10 @@ WithOpt = typer.Option(None, "--with", metavar="OVERLAY", help="Overlay file: a 
 
 
 def rulebase_from(paths: list[str] | None, overlays: list[str] | None = None) -> RuleBase:
-    base = load_rulebase(paths or [default_rules_path()])
-    return apply_overlays(base, list(overlays)) if overlays else base
+    base: RuleBase = load_rulebase(paths or [default_rules_path()])
+    if overlays:
+        base = apply_overlays(base, list(overlays))
+    return base
 
 
 def parse_assume(items: list[str] | None) -> dict[str, Any]:
@@ -477,11 +482,13 @@ def check_report(diags: list[Diagnostic], fmt: CheckFormat, command: str) -> str
 def table(rows: list[list[str]], header: list[str], fmt: Format = Format.text) -> str:
     """A plain table as text (padded columns) or Markdown."""
     if fmt is Format.markdown:
-        cell = lambda c: str(c).replace("|", "\\|")  # noqa: E731
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        return "\n".join(lines + ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]) + "\n"
+        return "\n".join(lines + ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in rows]) + "\n"
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    fmt_row = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+
+    def fmt_row(r: list[str]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
+
     return "\n".join([fmt_row(header), *(fmt_row(r) for r in rows)]) + "\n"
 
 

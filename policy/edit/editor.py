@@ -73,11 +73,11 @@ def buffers(texts: dict[str, str]) -> Iterator[None]:
         return text if text is not None else original(path, display)
 
     with _LOCK:
-        yamlio.read_text = read_text  # type: ignore[assignment]
+        yamlio.read_text = read_text
         try:
             yield
         finally:
-            yamlio.read_text = original  # type: ignore[assignment]
+            yamlio.read_text = original
 
 
 def _same_file(a: str, b: str | Path) -> bool:
@@ -534,7 +534,7 @@ def code_actions(text: str, line: int, diagnostics: list[Diagnostic] = ()) -> li
     elif cit is None:
         out.append(Edit("Insert a citation skeleton", end, f"{pad}citations:\n{skeleton}"))
     if not any(s.startswith(pad + "until:") for s in body):
-        after = [
+        heads = [
             first + i for i, s in enumerate(body) if re.match(re.escape(pad) + r"(from|default|binding|effect):", s)
         ]
         expired = next((d for d in diagnostics if d.code == "expired"), None)
@@ -542,7 +542,7 @@ def code_actions(text: str, line: int, diagnostics: list[Diagnostic] = ()) -> li
         out.append(
             Edit(
                 "Add `until:` (the rule's last day in force)",
-                (after[-1] if after else first) + 1,
+                (heads[-1] if heads else first) + 1,
                 f"{pad}until: {day}\n",
                 expired,
             )

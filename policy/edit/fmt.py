@@ -229,7 +229,7 @@ def misread_plain(value: str) -> bool:
     if _PLAIN_CHECK is None:
         _PLAIN_CHECK = yaml.resolver.Resolver()
     tag = _PLAIN_CHECK.resolve(yaml.ScalarNode, value, (True, False))
-    return tag != "tag:yaml.org,2002:str"
+    return bool(tag != "tag:yaml.org,2002:str")
 
 
 def _fold_positions(text: str, col: int) -> list[int] | None:
@@ -264,7 +264,7 @@ def _fix_scalar(value: Any, key: Any, col: int, flow: bool) -> Any:
             pos = _fold_positions(str(value), col + 2)
             if pos is not None:
                 folded = FoldedScalarString(str(value))
-                folded.fold_pos = pos  # type: ignore[attr-defined]
+                folded.fold_pos = pos
                 return folded
     if not quoted and value and misread_plain(str(value)):
         return DoubleQuotedScalarString(str(value))

@@ -9,15 +9,19 @@ from __future__ import annotations
 import difflib
 import hashlib
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from policy.load import yamlio
 from policy.model import (
     CatalogueItem,
+    Conflict,
+    ContentFarm,
+    Embargo,
     ItemCatalogue,
     Overlay,
+    Publisher,
     Rule,
     RuleFile,
     Scenario,
@@ -32,7 +36,7 @@ from policy.model.rulebase import RuleBase, World, paused_gc
 
 M = TypeVar("M", bound=BaseModel)
 
-FORMATS = {
+FORMATS: dict[str, type[BaseModel]] = {
     "policy-rules/v1": RuleFile,
     "policy-world/v1": WorldFile,
     "policy-items/v1": ItemCatalogue,
@@ -360,7 +364,11 @@ def _check_world(
                                 "end the earlier period before the next one starts",
                             )
                         )
-        for kind, items in (("conflicts", wf.conflicts), ("embargoes", wf.embargoes)):
+        entries: list[tuple[str, Sequence[Conflict | Embargo]]] = [
+            ("conflicts", wf.conflicts),
+            ("embargoes", wf.embargoes),
+        ]
+        for kind, items in entries:
             for i, entry in enumerate(items):
                 span = doc.span((kind, i, "id"))
                 if entry.id in seen_ids:
@@ -615,7 +623,11 @@ def check_source_tiers(docs: list[tuple[SourceTiers, Any]], diags: list[Diagnost
     seen: dict[str, SourceSpan] = {}
     publishers, farms = [], []
     for st, doc in docs:
-        for kind, entries in (("publishers", st.publishers), ("content_farms", st.content_farms)):
+        lists: list[tuple[str, Sequence[Publisher | ContentFarm]]] = [
+            ("publishers", st.publishers),
+            ("content_farms", st.content_farms),
+        ]
+        for kind, entries in lists:
             for i, entry in enumerate(entries):
                 span = doc.span((kind, i, "host"))
                 if entry.host in seen:
@@ -747,11 +759,12 @@ def scenario_from_data(doc: yamlio.Document, base: RuleBase) -> Scenario:
     items = []
     for i, item in enumerate(sc.items):
         if item.id is not None:
-            cat = base.items.get(item.id) or base.items.get(item.id.lower())
-            if cat is not None and cat.id != item.id:
+            asked = item.id
+            cat = base.items.get(asked) or base.items.get(asked.lower())
+            if cat is not None and cat.id != asked:
                 item = item.model_copy(update={"id": cat.id})
             if cat is None:
-                m = difflib.get_close_matches(item.id, sorted(base.items), n=1)
+                m = difflib.get_close_matches(asked, sorted(base.items), n=1)
                 diags.append(
                     Diagnostic(
                         "unknown-item",

@@ -83,12 +83,13 @@ class RulesInfo(BaseModel):
 def rules_info(base: RuleBase, paths: list[str], origin: RulesOrigin) -> RulesInfo:
     """Describe a loaded rulebase (see ``policy where``)."""
     by_file: dict[str, tuple[str, int]] = {}
-    for code, jf in base.jurisdictions.items():
+    for jcode, jf in base.jurisdictions.items():
         span = next((base.spans[r.id] for r in jf.rules if r.id in base.spans), None)
         if span is not None:
-            by_file[span.file] = (code, len(jf.rules))
+            by_file[span.file] = (jcode, len(jf.rules))
     files = []
     for path, sha in sorted(base.files.items()):
+        code: str | None
         if path in by_file:
             kind, (code, n) = "rules", by_file[path]
         else:

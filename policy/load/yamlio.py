@@ -28,7 +28,7 @@ _BOOL = "tag:yaml.org,2002:bool"
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _StrictLoader(_BaseLoader):  # type: ignore[misc]
     """SafeLoader whose only booleans are true/false (so NO, yes, on, off stay strings)."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:

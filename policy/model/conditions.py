@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union
 
 from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
 from typing_extensions import TypeAliasType
@@ -78,25 +78,29 @@ def _condition_tag(v: Any) -> str | None:
     return None
 
 
-Condition = TypeAliasType(
-    "Condition",
-    Annotated[
-        Union[
-            Annotated[All, Tag("all")],
-            Annotated[Any_, Tag("any")],
-            Annotated[Not, Tag("not")],
-            Annotated[Leaf, Tag("fact")],
-            Annotated[list["Condition"], Tag("list")],
-        ],
-        Discriminator(
-            _condition_tag,
-            custom_error_type="condition",
-            custom_error_message=(
-                "expected a condition: {fact: ..., <op>: ...}, {all: [...]}, {any: [...]}, {not: ...} or a list"
+if TYPE_CHECKING:  # mypy reads the recursive alias; pydantic needs TypeAliasType at run time
+    Condition: TypeAlias = Union[All, Any_, Not, Leaf, list["Condition"]]
+else:
+    Condition = TypeAliasType(
+        "Condition",
+        Annotated[
+            Union[
+                Annotated[All, Tag("all")],
+                Annotated[Any_, Tag("any")],
+                Annotated[Not, Tag("not")],
+                Annotated[Leaf, Tag("fact")],
+                Annotated[list["Condition"], Tag("list")],
+            ],
+            Discriminator(
+                _condition_tag,
+                custom_error_type="condition",
+                custom_error_message=(
+                    "expected a condition: {fact: ..., <op>: ...}, {all: [...]}, {any: [...]}, {not: ...} or a list"
+                ),
             ),
-        ),
-    ],
-)
+        ],
+    )
+
 
 All.model_rebuild()
 Any_.model_rebuild()

@@ -125,7 +125,8 @@ class RuleFile(Strict):
         one ends, and each side of a date a condition tests (``date lt X`` flips on X, ``lte`` on X+1).
         """
         days: set[dt.date] = set()
-        for r in [*self.rules, *self.views]:
+        dated: list[Rule | View] = [*self.rules, *self.views]
+        for r in dated:
             if r.from_:
                 days.add(r.from_)
             if r.until:

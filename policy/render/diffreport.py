@@ -82,7 +82,7 @@ def term_words(t: dict[str, Any]) -> str:
         )
     if fact == "item.lethal" and op == "eq":
         return "lethal items" if v else "non-lethal items"
-    vals = v if isinstance(v, list) else [v]
+    vals = [str(x) for x in (v if isinstance(v, list) else [v])]
     if fact == "item.category":
         if op == "not_in":
             return f"items outside {', '.join(vals)}"
@@ -152,7 +152,7 @@ def rule_change_words(c: RuleChange) -> str:
 def _cite(c: dict[str, Any] | None) -> str:
     if not c:
         return ""
-    text = c["instrument"] + (f", {c['article']}" if c.get("article") else "")
+    text = str(c["instrument"]) + (f", {c['article']}" if c.get("article") else "")
     return text + (f" <{c['url']}>" if c.get("url") else "")
 
 
@@ -426,10 +426,11 @@ def render_diff_markdown(r: DiffReport) -> str:
         out += ["", f"## In the world as it was ({d1} → {d2}, {r.grounded_checked:,} evaluations)", ""]
         if r.grounded:
             out += ["| | cause | pair | items and transfers: old → new | combinations |", "|---|---|---|---|---|"]
-            for g in r.grounded:
-                clauses = "; ".join(f"{_md(clause_words(c.terms))}: `{c.old}` → `{c.new}`" for c in g.clauses)
+            for row in r.grounded:
+                clauses = "; ".join(f"{_md(clause_words(c.terms))}: `{c.old}` → `{c.new}`" for c in row.clauses)
                 out.append(
-                    f"| {g.direction} | {g.cause} | {_md(pair_words(g))} | {clauses} | {g.count:,} of {g.total:,} |"
+                    f"| {row.direction} | {row.cause} | {_md(pair_words(row))} | {clauses} "
+                    f"| {row.count:,} of {row.total:,} |"
                 )
         else:
             out.append("No real pair changes verdict.")

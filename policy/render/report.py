@@ -330,7 +330,7 @@ def first_citation(base: RuleBase, jurisdiction: str, rule: Rule) -> dict[str, A
 
 
 def cite_words(c: dict[str, Any]) -> str:
-    return c["instrument"] + (f", {c['article']}" if c["article"] else "")
+    return str(c["instrument"]) + (f", {c['article']}" if c["article"] else "")
 
 
 def role_word(role: Role) -> str:

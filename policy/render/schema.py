@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+from pydantic import BaseModel
+
 from policy.model import ItemCatalogue, Overlay, RuleFile, Scenario, SourceTiers, WorldFile
 
-KINDS = {
+KINDS: dict[str, tuple[type[BaseModel], str]] = {
     "rules.schema.json": (RuleFile, "policy rule file (rules/<code>.yaml)"),
     "world.schema.json": (WorldFile, "policy world data (rules/world/*.yaml)"),
     "items.schema.json": (ItemCatalogue, "policy item catalogue (rules/items.yaml)"),
