@@ -37,3 +37,55 @@ def test_schema_rejects_a_misspelt_field():
     data["rules"][0]["untill"] = "2020-01-01"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, schema)
+
+
+def _run_json(*args: str, rules: bool = True) -> object:
+    import subprocess
+    import sys
+
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "policy",
+            *args,
+            "--format",
+            "json",
+            *(["--rules", str(ROOT / "rules")] if rules else []),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+@pytest.mark.parametrize(
+    "transfer",
+    [
+        ["--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30"],
+        ["--exporter", "CH", "--recipient", "UA", "--item", "ML3", "--via", "DE", "--date", "2023-06-01"],
+    ],
+)
+def test_decision_json_follows_the_published_output_schema(transfer):
+    data = _run_json("what-if", *transfer)
+    jsonschema.validate(data, json.loads((ROOT / "schema" / "decision.schema.json").read_text(encoding="utf-8")))
+    del data["verdict"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, json.loads(schemas()["decision.schema.json"]))
+
+
+def test_diff_json_follows_the_published_output_schema():
+    res = _run_json(
+        "diff",
+        str(ROOT / "rules"),
+        "--at",
+        "2022-02-20",
+        "--vs",
+        "2022-03-01",
+        "--scenarios",
+        str(ROOT / "scenarios" / "kr"),
+        rules=False,
+    )
+    jsonschema.validate(res, json.loads((ROOT / "schema" / "diff.schema.json").read_text(encoding="utf-8")))

@@ -369,7 +369,8 @@ def schema(
     ),
     check: bool = typer.Option(False, "--check", help="Only check that the folder is up to date; exit 1 if not."),
 ) -> None:
-    """Write JSON Schema for rule, world, item, scenario and overlay files (for editors' YAML language server)."""
+    """Write JSON Schema for rule, world, item, scenario and overlay files (for editors' YAML language
+    server), and for the JSON reports (decision, diff, why-not)."""
     from policy.load.atomic import output_folder
     from policy.render.schema import schemas
 

@@ -13,6 +13,19 @@ import json
 from typing import Any
 
 from policy.analysis.diff import Clause, DiffReport, GroundedRow, Region, RuleChange
+from policy.model.results import (
+    ClauseOut,
+    DiffOut,
+    ExhaustiveOut,
+    FieldChange,
+    GroundedOut,
+    GroundedRowOut,
+    RegionOut,
+    RuleChangeOut,
+    ScenarioChangeOut,
+    ScenarioChangesOut,
+    WorldChangeOut,
+)
 
 ROLE_SHORT = {
     "exporter": "exporter",
@@ -192,109 +205,115 @@ def _summary(r: DiffReport) -> str:
 # ------------------------------------------------------------------ JSON
 
 
-def _region_json(g: Region) -> dict[str, Any]:
-    return {
-        "jurisdiction": g.jurisdiction,
-        "role": g.role,
-        "roles": g.roles,
-        "old": g.old,
-        "new": g.new,
-        "olds": g.olds,
-        "news": g.news,
-        "direction": g.direction,
-        "condition": g.condition,
-        "terms": g.terms,
-        "count": g.count,
-        "example": g.example,
-        "old_rules": g.old_rules,
-        "new_rules": g.new_rules,
-    }
+def _region_out(g: Region) -> RegionOut:
+    return RegionOut(
+        jurisdiction=g.jurisdiction,
+        role=g.role,
+        roles=g.roles,
+        old=g.old,
+        new=g.new,
+        olds=g.olds,
+        news=g.news,
+        direction=g.direction,
+        condition=g.condition,
+        terms=g.terms,
+        count=g.count,
+        example=g.example,
+        old_rules=g.old_rules,
+        new_rules=g.new_rules,
+    )
 
 
-def _clause_json(c: Clause) -> dict[str, Any]:
-    return {
-        "condition": c.condition,
-        "words": clause_words(c.terms),
-        "terms": c.terms,
-        "old": c.old,
-        "new": c.new,
-        "olds": c.olds,
-        "news": c.news,
-        "direction": c.direction,
-        "count": c.count,
-        "example": c.example,
-        "old_rules": c.old_rules,
-        "new_rules": c.new_rules,
-    }
+def _clause_out(c: Clause) -> ClauseOut:
+    return ClauseOut(
+        condition=c.condition,
+        words=clause_words(c.terms),
+        terms=c.terms,
+        old=c.old,
+        new=c.new,
+        olds=c.olds,
+        news=c.news,
+        direction=c.direction,
+        count=c.count,
+        example=c.example,
+        old_rules=c.old_rules,
+        new_rules=c.new_rules,
+    )
 
 
-def _grounded_json(g: GroundedRow) -> dict[str, Any]:
-    return {
-        "jurisdiction": g.jurisdiction,
-        "roles": g.roles,
-        "exporters": g.exporters,
-        "recipients": g.recipients,
-        "every_recipient": g.every_recipient,
-        "cause": g.cause,
-        "direction": g.direction,
-        "count": g.count,
-        "total": g.total,
-        "clauses": [_clause_json(c) for c in g.clauses],
-    }
+def _grounded_out(g: GroundedRow) -> GroundedRowOut:
+    return GroundedRowOut(
+        jurisdiction=g.jurisdiction,
+        roles=g.roles,
+        exporters=g.exporters,
+        recipients=g.recipients,
+        every_recipient=g.every_recipient,
+        cause=g.cause,
+        direction=g.direction,
+        count=g.count,
+        total=g.total,
+        clauses=[_clause_out(c) for c in g.clauses],
+    )
+
+
+def diff_out(r: DiffReport) -> DiffOut:
+    """A diff report as its output model."""
+    return DiffOut(
+        old=r.old,
+        new=r.new,
+        changed=r.changed,
+        summary=_summary(r),
+        rules=[
+            RuleChangeOut(
+                jurisdiction=c.jurisdiction,
+                rule=c.rule,
+                change=c.change,
+                title=c.title,
+                effect=c.effect,
+                binding=c.binding,
+                period=c.period,
+                citation=c.citation,
+                direction=c.direction,
+                fields={k: FieldChange(old=a, new=b) for k, (a, b) in sorted(c.fields.items())},
+            )
+            for c in r.rule_changes
+        ],
+        world=[
+            WorldChangeOut(dataset=w.dataset, entry=w.entry, change=w.change, detail=w.detail) for w in r.world_changes
+        ],
+        scenarios=ScenarioChangesOut(
+            checked=r.scenarios_checked,
+            changed=[
+                ScenarioChangeOut(
+                    scenario=s.scenario,
+                    title=s.title,
+                    old=s.old.value,
+                    new=s.new.value,
+                    old_rules=s.old_rules,
+                    new_rules=s.new_rules,
+                )
+                for s in r.scenario_changes
+            ],
+        ),
+        exhaustive=ExhaustiveOut(
+            space=r.space,
+            combinations_checked=r.combinations,
+            jurisdictions=r.jurisdictions_enumerated,
+            regions=[_region_out(g) for g in r.regions],
+        ),
+        grounded=None
+        if r.grounded_dates is None
+        else GroundedOut(
+            dates=[d.isoformat() for d in r.grounded_dates],
+            evaluations=r.grounded_checked,
+            rows=[_grounded_out(g) for g in r.grounded],
+        ),
+    )
 
 
 def diff_json(r: DiffReport) -> dict[str, Any]:
-    return {
-        "old": r.old,
-        "new": r.new,
-        "changed": r.changed,
-        "summary": _summary(r),
-        "rules": [
-            {
-                "jurisdiction": c.jurisdiction,
-                "rule": c.rule,
-                "change": c.change,
-                "title": c.title,
-                "effect": c.effect,
-                "binding": c.binding,
-                "period": c.period,
-                "citation": c.citation,
-                "direction": c.direction,
-                "fields": {k: {"old": a, "new": b} for k, (a, b) in sorted(c.fields.items())},
-            }
-            for c in r.rule_changes
-        ],
-        "world": [
-            {"dataset": w.dataset, "entry": w.entry, "change": w.change, "detail": w.detail} for w in r.world_changes
-        ],
-        "scenarios": {
-            "checked": r.scenarios_checked,
-            "changed": [
-                {
-                    "scenario": s.scenario,
-                    "title": s.title,
-                    "old": s.old.value,
-                    "new": s.new.value,
-                    "old_rules": s.old_rules,
-                    "new_rules": s.new_rules,
-                }
-                for s in r.scenario_changes
-            ],
-        },
-        "exhaustive": {
-            "space": r.space,
-            "combinations_checked": r.combinations,
-            "jurisdictions": r.jurisdictions_enumerated,
-            "regions": [_region_json(g) for g in r.regions],
-        },
-        "grounded": None
-        if r.grounded_dates is None
-        else {
-            "dates": [d.isoformat() for d in r.grounded_dates],
-            "evaluations": r.grounded_checked,
-            "rows": [_grounded_json(g) for g in r.grounded],
-        },
-    }
+    """A diff report as JSON-ready data (the dump of its output model)."""
+    return diff_out(r).dump()
 
 
 # ------------------------------------------------------------------ text
@@ -460,7 +479,7 @@ def render_diff_html(r: DiffReport) -> str:
     for g in r.regions:
         by_jurisdiction.setdefault(g.jurisdiction, []).append(
             {
-                **_region_json(g),
+                **_region_out(g).dump(),
                 "who": who(g.jurisdiction, g.roles),
                 "example_words": _example_words(g),
                 "rules_words": _changed_rules(g.old_rules, g.new_rules),
@@ -468,7 +487,7 @@ def render_diff_html(r: DiffReport) -> str:
         )
     grounded = [
         {
-            **_grounded_json(g),
+            **_grounded_out(g).dump(),
             "pair": pair_words(g),
         }
         for g in r.grounded

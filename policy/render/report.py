@@ -13,6 +13,16 @@ from policy.eval.derive import FactValue
 from policy.eval.engine import Decision, JurisdictionVerdict, RuleFinding
 from policy.model import BINDING_WORDS, Effect, Role, Rule, Verdict
 from policy.model.countries import country_name
+from policy.model.results import (
+    CitationOut,
+    DecisionOut,
+    FactOut,
+    JurisdictionOut,
+    Period,
+    RuleOut,
+    SourceRef,
+    TransferOut,
+)
 from policy.model.rulebase import RuleBase
 
 ROLE_WORDS = {
@@ -27,99 +37,120 @@ ROLE_WORDS = {
 }
 
 
-def _citations(base: RuleBase, jurisdiction: str, rule: Rule) -> list[dict[str, Any]]:
+def _citation_outs(base: RuleBase, jurisdiction: str, rule: Rule) -> list[CitationOut]:
     out = []
     for c in rule.citations:
         src = base.source_index.get((jurisdiction, c.source))
         out.append(
-            {
-                "instrument": c.instrument,
-                "article": c.article,
-                "source": c.source,
-                "title": src.title if src else None,
-                "url": c.url or (src.url if src else None),
-                "seed": src.seed if src else None,
-                "confidence": src.confidence.value if src else None,
-                "quote": c.quote,
-            }
+            CitationOut(
+                instrument=c.instrument,
+                article=c.article,
+                source=c.source,
+                title=src.title if src else None,
+                url=c.url or (src.url if src else None),
+                seed=src.seed if src else None,
+                confidence=src.confidence.value if src else None,
+                quote=c.quote,
+            )
         )
     return out
 
 
-def _rule_json(base: RuleBase, jv: JurisdictionVerdict, f: RuleFinding) -> dict[str, Any]:
+def _citations(base: RuleBase, jurisdiction: str, rule: Rule) -> list[dict[str, Any]]:
+    return [c.dump() for c in _citation_outs(base, jurisdiction, rule)]
+
+
+def _rule_out(base: RuleBase, jv: JurisdictionVerdict, f: RuleFinding) -> RuleOut:
     r = f.rule
-    d: dict[str, Any] = {
-        "id": r.id,
-        "title": r.title,
-        "effect": f.effect_verdict.value if f.effect_verdict else r.effect.value,
-        "binding": r.binding.value,
-        "status": f.status,
-        "in_force": {
-            "from": r.from_.isoformat() if r.from_ else None,
-            "until": r.until.isoformat() if r.until else None,
-        },
-        "citations": _citations(base, jv.jurisdiction, r),
-        "conditions": [x.describe() for x in f.trace],
-    }
+    out = RuleOut(
+        id=r.id,
+        title=r.title,
+        effect=f.effect_verdict.value if f.effect_verdict else r.effect.value,
+        binding=r.binding.value,
+        status=f.status,
+        in_force=Period(from_=r.from_.isoformat() if r.from_ else None, until=r.until.isoformat() if r.until else None),
+        citations=_citation_outs(base, jv.jurisdiction, r),
+        conditions=[x.describe() for x in f.trace],
+    )
     if r.effect is Effect.as_direct_export:
-        d["rule_effect"] = r.effect.value
+        out.rule_effect = r.effect.value
     if f.defeated_by:
-        d["defeated_by"] = f.defeated_by
+        out.defeated_by = f.defeated_by
     if f.nested is not None:
-        d["nested"] = jurisdiction_json(base, f.nested)
+        out.nested = jurisdiction_out(base, f.nested)
     if r.explanation:
-        d["explanation"] = " ".join(r.explanation.split())
+        out.explanation = " ".join(r.explanation.split())
     if r.uncertain:
-        d["uncertain"] = " ".join(r.uncertain.split())
-    return d
+        out.uncertain = " ".join(r.uncertain.split())
+    return out
+
+
+def jurisdiction_out(base: RuleBase, jv: JurisdictionVerdict) -> JurisdictionOut:
+    """One jurisdiction's verdict as an output model."""
+    fired = [f for f in jv.findings if f.status in ("fired", "conflict")]
+    return JurisdictionOut(
+        jurisdiction=jv.jurisdiction,
+        name=jv.name,
+        role=jv.role.value,
+        item=jv.item,
+        verdict=jv.verdict.value,
+        reason=jv.reason,
+        rules=[_rule_out(base, jv, f) for f in fired],
+        defeated=[_rule_out(base, jv, f) for f in jv.findings if f.status == "defeated"],
+        unknown=[_rule_out(base, jv, f) for f in jv.findings if f.status == "unknown"],
+        not_applicable=[f.rule.id for f in jv.findings if f.status == "not_applicable"],
+        not_in_force=[f.rule.id for f in jv.findings if f.status == "not_in_force"],
+        conflicts=[list(p) for p in jv.conflicts],
+        missing_facts=jv.missing_facts,
+    )
 
 
 def jurisdiction_json(base: RuleBase, jv: JurisdictionVerdict) -> dict[str, Any]:
     """One jurisdiction's verdict as JSON-ready data."""
-    fired = [f for f in jv.findings if f.status in ("fired", "conflict")]
-    return {
-        "jurisdiction": jv.jurisdiction,
-        "name": jv.name,
-        "role": jv.role.value,
-        "item": jv.item,
-        "verdict": jv.verdict.value,
-        "reason": jv.reason,
-        "rules": [_rule_json(base, jv, f) for f in fired],
-        "defeated": [_rule_json(base, jv, f) for f in jv.findings if f.status == "defeated"],
-        "unknown": [_rule_json(base, jv, f) for f in jv.findings if f.status == "unknown"],
-        "not_applicable": [f.rule.id for f in jv.findings if f.status == "not_applicable"],
-        "not_in_force": [f.rule.id for f in jv.findings if f.status == "not_in_force"],
-        "conflicts": [list(p) for p in jv.conflicts],
-        "missing_facts": jv.missing_facts,
-    }
+    return jurisdiction_out(base, jv).dump()
+
+
+def fact_out(fv: FactValue) -> FactOut:
+    data = fv.to_json()
+    return FactOut(
+        value=data["value"],
+        origin=fv.origin,
+        basis=fv.basis,
+        sources=[SourceRef(title=t, url=u) for t, u in fv.sources],
+    )
+
+
+def decision_out(base: RuleBase, d: Decision) -> DecisionOut:
+    """A decision as its output model: verdict, jurisdictions, facts with provenance, record."""
+    sc = d.scenario
+    return DecisionOut(
+        scenario=TransferOut(
+            id=sc.id,
+            title=sc.title,
+            kind=sc.kind,
+            date=sc.date.isoformat(),
+            exporter=sc.exporter,
+            recipient=sc.recipient,
+            end_user=sc.end_user,
+            transfer=sc.transfer,
+            via=sc.via,
+            transit=sc.transit,
+            items=[
+                i.model_dump(mode="json", exclude_none=True, exclude_defaults=True, by_alias=True) for i in sc.items
+            ],
+        ),
+        verdict=d.verdict.value,
+        deciding=sorted({j.jurisdiction for j in d.deciding}),
+        jurisdictions=[jurisdiction_out(base, j) for j in d.jurisdictions],
+        facts={k: fact_out(v) for k, v in d.facts.items()},
+        warnings=d.warnings,
+        record=d.record,
+    )
 
 
 def decision_json(base: RuleBase, d: Decision) -> dict[str, Any]:
-    """A decision as JSON-ready data: verdict, jurisdictions, facts with provenance, record."""
-    sc = d.scenario
-    return {
-        "scenario": {
-            "id": sc.id,
-            "title": sc.title,
-            "kind": sc.kind,
-            "date": sc.date.isoformat(),
-            "exporter": sc.exporter,
-            "recipient": sc.recipient,
-            "end_user": sc.end_user,
-            "transfer": sc.transfer,
-            "via": sc.via,
-            "transit": sc.transit,
-            "items": [
-                i.model_dump(mode="json", exclude_none=True, exclude_defaults=True, by_alias=True) for i in sc.items
-            ],
-        },
-        "verdict": d.verdict.value,
-        "deciding": sorted({j.jurisdiction for j in d.deciding}),
-        "jurisdictions": [jurisdiction_json(base, j) for j in d.jurisdictions],
-        "facts": {k: v.to_json() for k, v in d.facts.items()},
-        "warnings": d.warnings,
-        "record": d.record,
-    }
+    """A decision as JSON-ready data (the dump of its output model)."""
+    return decision_out(base, d).dump()
 
 
 def render_json(data: Any) -> str:
