@@ -242,7 +242,8 @@ def peak_rss_mb(rules: str | None) -> float:
 
 def load_and_scale(repeats: int) -> dict:
     from policy.eval.compiled import Screener
-    from policy.load.loader import load_rulebase, scenario_from_data
+    from policy.load.loader import load_rulebase
+    from policy.load.scenarios import scenario_from_data
     from policy.load.yamlio import Document
 
     def timed_load(path: str) -> tuple[float, float, object]:

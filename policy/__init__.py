@@ -27,8 +27,8 @@ def __getattr__(name: str):  # type: ignore[no-untyped-def]
 
     where = {
         "load_rulebase": ".load.loader",
-        "load_scenario": ".load.loader",
-        "apply_overlays": ".load.loader",
+        "load_scenario": ".load.scenarios",
+        "apply_overlays": ".load.overlays",
         "evaluate": ".eval.engine",
         "Screener": ".eval.compiled",
         "diff": ".analysis.diff",

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from policy.cli import app
 from policy.eval.batch import CSV_FIELDS, BatchScreener
 from policy.eval.engine import evaluate
-from policy.load.loader import scenario_from_data
+from policy.load.scenarios import scenario_from_data
 from policy.load.yamlio import Document
 
 from .conftest import ROOT

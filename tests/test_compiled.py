@@ -6,7 +6,7 @@ import pytest
 
 from policy.eval.compiled import Screener
 from policy.eval.engine import evaluate
-from policy.load.loader import load_scenario, scenario_from_data
+from policy.load.scenarios import load_scenario, scenario_from_data
 from policy.load.yamlio import Document
 
 from .conftest import ROOT
@@ -63,7 +63,7 @@ def test_compiled_matches_explained_on_generated_transfers(shipped):
 
 
 def test_compiled_matches_explained_on_the_scenario_library(shipped):
-    from policy.load.loader import classify
+    from policy.load.discover import classify
 
     screener = Screener(shipped)
     for f in classify([str(ROOT / "scenarios")])[2]:

@@ -5,7 +5,7 @@ import subprocess
 
 from policy.analysis.diff import Side, exhaustive
 from policy.cli import app
-from policy.load.loader import apply_overlays
+from policy.load.overlays import apply_overlays
 
 from .conftest import ROOT, write
 

@@ -20,7 +20,8 @@ from policy.eval.batch import BatchScreener
 from policy.eval.columnar import ColumnarJurisdiction, encode, verdict_words
 from policy.eval.compiled import Screener
 from policy.eval.engine import evaluate
-from policy.load.loader import apply_overlays, scenario_from_data
+from policy.load.overlays import apply_overlays
+from policy.load.scenarios import scenario_from_data
 from policy.load.yamlio import Document
 from policy.model import Effect, Role, iter_leaves
 

@@ -11,7 +11,7 @@ import pytest
 
 from policy.cli import app
 from policy.edit.fmt import format_text, load_model
-from policy.load.loader import yaml_files
+from policy.load.discover import yaml_files
 
 from .conftest import ROOT, write
 

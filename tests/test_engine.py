@@ -3,7 +3,8 @@
 import datetime as dt
 
 from policy.eval.engine import evaluate
-from policy.load.loader import load_rulebase, scenario_from_data
+from policy.load.loader import load_rulebase
+from policy.load.scenarios import scenario_from_data
 from policy.load.yamlio import Document
 from policy.model import Verdict
 

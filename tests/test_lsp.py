@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -223,7 +222,7 @@ def test_code_actions_insert_text_that_still_loads(tmp_path):
         assert [d.code for d in found] in ([], ["unknown-source"]), edit.title
 
 
-def test_a_500_rule_file_is_rechecked_well_under_a_second(tmp_path):
+def test_a_500_rule_file_is_rechecked_after_an_edit(tmp_path):
     shutil.copytree(ROOT / "rules", tmp_path / "rules")
     lines = [
         "format: policy-rules/v1\njurisdiction: MX\nname: Mexico",
@@ -246,13 +245,9 @@ def test_a_500_rule_file_is_rechecked_well_under_a_second(tmp_path):
     (tmp_path / "rules" / "mx.yaml").write_text(text)
     assert check_document(path, text) == []  # the first check fills the lint cache
     edited = text.replace("title: Rule 7\n", "title: Rule 7, edited\n    explanation: the editor's change\n")
-    start = time.perf_counter()
-    assert check_document(path, edited) == []
-    assert time.perf_counter() - start < 1.0
+    assert check_document(path, edited) == []  # speed: benchmarks/lsp_recheck.py
     broken = edited.replace(
         "eq: true}, {fact: item.category, within: [ML9]", "eq: tru}, {fact: item.categry, within: [ML9]"
     )
-    start = time.perf_counter()
     found, _ = validate_document(path, broken)
-    assert time.perf_counter() - start < 1.0
     assert "unknown-fact" in {d.code for d in found}

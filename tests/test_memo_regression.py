@@ -2,7 +2,7 @@
 
 from policy.eval.compiled import Screener
 from policy.eval.engine import evaluate
-from policy.load.loader import scenario_from_data
+from policy.load.scenarios import scenario_from_data
 from policy.load.yamlio import Document
 
 

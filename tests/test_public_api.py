@@ -97,13 +97,13 @@ def test_the_checks_see_a_violation(tmp_path):
 def test_public_api_names_are_the_library_functions():
     from policy.analysis import diff, whynot
     from policy.eval import compiled, engine
-    from policy.load import loader
+    from policy.load import loader, overlays, scenarios
     from policy.model import Verdict
 
     expected = {
         "load_rulebase": loader.load_rulebase,
-        "load_scenario": loader.load_scenario,
-        "apply_overlays": loader.apply_overlays,
+        "load_scenario": scenarios.load_scenario,
+        "apply_overlays": overlays.apply_overlays,
         "evaluate": engine.evaluate,
         "Screener": compiled.Screener,
         "diff": diff.diff,

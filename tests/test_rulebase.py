@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from policy.eval.engine import evaluate
-from policy.load.loader import scenario_from_data
+from policy.load.scenarios import scenario_from_data
 from policy.load.yamlio import Document
 from policy.model import Verdict
 

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from policy.analysis.testing import check
-from policy.load.loader import classify, load_scenario
+from policy.load.discover import classify
+from policy.load.scenarios import load_scenario
 
 from .conftest import ROOT
 

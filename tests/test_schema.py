@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from policy.load.loader import classify
+from policy.load.discover import classify
 from policy.load.yamlio import load
 from policy.render.schema import schemas
 

@@ -11,7 +11,9 @@ from policy.cli import app
 from policy.eval.compiled import Screener
 from policy.eval.derive import conflict_fact
 from policy.eval.engine import evaluate
-from policy.load.loader import apply_overlays, load_rulebase, scenario_from_data
+from policy.load.loader import load_rulebase
+from policy.load.overlays import apply_overlays
+from policy.load.scenarios import scenario_from_data
 from policy.load.yamlio import Document
 
 from .conftest import ROOT, write

@@ -6,7 +6,8 @@ import json
 from policy.analysis.lint import Tiers, host_of, lint
 from policy.analysis.lint import sources_report as report
 from policy.cli import app
-from policy.load.loader import load_rulebase, load_source_tiers
+from policy.load.loader import load_rulebase
+from policy.load.publishers import load_source_tiers
 
 from .conftest import ROOT, WORLD, write
 

@@ -25,7 +25,8 @@ from policy.cli import app
 from policy.eval.compiled import Screener
 from policy.eval.engine import evaluate
 from policy.load.asked import WhatIf, build
-from policy.load.loader import apply_overlays, load_scenario
+from policy.load.overlays import apply_overlays
+from policy.load.scenarios import load_scenario
 from policy.model import Verdict
 
 from .conftest import ROOT, write

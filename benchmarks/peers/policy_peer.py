@@ -108,7 +108,7 @@ def decide_prepared(s: dict[str, Any]) -> tuple[str, list[str]]:
 
 def decide_explained(s: dict[str, Any]) -> tuple[str, list[str]]:
     from policy.eval.engine import evaluate
-    from policy.load.loader import scenario_from_data
+    from policy.load.scenarios import scenario_from_data
     from policy.load.yamlio import Document
 
     base = _state["base"]

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from policy.analysis.diff import OTHER, _dims, combinations
 from policy.eval.compiled import compile_file
-from policy.load.loader import load_source_tiers, url_links
+from policy.load.publishers import load_source_tiers, url_links
 from policy.model import RESTRICTIVE, ContentFarm, Effect, Publisher, Rule, Source, SourceTiers, Tier, Verdict
 from policy.model.errors import Diagnostic, SourceSpan
 from policy.model.rulebase import RuleBase

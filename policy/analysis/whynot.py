@@ -1493,7 +1493,7 @@ def emit_overlays(result: WhyNot, base: RuleBase, folder: str) -> list[str]:
     import yaml
 
     from policy.load.atomic import output_folder, write_text
-    from policy.load.loader import apply_overlay
+    from policy.load.overlays import apply_overlay
 
     output_folder(folder)
     written: list[str] = []

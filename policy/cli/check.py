@@ -44,7 +44,7 @@ def validate(
     fmt: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format (sarif, github: CI)."),
 ) -> None:
     """Check rule files, world data, items, overlays and scenarios; report every problem as file:line:col."""
-    from policy.load.loader import apply_overlay
+    from policy.load.overlays import apply_overlay
 
     targets = paths or [default_rules_path()] + (["scenarios"] if Path("scenarios").is_dir() else [])
     rule_paths, overlay_paths, scenario_paths = classify(targets)

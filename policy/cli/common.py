@@ -43,28 +43,28 @@ country_name = _lazy("policy.model.countries", "country_name")
 resolve_country = _lazy("policy.model.countries", "resolve_country")
 
 
-apply_overlays = _lazy("policy.load.loader", "apply_overlays")
+apply_overlays = _lazy("policy.load.overlays", "apply_overlays")
 
 
-classify = _lazy("policy.load.loader", "classify")
+classify = _lazy("policy.load.discover", "classify")
 
 
-default_rules_path = _lazy("policy.load.loader", "default_rules_path")
+default_rules_path = _lazy("policy.load.discover", "default_rules_path")
 
 
-display_path = _lazy("policy.load.loader", "display_path")
+display_path = _lazy("policy.load.discover", "display_path")
 
 
 load_rulebase = _lazy("policy.load.loader", "load_rulebase")
 
 
-load_scenario = _lazy("policy.load.loader", "load_scenario")
+load_scenario = _lazy("policy.load.scenarios", "load_scenario")
 
 
-scenario_from_data = _lazy("policy.load.loader", "scenario_from_data")
+scenario_from_data = _lazy("policy.load.scenarios", "scenario_from_data")
 
 
-yaml_files = _lazy("policy.load.loader", "yaml_files")
+yaml_files = _lazy("policy.load.discover", "yaml_files")
 
 
 Document = _lazy("policy.load.yamlio", "Document")

@@ -97,7 +97,9 @@ def validate_document(path: str, text: str) -> tuple[list[Diagnostic], Any]:
     """The `validate` errors for one buffer (fast), and a function giving its `lint` findings
     for a date (slower: exhaustive over the jurisdiction's rules; cached per jurisdiction, so an
     edit to prose or layout alone does not recompute it). The function is None after errors."""
-    from policy.load.loader import apply_overlay, load_rulebase, load_scenario
+    from policy.load.loader import load_rulebase
+    from policy.load.overlays import apply_overlay
+    from policy.load.scenarios import load_scenario
     from policy.model.rulebase import RuleBase
 
     root = project_root(path)

@@ -118,7 +118,7 @@ def model_for(data: Any) -> type[BaseModel] | None:
 
 def load_model(text: str, file: str) -> BaseModel:
     """Parse and validate one file on its own, as strictly as ``policy validate``; LoadError if not."""
-    from policy.load.loader import validation_diagnostics
+    from policy.load.diagnostics import validation_diagnostics
 
     doc = yamlio.parse(text, file)
     model = model_for(doc.data)
@@ -421,7 +421,7 @@ class FmtResult:
 def format_paths(paths: list[str], check: bool = False) -> FmtResult:
     """Format every YAML file under ``paths``; with ``check``, only report which would change."""
     from policy.load.atomic import write_text
-    from policy.load.loader import display_path, yaml_files
+    from policy.load.discover import display_path, yaml_files
 
     require_ruamel()
     result = FmtResult()

@@ -26,7 +26,7 @@ def rename_rule(old: str, new: str, paths: list[str], write: bool = True) -> Ren
     from policy.edit.refs import build_index
     from policy.load import yamlio
     from policy.load.atomic import write_text
-    from policy.load.loader import display_path
+    from policy.load.discover import display_path
 
     if not ID_RE.match(new):
         raise LoadError(

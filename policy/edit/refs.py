@@ -178,7 +178,7 @@ class Index:
 
 def build_index(paths: list[str]) -> Index:
     """An index of every YAML file under ``paths`` (unreadable files are skipped)."""
-    from policy.load.loader import yaml_files
+    from policy.load.discover import yaml_files
 
     index = Index()
     for f in yaml_files([p for p in paths if Path(p).exists()]):

@@ -181,7 +181,7 @@ def save_scenario(
 def lint_scenarios(paths: list[str]) -> list[Diagnostic]:
     """Warnings for scenario files: a scenario with an `expect` and no sources for it."""
     from policy.load import yamlio
-    from policy.load.loader import display_path
+    from policy.load.discover import display_path
 
     out = []
     for f in paths:

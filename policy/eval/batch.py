@@ -201,7 +201,7 @@ class LineChecker:
                 f"unknown field `{unknown[0]}` in a line with `items` (fields: {', '.join(sorted(_SHAPED_FIELDS))})",
                 "unknown-field",
             )
-        from policy.load.loader import scenario_from_data
+        from policy.load.scenarios import scenario_from_data
         from policy.load.yamlio import Document
 
         data = {k: v for k, v in d.items() if k != "id"}

@@ -93,7 +93,7 @@ def item_data(base: RuleBase, item: str, lethal: bool | None, option: str = "--i
 def build(base: RuleBase, q: WhatIf, today: dt.date | None = None) -> Scenario:
     """The scenario ``q`` asks about (on ``today`` when it gives no date); every bad option is
     reported by name, all at once."""
-    from policy.load.loader import scenario_from_data
+    from policy.load.scenarios import scenario_from_data
     from policy.load.yamlio import Document
 
     problems: list[Diagnostic] = []

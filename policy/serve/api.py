@@ -37,8 +37,10 @@ from policy.eval.batch import BatchScreener
 from policy.eval.batch_run import screen_chunk
 from policy.eval.engine import evaluate
 from policy.load.asked import WhatIf, build, by_option, option_date
-from policy.load.loader import apply_overlays, load_rulebase, scenario_from_data
+from policy.load.loader import load_rulebase
+from policy.load.overlays import apply_overlays
 from policy.load.rulesource import RulesInfo, choose_rules, rules_info
+from policy.load.scenarios import scenario_from_data
 from policy.load.yamlio import Document
 from policy.model.contract import read_country
 from policy.model.countries import country_name

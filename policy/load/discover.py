@@ -1,0 +1,58 @@
+"""Finding rule, world, item, overlay and scenario files, and showing their paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from policy.model.errors import Diagnostic, LoadError, SourceSpan
+
+
+def default_rules_path() -> str:
+    """``$POLICY_RULES``, else ``./rules``, else the rules bundled with the package (see rulesource)."""
+    from policy.load.rulesource import choose_rules
+
+    return choose_rules()[0][0]
+
+
+def display_path(path: str | Path) -> str:
+    """A path as users should see it: relative to the working directory when inside it."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+def yaml_files(paths: list[str]) -> list[str]:
+    """Every YAML file under the given files and folders, sorted, each once."""
+    found: set[str] = set()
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for f in p.rglob("*"):
+                if f.suffix in (".yaml", ".yml") and f.is_file():
+                    found.add(str(f))
+        elif p.exists():
+            found.add(str(p))
+        else:
+            raise LoadError([Diagnostic("no-such-path", f"no file or folder `{raw}`", SourceSpan(raw))])
+    return sorted(found, key=lambda f: display_path(f))
+
+
+def classify(paths: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """Sort YAML files by their `format:` line: rule-side files (rules, world, items), overlays, scenarios."""
+    rule_paths, overlay_paths, scenario_paths = [], [], []
+    for f in yaml_files(paths):
+        try:
+            with open(f, encoding="utf-8", errors="replace") as fh:
+                head = fh.read(4096).splitlines()
+        except OSError:
+            head = []
+        fmt = next((line for line in head if line.startswith("format:")), "")
+        if "policy-overlay/" in fmt:
+            overlay_paths.append(f)
+        elif fmt:
+            rule_paths.append(f)
+        else:
+            scenario_paths.append(f)
+    return rule_paths, overlay_paths, scenario_paths
