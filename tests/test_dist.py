@@ -82,6 +82,7 @@ def test_wheel_contains_the_rules_world_data_items_and_seeds(wheel: Path):
     for f in (ROOT / "rules").rglob("*.yaml"):
         assert f"policy/_data/rules/{f.relative_to(ROOT / 'rules').as_posix()}" in names
     assert "policy/_data/rules/items.yaml" in names and "policy/_data/rules/world/conflicts.yaml" in names
+    assert "policy/py.typed" in names and "policy/cli/__init__.py" in names and "policy/eval/engine.py" in names
     for f in (ROOT / "seeds").iterdir():
         assert f"policy/_data/seeds/{f.name}" in names
 
