@@ -89,3 +89,19 @@ def test_diff_json_follows_the_published_output_schema():
         rules=False,
     )
     jsonschema.validate(res, json.loads((ROOT / "schema" / "diff.schema.json").read_text(encoding="utf-8")))
+
+
+def test_schema_accepts_the_end_user_mapping_the_docs_describe():
+    schema = json.loads(schemas()["scenario.schema.json"])
+    data = {
+        "id": "x",
+        "title": "x",
+        "date": "2024-01-01",
+        "exporter": "DE",
+        "recipient": "PL",
+        "items": [{"category": "ML3"}],
+    }
+    jsonschema.validate({**data, "end_user": {"kind": "police", "unit": "Border Guard"}}, schema)
+    jsonschema.validate({**data, "end_user": "police"}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**data, "end_user": {"unit": "Border Guard"}}, schema)

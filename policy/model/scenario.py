@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
 
 from policy.model.base import KEBAB_RE, Day, Flag, Source, Strict, Verdict
 from policy.model.contract import read_category, read_choice, read_country
@@ -15,6 +15,21 @@ from policy.model.world import WorldFile
 
 EndUser = Literal["government", "military", "police", "private", "humanitarian", "non-state"]
 TransferKind = Literal["sale", "donation", "loan", "re-export"]
+
+
+_END_USER_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"enum": list(get_args(EndUser))},
+        {
+            "type": "object",
+            "properties": {"kind": {"enum": list(get_args(EndUser))}, "unit": {"type": "string"}},
+            "required": ["kind"],
+            "additionalProperties": False,
+        },
+    ],
+    "default": "military",
+    "description": "who will use the items: a kind, or {kind, unit} (the unit becomes `end_user_unit`)",
+}
 
 
 def _choice(options: Any) -> BeforeValidator:
@@ -98,7 +113,7 @@ class Scenario(Strict):
     date: Day
     exporter: TransferCountry
     recipient: TransferCountry
-    end_user: Annotated[EndUser, _choice(EndUser)] = "military"
+    end_user: Annotated[EndUser, _choice(EndUser), WithJsonSchema(_END_USER_SCHEMA, mode="validation")] = "military"
     transfer: Annotated[TransferKind, _choice(TransferKind)] = "sale"
     via: list[TransferCountry] = Field(
         default_factory=list, description="intermediate holders (each passes the item on)"
