@@ -18,6 +18,11 @@ proper subset does. Five kinds of change, in this order of preference:
 Candidates are screened with the compiled rules (:class:`policy.compiled.Screener`); every reported
 set is confirmed with the explained engine (:func:`policy.engine.evaluate`), which also gives the
 rule that would then decide, with its citations. No new evaluator: both paths are the project's own.
+
+Over 500 lines because the search, the space it searches and the words of its answers are one
+algorithm: every change kind is defined by its dimension, its application and its sentence, and
+the minimality filter reads all three. The answer models (pydantic) are at the top, the matrix at
+the end.
 """
 
 from __future__ import annotations

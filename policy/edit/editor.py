@@ -5,6 +5,10 @@ actions. :mod:`policy.lsp` only translates these to the Language Server Protocol
 
 Positions here are 0-based (line, column), as in LSP; diagnostics keep the command line's
 1-based ``file:line:col`` in their span.
+
+Over 500 lines because the six editor questions share one workspace (buffers over files, the
+cached rulebase and lint findings, the position index); splitting by question would pass that
+workspace through every module.
 """
 
 from __future__ import annotations

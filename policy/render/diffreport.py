@@ -4,7 +4,8 @@ A diff report reads top down as a lawyer would ask: what changed in the law (eac
 title, binding, period and citation, and whether it tightens or loosens), where verdicts change
 (the fewest regions, one line each), which real exporter -> recipient pairs flip in the world as
 it was, which library scenarios flip, and the world data that changed. Everything is sorted, so
-the same inputs always give byte-identical reports.
+the same inputs always give byte-identical reports. Slightly over 500 lines: the four formats of
+one report share their phrase helpers (clause words, pair words, directions).
 """
 
 from __future__ import annotations
