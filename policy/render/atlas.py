@@ -31,6 +31,7 @@ COLUMNS = (
     "deciding_rules",
 )
 CHUNK = 200_000
+ROW_GROUP = 1_000_000
 
 
 def _pyarrow() -> Any:
@@ -49,9 +50,11 @@ def _pyarrow() -> Any:
     return pa
 
 
-def arrow_table(atlas: Atlas) -> Any:
-    """The atlas as a pyarrow Table (strings dictionary-encoded, dates as date32, rule lists as lists)."""
+def arrow_table(atlas: Atlas, lo: int = 0, hi: int | None = None) -> Any:
+    """Rows ``lo:hi`` of the atlas as a pyarrow Table (strings dictionary-encoded, dates as date32,
+    the deciding jurisdictions and rules as lists of strings)."""
     pa = _pyarrow()
+    hi = atlas.rows if hi is None else hi
 
     def coded(codes: np.ndarray, values: list[str]) -> Any:
         return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(values, pa.string()))
@@ -60,36 +63,55 @@ def arrow_table(atlas: Atlas) -> Any:
     transfers = list(dict.fromkeys(c.transfer for c in atlas.combos))
     end_users = list(dict.fromkeys(c.end_user for c in atlas.combos))
     verdicts = list(dict.fromkeys(o.verdict for o in atlas.outcomes))
-    combo = atlas.combo
+    combo = atlas.combo[lo:hi]
+    outcome = atlas.outcome[lo:hi]
+    end = atlas.end[lo:hi]
     cat_of = np.array([cats.index(c.category) for c in atlas.combos], dtype=np.int32)
     lethal_of = np.array([c.lethal for c in atlas.combos], dtype=bool)
     tr_of = np.array([transfers.index(c.transfer) for c in atlas.combos], dtype=np.int32)
     eu_of = np.array([end_users.index(c.end_user) for c in atlas.combos], dtype=np.int32)
     verdict_of = np.array([verdicts.index(o.verdict) for o in atlas.outcomes], dtype=np.int32)
-    outcome = pa.array(atlas.outcome.astype(np.int32))
-    open_ = atlas.end == OPEN
     columns = [
-        coded(atlas.exporter, atlas.exporters),
-        coded(atlas.recipient, atlas.recipients),
+        coded(atlas.exporter[lo:hi], atlas.exporters),
+        coded(atlas.recipient[lo:hi], atlas.recipients),
         coded(cat_of[combo], cats),
         pa.array(lethal_of[combo]),
         coded(tr_of[combo], transfers),
         coded(eu_of[combo], end_users),
-        pa.array(atlas.start.astype(np.int32)).cast(pa.date32()),
-        pa.array(atlas.end.astype(np.int32), mask=open_).cast(pa.date32()),
-        coded(verdict_of[atlas.outcome], verdicts),
-        pa.array([list(o.deciding) for o in atlas.outcomes], pa.list_(pa.string())).take(outcome),
-        pa.array([list(o.rules) for o in atlas.outcomes], pa.list_(pa.string())).take(outcome),
+        pa.array(atlas.start[lo:hi].astype(np.int32)).cast(pa.date32()),
+        pa.array(end.astype(np.int32), mask=end == OPEN).cast(pa.date32()),
+        coded(verdict_of[outcome], verdicts),
+        _lists(pa, [o.deciding for o in atlas.outcomes], outcome),
+        _lists(pa, [o.rules for o in atlas.outcomes], outcome),
     ]
     return pa.Table.from_arrays(columns, names=list(COLUMNS))
 
 
+def _lists(pa: Any, per_outcome: list[tuple[str, ...]], outcome: np.ndarray) -> Any:
+    """A list<dictionary<string>> column: row ``i`` holds ``per_outcome[outcome[i]]``, gathered with numpy."""
+    vocab = sorted({w for words in per_outcome for w in words})
+    code = {w: i for i, w in enumerate(vocab)}
+    lengths = np.array([len(words) for words in per_outcome], dtype=np.int64)
+    flat = np.array([code[w] for words in per_outcome for w in words], dtype=np.int32)
+    first = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    row_len = lengths[outcome]
+    offsets = np.concatenate([[0], np.cumsum(row_len)]).astype(np.int64)
+    where = np.repeat(first[outcome] - offsets[:-1], row_len) + np.arange(offsets[-1], dtype=np.int64)
+    values = pa.DictionaryArray.from_arrays(pa.array(flat[where]), pa.array(vocab, pa.string()))
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values)
+
+
 def write_parquet(atlas: Atlas, fh: IO[bytes]) -> None:
-    """Write the atlas as Parquet (zstd; one row group per million rows) to a binary file."""
+    """Write the atlas as Parquet (zstd) to a binary file, one row group of at most a million rows
+    at a time, so memory stays bounded by a row group."""
     _pyarrow()
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-    pq.write_table(arrow_table(atlas), fh, compression="zstd", row_group_size=1_000_000)
+    schema = arrow_table(atlas, 0, 0).schema
+    stats = ["exporter", "recipient", "from", "until"]  # row-group statistics where a reader filters
+    with pq.ParquetWriter(fh, schema, compression="zstd", write_statistics=stats) as writer:
+        for lo in range(0, max(atlas.rows, 1), ROW_GROUP):
+            writer.write_table(arrow_table(atlas, lo, min(lo + ROW_GROUP, atlas.rows)))
 
 
 def _pieces(atlas: Atlas, fmt: str) -> tuple[list[str], list[str], list[str], list[str], dict[int, str]]:
