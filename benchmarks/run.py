@@ -406,6 +406,9 @@ def main() -> None:
         f"\nExhaustive diff over the whole shipped rulebase (empty -> shipped, {e['jurisdictions']} jurisdictions): "
         f"{e['combinations']:,} combinations, {e['regions']} regions, {e['seconds']:.2f} s"
     )
+    from atlas import atlas, line  # benchmarks/atlas.py
+
+    print("\n" + line(atlas()))
     st = startup(repeats)
     print(
         f"\nStart-up: `policy --help` {st['help_s']:.3f} s; "

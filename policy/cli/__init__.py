@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from policy.cli import catalogue, check, decide, edit, law, serve
+from policy.cli import atlas, catalogue, check, decide, edit, law, serve
 from policy.cli.common import app
 
 __all__ = ["app", "run"]
@@ -26,6 +26,7 @@ app.command()(decide.batch)
 app.command()(decide.matrix)
 app.command()(law.diff)
 app.command()(law.timeline)
+app.command()(atlas.atlas)
 app.command()(serve.serve)
 app.command("fmt")(edit.fmt_command)
 app.command()(edit.rename)
