@@ -36,7 +36,7 @@ ROW_GROUP = 1_000_000
 
 def _pyarrow() -> Any:
     try:
-        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow as pa
     except ImportError:
         raise LoadError(
             [
@@ -105,7 +105,7 @@ def write_parquet(atlas: Atlas, fh: IO[bytes]) -> None:
     """Write the atlas as Parquet (zstd) to a binary file, one row group of at most a million rows
     at a time, so memory stays bounded by a row group."""
     _pyarrow()
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq
 
     schema = arrow_table(atlas, 0, 0).schema
     stats = ["exporter", "recipient", "from", "until"]  # row-group statistics where a reader filters
