@@ -51,7 +51,7 @@ def read_date(value: Any) -> dt.date:
     >>> read_date("2023-W05-1")
     Traceback (most recent call last):
     ...
-    policy.contract.ContractError: `2023-W05-1` is not a date written YYYY-MM-DD
+    policy.model.contract.ContractError: `2023-W05-1` is not a date written YYYY-MM-DD
     """
     if type(value) is dt.date:
         return value

@@ -74,7 +74,7 @@ def _escape_property(text: str) -> str:
 def github(diagnostics: list[Diagnostic]) -> str:
     """GitHub Actions workflow commands: each diagnostic becomes an annotation on its file and line.
 
-    >>> from policy.errors import SourceSpan
+    >>> from policy.model.errors import SourceSpan
     >>> print(github([Diagnostic("bad-date", "not a date: 2023-13-01", SourceSpan("rules/kr.yaml", 4, 7))]), end="")
     ::error file=rules/kr.yaml,line=4,col=7,title=policy bad-date::not a date: 2023-13-01
     """
