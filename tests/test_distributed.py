@@ -13,6 +13,7 @@ import json
 import logging
 import pickle
 import random
+import sys
 
 import pytest
 
@@ -148,7 +149,9 @@ def test_partition_function_reads_typed_columns_and_arrow_and_reports_bad_rows(s
     typed = pd.DataFrame(
         {
             "id": ["a", "b", "c", "d", "e"],
-            "date": pd.to_datetime(["2023-01-30", "2023-01-30", "2023-01-30 12:00", "2023-01-30", "2023-01-30"], format="ISO8601"),
+            "date": pd.to_datetime(
+                ["2023-01-30", "2023-01-30", "2023-01-30 12:00", "2023-01-30", "2023-01-30"], format="ISO8601"
+            ),
             "exporter": ["KR", "Germany", "KR", "KR", "KR"],
             "recipient": ["UA", "UA", "UA", "UA", "KR"],
             "item": ["ML3", "155mm-shell", "ML3", "ML99", "ML3"],
@@ -235,3 +238,40 @@ def test_batch_on_dask_refuses_a_bad_or_unreachable_address_in_one_message(runne
     res = runner.invoke(app, ["batch", str(src), "--rules", RULES, "--dask", "tcp://127.0.0.1:9"])
     assert res.exit_code == 2 and res.stderr.startswith("error[dask-unreachable]: --dask: cannot reach the Dask")
     assert "Traceback" not in res.output
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # pyspark on pandas 3
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_spark_recipe_of_the_docs_gives_the_partition_function_s_rows(shipped, monkeypatch):
+    """Runs only where pyspark (and Java) are installed: it is in no extra."""
+    pyspark_sql = pytest.importorskip("pyspark.sql")
+    monkeypatch.setenv("SPARK_LOCAL_IP", "127.0.0.1")
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)  # executors with this environment (policy installed)
+    rows = transfers(2000, seed=23)
+    frame = pd.DataFrame.from_records(rows, columns=["id", "date", "exporter", "recipient", "item", "end_user"])
+    screen = FrameScreener(shipped)
+    want = screen(frame)  # Spark numbers each Arrow batch from 1: compared without line numbers
+    spark = pyspark_sql.SparkSession.builder.master("local[2]").appName("policy-test").getOrCreate()
+    try:
+        orders = spark.createDataFrame(frame.astype({"end_user": object}).where(frame.notna(), None))
+        schema = "line long, id long, verdict string, jurisdictions string, deciding_rules string, error string"
+        got = orders.mapInArrow(screen.arrow_batches, schema).toPandas().sort_values("id", ignore_index=True)
+        pandas_got = orders.mapInPandas(screen.pandas_frames, schema).toPandas().sort_values("id", ignore_index=True)
+    finally:
+        spark.stop()
+    cols = ["id", "verdict", "jurisdictions", "deciding_rules"]
+    assert got[cols].equals(want[cols].astype(got[cols].dtypes.to_dict()))
+    assert pandas_got[cols].equals(got[cols])
+
+
+def test_batch_on_dask_strict_stops_at_the_first_bad_line_and_writes_nothing(cluster, runner, tmp_path):
+    src = tmp_path / "in.jsonl"
+    good = '{"date": "2023-01-30", "exporter": "KR", "recipient": "UA", "item": "ML3"}\n'
+    src.write_text(good * 2 + good.replace("KR", "Atlantis") + good, encoding="utf-8")
+    results = []
+    for extra in (["--workers", "1"], ["--dask", cluster.scheduler.address]):
+        out = tmp_path / "out.jsonl"
+        res = runner.invoke(app, ["batch", str(src), "-o", str(out), "--rules", RULES, "--strict", *extra])
+        results.append((res.exit_code, res.stderr, out.exists()))
+    assert results[0][0] == 2 and "in.jsonl:3:0: error[unknown-country]" in results[0][1] and not results[0][2]
+    assert results[1] == results[0]

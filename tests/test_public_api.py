@@ -28,7 +28,7 @@ LAYERS = {
     },
     "reports": {"report", "diffreport", "schema", "cireport", "whynotreport", "render"},
     "editing": {"fmt", "refs", "refactor", "scaffold", "editor", "lsp"},
-    "cli": {"cli", "__main__", "server"},
+    "cli": {"cli", "__main__", "server", "distributed"},
 }
 ORDER = ["models", "loading", "engine", "reports", "editing", "cli"]
 
