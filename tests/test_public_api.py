@@ -11,7 +11,7 @@ import policy
 
 PKG = Path(policy.__file__).parent
 ORDER = ["model", "load", "eval", "analysis", "render", "edit", "serve", "cli"]
-TOP = {"__init__": -1, "__main__": len(ORDER), "distributed": ORDER.index("analysis")}
+TOP = {"__init__": -1, "__main__": len(ORDER), "distributed": ORDER.index("serve")}
 """Top-level modules: the package itself (imports lazily), the entry point, and public faces."""
 
 

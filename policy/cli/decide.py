@@ -194,6 +194,12 @@ def batch(
     ),
     input_format: Optional[LineFormat] = typer.Option(None, "--input-format", help="Default: by extension."),
     output_format: Optional[LineFormat] = typer.Option(None, "--output-format", help="Default: by extension."),
+    dask: Optional[str] = typer.Option(
+        None,
+        "--dask",
+        metavar="ADDRESS",
+        help="Screen on a Dask cluster: tcp://host:8786, or local:N worker processes (needs the dask extra).",
+    ),
 ) -> None:
     """Screen many transfers: verdict, per-jurisdiction verdicts and deciding rules for each line."""
     import time
@@ -215,6 +221,10 @@ def batch(
         sys.stderr.write("\r" + progress_line(tally.screened, tally.bad, rate, fraction))
 
     job = BatchJob(input, output, in_fmt, out_fmt, strict, workers, partial)
+    if dask is not None:
+        from policy.distributed import dask_batch
+
+        run_batch = dask_batch(dask)
     try:
         tally = run_batch(base, job, on_error, on_progress if show else None)
     except StrictStop as stop:

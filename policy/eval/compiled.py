@@ -397,6 +397,14 @@ class Screener:
         self.builder = FactBuilder(base)
         self.regimes = [cj for cj in self.compiled.values() if cj.kind == "regime"]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the rulebase only: the unpickled screener compiles its rules again where it lands.
+
+        The generated evaluators are closures and cannot travel; the rulebase is plain data and
+        compiles in milliseconds, so a Dask or Spark worker gets an equal screener (memos start empty).
+        """
+        return (type(self), (self.base,))
+
     def _facts(self, sc: Any, item: Any) -> dict[str, Any]:
         return self.builder.build(sc, item)
 
