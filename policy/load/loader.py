@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from policy.load import yamlio
+from policy.load.paths import display_path, seed_exists, yaml_files
 from policy.model import (
     CatalogueItem,
     ItemCatalogue,
@@ -45,31 +45,6 @@ def default_rules_path() -> str:
     from policy.load.rulesource import choose_rules
 
     return choose_rules()[0][0]
-
-
-def display_path(path: str | Path) -> str:
-    """A path as users should see it: relative to the working directory when inside it."""
-    p = Path(path)
-    try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(p)
-
-
-def yaml_files(paths: list[str]) -> list[str]:
-    """Every YAML file under the given files and folders, sorted, each once."""
-    found: set[str] = set()
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            for f in p.rglob("*"):
-                if f.suffix in (".yaml", ".yml") and f.is_file():
-                    found.add(str(f))
-        elif p.exists():
-            found.add(str(p))
-        else:
-            raise LoadError([Diagnostic("no-such-path", f"no file or folder `{raw}`", SourceSpan(raw))])
-    return sorted(found, key=lambda f: display_path(f))
 
 
 def classify(paths: list[str]) -> tuple[list[str], list[str], list[str]]:
@@ -216,8 +191,16 @@ def _validate(model: type[M], doc: yamlio.Document, diags: list[Diagnostic]) -> 
 def load_rulebase(paths: list[str] | None = None) -> RuleBase:
     """Load every rule, world and item file under ``paths`` (default: the rules folder).
 
-    Raises LoadError listing every problem found in any file.
+    Raises LoadError listing every problem found in any file. A rulebase loaded before from the
+    very same files comes from the user's cache folder instead (load/cache.py; POLICY_CACHE=0 off).
     """
+    from policy.load.cache import cached_rulebase
+
+    return cached_rulebase(paths or [default_rules_path()])
+
+
+def build_rulebase(paths: list[str]) -> RuleBase:
+    """``load_rulebase`` without the cache: read, parse, validate and check every file."""
     with paused_gc():
         return _load_rulebase(paths)
 
@@ -413,7 +396,7 @@ def _check_rules(base: RuleBase, docs: list[tuple[RuleFile, yamlio.Document]], d
         base.jurisdictions[code] = rf
         for si, s in enumerate(rf.sources):
             base.source_index[(code, s.id)] = s
-            if s.seed and not _seed_exists(s.seed, doc.file):
+            if s.seed and not seed_exists(s.seed, doc.file):
                 diags.append(
                     Diagnostic(
                         "missing-seed", f"seed file `{s.seed}` does not exist", doc.span(("sources", si, "seed"))
@@ -553,14 +536,6 @@ class _Prefixed:
 
     def key_span(self, loc: tuple[Any, ...]) -> SourceSpan:
         return self.doc.key_span(self.prefix + tuple(loc))
-
-
-def _seed_exists(seed: str, file: str) -> bool:
-    here = Path(__file__).resolve().parent.parent  # policy/, in a checkout the repository root is its parent
-    for base in (Path.cwd(), Path(file).resolve().parent.parent, here.parent, here / "_data"):
-        if (base / seed).is_file():
-            return True
-    return False
 
 
 def _leaf_diag(leaf: Any, groups: dict[str, str], doc: Any, loc: tuple[Any, ...], diags: list[Diagnostic]) -> None:
