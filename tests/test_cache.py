@@ -232,6 +232,24 @@ def test_a_missing_seed_is_still_reported(monkeypatch):
         load_rulebase(["rules"])
 
 
+def test_unsaved_editor_buffers_are_never_answered_from_the_cache(cache_home, tmp_path, monkeypatch):
+    """The editor and language server load with unsaved texts in place of the files on disk."""
+    from policy.edit.editor import buffers
+
+    rules = rules_copy(tmp_path)
+    on_disk = load_rulebase([str(rules)])
+    kr = rules / "kr.yaml"
+    title = next(r.title for r in on_disk.jurisdictions["KR"].rules)
+    unsaved = kr.read_text(encoding="utf-8").replace(title, "An unsaved title", 1)
+    builds = Builds(monkeypatch)
+    with buffers({str(kr): unsaved}):
+        edited = load_rulebase([str(rules)])
+    assert "An unsaved title" in [r.title for r in edited.jurisdictions["KR"].rules]
+    assert builds.n == 1
+    assert load_rulebase([str(rules)]) == on_disk
+    assert builds.n == 1, "the entry for the files on disk is still there"
+
+
 def test_overlays_apply_to_a_cached_rulebase_as_to_a_fresh_one(monkeypatch):
     overlay = "scenarios/what-if/kr-self-defence-exception.yaml"
     args = [*KR_UA, "--rules", "rules", "--with", overlay, "-f", "json"]

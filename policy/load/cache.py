@@ -9,7 +9,8 @@ matches. The key is a sha256 over
 * the source of the modules that shape a loaded rulebase (``policy/model``, ``policy/load``),
   so that a changed model or check in a checkout never meets an entry built by older code;
 * the working directory (files are shown relative to it, seeds are looked for from it);
-* every rule file that the paths stand for: its path as given, as shown, and the sha256 of its bytes.
+* every rule file that the paths stand for: its path as given, as shown, and the sha256 of its
+  text as the loader reads it (``yamlio.read_text``).
 
 Any change to a rule file, a new or removed file, another version: another key, and the rules are
 loaded again and the entry replaced. Only successful loads are stored; errors are always found
@@ -19,7 +20,8 @@ the rulebase after it is loaded (``apply_overlays``), cached or not.
 The cache can only make loading faster, never change a result and never fail a command: an
 unwritable folder, a corrupt, truncated or foreign file, a mismatching key or checksum, or any
 error while reading one, and the rules are loaded as if there were no cache. ``POLICY_CACHE=0``
-(or ``policy --no-cache``) turns it off.
+(or ``policy --no-cache``) turns it off. It is bypassed while files are read through a substitute
+for ``yamlio.read_text`` (the editor and language server check unsaved buffers that way).
 
 Entries are pickles. Pickle runs code when loaded, so it is only acceptable for a private cache:
 the folder is created readable by its owner only, and an entry is read only when it is a regular
@@ -95,6 +97,10 @@ def _code_digest() -> str:
 
 def key_for(paths: list[str]) -> Key | None:
     """The key of a load of ``paths``; None when the files cannot be listed or read (loading says why)."""
+    from policy.load import yamlio
+
+    if getattr(yamlio.read_text, "__module__", None) != yamlio.__name__:
+        return None  # files are read through a substitute (the editor's unsaved buffers): no cache
     try:
         from pydantic.version import VERSION as pydantic_version
 
@@ -113,10 +119,10 @@ def key_for(paths: list[str]) -> Key | None:
         h = hashlib.sha256(head.encode("utf-8", "surrogateescape"))
         resolved_cwd = Path(cwd).resolve()
         for f in yaml_files(paths):
-            with open(f, "rb") as fh:
-                data = fh.read()
-            entry = f"\0{f}\0{relative_display(f, resolved_cwd)}\0{hashlib.sha256(data).hexdigest()}"
-            h.update(entry.encode("utf-8", "surrogateescape"))
+            shown = relative_display(f, resolved_cwd)
+            text = yamlio.read_text(f, shown)  # what the loader will read, through the same function
+            digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+            h.update(f"\0{f}\0{shown}\0{digest}".encode("utf-8", "surrogateescape"))
         given = "\0".join([cwd, *(os.path.abspath(p) for p in paths)])
         slot = hashlib.sha256(given.encode("utf-8", "surrogateescape")).hexdigest()[:32]
     except Exception:  # noqa: BLE001 - a missing or unreadable path: no key; loading reports it

@@ -1,5 +1,5 @@
 """Which files a list of rule paths stands for, and how users see them; no YAML and no models here,
-so that the rulebase cache (load/cache.py) can find and hash the files without importing the loader."""
+so that the rulebase cache (load/cache.py) can list the files without importing the loader."""
 
 from __future__ import annotations
 
