@@ -1,4 +1,4 @@
-"""Which files a list of rule paths stands for, and how users see them; no YAML and no models here,
+"""Which files a list of rule paths stands for, and how users see them; no YAML parsing here,
 so that the rulebase cache (load/cache.py) can list the files without importing the loader."""
 
 from __future__ import annotations
