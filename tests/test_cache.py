@@ -141,6 +141,18 @@ def test_an_unwritable_cache_folder_is_no_error(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
 
 
+def test_no_home_folder_is_no_error(monkeypatch):
+    monkeypatch.delenv("XDG_CACHE_HOME")
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    builds = Builds(monkeypatch)
+    assert load_rulebase(["rules"]).jurisdictions
+    assert builds.n == 1
+
+
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes to read-only folders")
 def test_a_read_only_cache_folder_is_no_error(cache_home):
     cache_home.mkdir(parents=True)

@@ -142,8 +142,8 @@ def read(key: Key, folder: Path | None = None) -> RuleBase | None:
     """The rulebase stored under ``key``, or None (absent, foreign, corrupt, stale or unreadable)."""
     from policy.model.rulebase import RuleBase, paused_gc
 
-    path = key.path(folder or cache_dir())
     try:
+        path = key.path(folder or cache_dir())
         with open(path, "rb") as fh:
             if not _private(os.fstat(fh.fileno())):
                 return None
@@ -183,11 +183,11 @@ def write(key: Key, base: RuleBase, folder: Path | None = None) -> bool:
     """Store ``base`` under ``key`` atomically; False (and nothing written) when that is not possible."""
     from policy.load.atomic import AtomicFile
 
-    folder = folder or cache_dir()
-    seeds = _seeds(base)
-    if seeds is None:
-        return False
     try:
+        folder = folder or cache_dir()  # Path.home() raises when there is no home
+        seeds = _seeds(base)
+        if seeds is None:
+            return False
         payload = pickle.dumps((key.digest, seeds, base), protocol=pickle.HIGHEST_PROTOCOL)
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         target = key.path(folder)
