@@ -414,6 +414,10 @@ def main() -> None:
         f"\nStart-up: `policy --help` {st['help_s']:.3f} s; "
         f"first verdict (`policy what-if`) {st['first_verdict_s']:.3f} s"
     )
+    import cold_start  # benchmarks/cold_start.py: whole processes, the rulebase cache warm, cold and off
+
+    runs = 5 if args.quick else 10
+    print("\n" + cold_start.summary(cold_start.measure(runs), runs))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -12,6 +14,10 @@ from policy.load.loader import load_rulebase
 from policy.model.rulebase import RuleBase
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The rulebase cache (policy/load/cache.py) of the tests, and of the commands they run, lives in a
+# folder of this run, never in the user's ~/.cache.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="policy-test-cache-")
 
 
 @pytest.fixture(scope="session")

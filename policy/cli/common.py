@@ -11,7 +11,6 @@ import datetime as dt
 import functools
 import json
 import sys
-import traceback
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, TypeVar
 
@@ -55,7 +54,7 @@ default_rules_path = _lazy("policy.load.discover", "default_rules_path")
 display_path = _lazy("policy.load.discover", "display_path")
 
 
-load_rulebase = _lazy("policy.load.loader", "load_rulebase")
+load_rulebase = _lazy("policy.load.cache", "load_rulebase")
 
 
 load_scenario = _lazy("policy.load.scenarios", "load_scenario")
@@ -267,6 +266,8 @@ def guarded(fn: F) -> F:
             raise typer.Exit(0) from None
         except Exception as exc:  # pragma: no cover - a bug, shown for developers only with --debug
             if _DEBUG["on"]:
+                import traceback
+
                 traceback.print_exc()
             typer.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
             raise typer.Exit(3) from None
@@ -291,11 +292,19 @@ def main(
         help="Print the version and the digest and date of the rules in use, and exit.",
     ),
     debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for internal errors."),
+    no_cache: bool = typer.Option(
+        False,
+        "--no-cache",
+        help="Read the rule files afresh, not from the user's rulebase cache (also: POLICY_CACHE=0).",
+    ),
     lang: Optional[str] = typer.Option(
         None, "--lang", metavar="LANG", help="Language of country names in reports (de, fr, es...; pycountry's)."
     ),
 ) -> None:
     _DEBUG["on"] = debug
+    from policy.load.cache import use_cache
+
+    use_cache(not no_cache)
     guarded(lambda: _set_language(lang or ""))()
 
 

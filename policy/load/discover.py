@@ -16,11 +16,7 @@ def default_rules_path() -> str:
 
 def display_path(path: str | Path) -> str:
     """A path as users should see it: relative to the working directory when inside it."""
-    p = Path(path)
-    try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(p)
+    return relative_display(str(path), Path.cwd().resolve())
 
 
 def yaml_files(paths: list[str]) -> list[str]:
@@ -36,7 +32,27 @@ def yaml_files(paths: list[str]) -> list[str]:
             found.add(str(p))
         else:
             raise LoadError([Diagnostic("no-such-path", f"no file or folder `{raw}`", SourceSpan(raw))])
-    return sorted(found, key=lambda f: display_path(f))
+    cwd = Path.cwd().resolve()
+    return sorted(found, key=lambda f: relative_display(f, cwd))
+
+
+def relative_display(path: str, cwd: Path) -> str:
+    """``display_path`` with the working directory already resolved (once, by the caller)."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(cwd))
+    except ValueError:
+        return str(p)
+
+
+def seed_exists(seed: str, file: str) -> bool:
+    """Whether a source's seed file exists: beside the working directory, the rule file's parent
+    folder, the repository (in a checkout) or the package's bundled data."""
+    here = Path(__file__).resolve().parent.parent  # policy/, in a checkout the repository root is its parent
+    for base in (Path.cwd(), Path(file).resolve().parent.parent, here.parent, here / "_data"):
+        if (base / seed).is_file():
+            return True
+    return False
 
 
 def classify(paths: list[str]) -> tuple[list[str], list[str], list[str]]:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from policy.load import yamlio
 from policy.load.diagnostics import validate_model
-from policy.load.discover import default_rules_path, display_path, yaml_files
+from policy.load.discover import default_rules_path, display_path, seed_exists, yaml_files
 from policy.load.publishers import check_source_tiers
 from policy.model import (
     Conflict,
@@ -47,8 +46,16 @@ FORMATS: dict[str, type[BaseModel]] = {
 def load_rulebase(paths: list[str] | None = None) -> RuleBase:
     """Load every rule, world and item file under ``paths`` (default: the rules folder).
 
-    Raises LoadError listing every problem found in any file.
+    Raises LoadError listing every problem found in any file. A rulebase loaded before from the
+    very same files comes from the user's cache folder instead (load/cache.py; POLICY_CACHE=0 off).
     """
+    from policy.load.cache import cached_rulebase
+
+    return cached_rulebase(paths or [default_rules_path()])
+
+
+def build_rulebase(paths: list[str]) -> RuleBase:
+    """``load_rulebase`` without the cache: read, parse, validate and check every file."""
     with paused_gc():
         return _load_rulebase(paths)
 
@@ -246,7 +253,7 @@ def _check_rules(base: RuleBase, docs: list[tuple[RuleFile, yamlio.Document]], d
         base.jurisdictions[code] = rf
         for si, s in enumerate(rf.sources):
             base.source_index[(code, s.id)] = s
-            if s.seed and not _seed_exists(s.seed, doc.file):
+            if s.seed and not seed_exists(s.seed, doc.file):
                 diags.append(
                     Diagnostic(
                         "missing-seed", f"seed file `{s.seed}` does not exist", doc.span(("sources", si, "seed"))
@@ -386,14 +393,6 @@ class Prefixed:
 
     def key_span(self, loc: tuple[Any, ...]) -> SourceSpan:
         return self.doc.key_span(self.prefix + tuple(loc))
-
-
-def _seed_exists(seed: str, file: str) -> bool:
-    here = Path(__file__).resolve().parent.parent  # policy/, in a checkout the repository root is its parent
-    for base in (Path.cwd(), Path(file).resolve().parent.parent, here.parent, here / "_data"):
-        if (base / seed).is_file():
-            return True
-    return False
 
 
 def _leaf_diag(leaf: Any, groups: dict[str, str], doc: Any, loc: tuple[Any, ...], diags: list[Diagnostic]) -> None:

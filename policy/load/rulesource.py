@@ -14,7 +14,7 @@ import os
 from enum import Enum
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from policy import __version__
 from policy.model.rulebase import RuleBase
@@ -52,6 +52,7 @@ def choose_rules(explicit: list[str] | None = None) -> tuple[list[str], RulesOri
 
 
 class RuleFileInfo(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: `what-if` imports this module, never these
     path: str = Field(description="the file as loaded (relative to the working directory when inside it)")
     kind: str = Field(description="rules, world or items")
     jurisdiction: str | None = Field(None, description="for a rule file, the jurisdiction it encodes")
@@ -61,6 +62,8 @@ class RuleFileInfo(BaseModel):
 
 class RulesInfo(BaseModel):
     """The rules in use: where they come from, their digest and date, and every file."""
+
+    model_config = ConfigDict(defer_build=True)
 
     package_version: str
     origin: RulesOrigin

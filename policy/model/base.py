@@ -128,9 +128,13 @@ class Confidence(str, enum.Enum):
 
 
 class Strict(BaseModel):
-    """Base for file models: frozen, and unknown fields are errors."""
+    """Base for file models: frozen, and unknown fields are errors.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Validators are built on a model's first use, not at import: a command served from the
+    rulebase cache (load/cache.py) never validates most of these models, and building all of
+    them up front cost ~7% of a cold `policy what-if`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 ID_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+")
