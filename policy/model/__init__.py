@@ -13,7 +13,6 @@ from policy.model.base import (
     Binding,
     Citation,
     Confidence,
-    Country,
     Day,
     Effect,
     Flag,
@@ -22,7 +21,7 @@ from policy.model.base import (
     Strict,
     Verdict,
 )
-from policy.model.conditions import OPS, All, Any_, Condition, Leaf, Not, Op, iter_leaves
+from policy.model.conditions import OPS, All, Any_, Condition, Leaf, Not, iter_leaves
 from policy.model.items import CatalogueItem, CategoryEntry, ItemCatalogue, category_within
 from policy.model.rules import Rule, RuleFile, View
 from policy.model.scenario import (
@@ -66,10 +65,8 @@ __all__ = [
     "Strict",
     "ID_RE",
     "KEBAB_RE",
-    "Country",
     "Source",
     "Citation",
-    "Op",
     "OPS",
     "Leaf",
     "All",

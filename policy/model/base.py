@@ -143,9 +143,6 @@ def _country(value: str) -> str:
     return value
 
 
-Country = Annotated[str, Field(description="ISO 3166-1 alpha-2 country code, e.g. KR, UA, NO")]
-
-
 class Source(Strict):
     """A document that rules cite: a statute, a decision, a report."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
 from typing_extensions import TypeAliasType
@@ -11,7 +11,6 @@ from policy.model.base import Flag, Strict
 
 # ---------------------------------------------------------------- conditions
 
-Op = Literal["eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "within", "exists"]
 OPS: tuple[str, ...] = ("eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "within", "exists")
 _OPS_SET = frozenset(OPS)
 
