@@ -173,3 +173,31 @@ def test_bad_overlay_names_file_and_line(runner, tmp_path):
     )
     assert res.exit_code == 2
     assert "o.yaml:6:" in res.stderr and "[unknown-rule]" in res.stderr
+
+
+def test_rows_with_the_same_rule_states_are_judged_once_and_alike(shipped):
+    """The exhaustive diff judges one row per distinct state of the rules (by column): every row
+    of a shipped jurisdiction's grid gets what the scalar path gives that row itself."""
+    import datetime as dt
+
+    import numpy as np
+
+    from policy.analysis import diff as d
+    from policy.eval.compiled import compile_file
+
+    groups = shipped.world.group_kinds()
+    judged = total = 0
+    for code in ("DE", "FR", "UN"):
+        jf = shipped.jurisdictions[code]
+        cj = compile_file(jf, groups)
+        dims = d.fact_dims([jf], groups, with_date=True)
+        g = d._Grid(dims, code if jf.kind == "state" else None)
+        rows = np.flatnonzero(g.possible())
+        roles = d._roles([jf])
+        which, results = d._side_verdicts(g, rows, cj, jf, dt.date(2000, 1, 1), roles, groups)
+        judged, total = judged + len(results[roles[0]]), total + len(rows)
+        for k in range(0, len(rows), 7):
+            facts = g.facts(int(rows[k]))
+            for role in roles:
+                assert results[role][which[k]] == d._judged(cj, role, facts, facts["date"]), (code, facts, role)
+    assert judged < total / 4  # far fewer judged than rows

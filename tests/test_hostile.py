@@ -124,6 +124,10 @@ def test_fuzz_rule_files_load_or_fail_cleanly(tmp_path_factory, data):
         }
     )
     assert evaluate(base, sc).verdict in set(Verdict)
+    # a valid load is complete: every rule it holds can be found in its file (for messages and editors)
+    for jf in base.jurisdictions.values():
+        for rule in jf.rules:
+            assert rule.id in base.spans, rule.id
 
 
 @settings(max_examples=150, deadline=None)

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
-from policy.eval.compiled import CompiledJurisdiction, compile_file, judge
+import numpy as np
+
+from policy.eval.columnar import Column, distinct_rows, rule_states
+from policy.eval.compiled import CompiledJurisdiction, FactBuilder, compile_file, judge
 from policy.eval.engine import evaluate
 from policy.model import Role, RuleFile, Scenario, Verdict, iter_leaves
 from policy.model.facts import fact_spec
@@ -249,7 +253,7 @@ class Dim:
     kind: str  # bool | date | value
 
 
-def _dims(files: list[RuleFile], groups: dict[str, str], with_date: bool) -> list[Dim]:
+def fact_dims(files: list[RuleFile], groups: dict[str, str], with_date: bool) -> list[Dim]:
     """The facts the rules test, each with one representative value per class the rules distinguish."""
     named: dict[str, set[Any]] = {}
     dates: set[dt.date] = set()
@@ -283,11 +287,11 @@ def _dims(files: list[RuleFile], groups: dict[str, str], with_date: bool) -> lis
         elif spec.type == "countries":
             dims.append(Dim(name, [()] + [(c,) for c in sorted(x for x in named[name] if x)], "value"))
         else:
-            vals = sorted((x for x in named[name] if x is not None), key=str)
+            ordered_values: list[Any] = sorted((x for x in named[name] if x is not None), key=str)
             if spec.type == "category":
-                dims.append(Dim(name, _category_classes(vals), "value"))
+                dims.append(Dim(name, _category_classes(ordered_values), "value"))
                 continue
-            dims.append(Dim(name, ([None] if None in named[name] else []) + vals + [OTHER], "value"))
+            dims.append(Dim(name, ([None] if None in named[name] else []) + ordered_values + [OTHER], "value"))
     if with_date and dates:
         ordered = sorted(dates)
         dims.append(Dim("date", [ordered[0] - dt.timedelta(days=1)] + ordered, "date"))
@@ -355,10 +359,6 @@ def _roles(files: list[RuleFile]) -> list[Role]:
             roles.update(r.role for r in jf.rules)
             roles.add(Role.exporter)
     return sorted(roles, key=lambda r: r.value)
-
-
-def _verdict(cj: CompiledJurisdiction | None, role: Role, facts: dict[str, Any], day: dt.date) -> str:
-    return _judged(cj, role, facts, day)[0]
 
 
 def _judged(
@@ -434,8 +434,57 @@ class WorldValues:
     def __init__(self, base: RuleBase) -> None:
         self.base = base
         self.lethality = {code: c.lethal for code, c in base.categories.items()}
-        self.memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self.memo: dict[tuple[Any, ...], Any] = {}
         self.breaks = _world_change_dates(base.world)
+        # A country's world facts change only on the days its own entries start or end (the
+        # screening path's memo key, ``FactBuilder.breaks``): one derivation per interval.
+        self.country_breaks: dict[str, list[dt.date]] = FactBuilder(base).breaks
+        self.view_breaks: dict[tuple[str, str], list[dt.date]] = {}
+        for code, jf in base.jurisdictions.items():
+            for v in jf.views:
+                b = self.view_breaks.setdefault((code, v.country), [])
+                b += [d for d in (v.from_, v.until and v.until + dt.timedelta(days=1)) if d is not None]
+        for b in self.view_breaks.values():
+            b.sort()
+        self.merged: dict[tuple[Any, ...], list[dt.date]] = {}
+
+    def _slot(self, breaks: list[dt.date] | None, day: dt.date) -> int:
+        return bisect_right(breaks, day) if breaks else 0
+
+    def over(
+        self,
+        names: tuple[str, ...],
+        jf: RuleFile | None,
+        exporter: str,
+        recipient: str,
+        days: list[dt.date],
+        end_user: str = "military",
+        category: str | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """The distinct ``values`` on the given days (in order of first appearance); days between
+        the same two changes of the parties' world entries are derived once."""
+        code = jf.jurisdiction if jf else None
+        key = (code, exporter, recipient)
+        merged = self.merged.get(key)
+        if merged is None:
+            merged = sorted(
+                {
+                    *self.country_breaks.get(exporter, ()),
+                    *self.country_breaks.get(recipient, ()),
+                    *(self.view_breaks.get((code, recipient), ()) if code else ()),
+                }
+            )
+            self.merged[key] = merged
+        seen: set[int] = set()
+        out: list[tuple[Any, ...]] = []
+        for day in days:
+            slot = bisect_right(merged, day)
+            if slot not in seen:
+                seen.add(slot)
+                got = self.values(names, jf, exporter, recipient, day, end_user, category)
+                if got not in out:
+                    out.append(got)
+        return out
 
     def values(
         self,
@@ -447,23 +496,50 @@ class WorldValues:
         end_user: str = "military",
         category: str | None = None,
     ) -> tuple[Any, ...]:
-        key = (names, jf.jurisdiction if jf else None, exporter, recipient, day, end_user, category)
-        hit = self.memo.get(key)
-        if hit is None:
-            from types import SimpleNamespace
+        code = jf.jurisdiction if jf else None
+        rslot = self._slot(self.country_breaks.get(recipient), day)
+        vslot = self._slot(self.view_breaks.get((code, recipient)) if code else None, day)
+        eslot = self._slot(self.country_breaks.get(exporter), day)
+        out = []
+        for n in names:
+            # what each fact depends on, as the screening path's memo keys have it (FactBuilder.build)
+            if n.startswith("exporter."):
+                key: tuple[Any, ...] = (n, code, exporter, eslot)
+            elif ".under_embargo." in n:
+                key = (n, code, recipient, rslot, vslot, end_user, category)
+            elif n.startswith("recipient."):
+                key = (n, code, recipient, rslot, vslot)
+            else:
+                key = (n, code, exporter, eslot, recipient, rslot, vslot, end_user, category)
+            hit = self.memo.get(key, self.memo)
+            if hit is self.memo:
+                hit = self._derive(n, jf, exporter, recipient, day, end_user, category)
+                self.memo[key] = hit
+            out.append(hit)
+        return tuple(out)
 
-            from policy.eval.derive import Facts
+    def _derive(
+        self,
+        name: str,
+        jf: RuleFile | None,
+        exporter: str,
+        recipient: str,
+        day: dt.date,
+        end_user: str,
+        category: str | None,
+    ) -> Any:
+        from types import SimpleNamespace
 
-            sc = SimpleNamespace(
-                assume={}, date=day, exporter=exporter, recipient=recipient, end_user=end_user, transfer="sale", via=[]
-            )
-            item = SimpleNamespace(category=category, lethal=None, id=None, origin=None, licence_origin=None)
-            f = Facts(sc, item, self.base.world, self.lethality, self.base.assume)  # type: ignore[arg-type]
-            if jf is not None:
-                f = f.seen_by(jf)
-            hit = tuple(f.get(n).value for n in names)
-            self.memo[key] = hit
-        return hit
+        from policy.eval.derive import Facts
+
+        sc = SimpleNamespace(
+            assume={}, date=day, exporter=exporter, recipient=recipient, end_user=end_user, transfer="sale", via=[]
+        )
+        item = SimpleNamespace(category=category, lethal=None, id=None, origin=None, licence_origin=None)
+        f = Facts(sc, item, self.base.world, self.lethality, self.base.assume)  # type: ignore[arg-type]
+        if jf is not None:
+            f = f.seen_by(jf)
+        return f.get(name).value
 
     def days_between(self, start: dt.date, end: dt.date | None) -> list[dt.date]:
         """``start`` and every day in (start, end) on which some world entry starts or stops."""
@@ -522,22 +598,6 @@ def _direction(olds: Any, news: Any) -> str:
     return direction(sorted(olds), sorted(news))
 
 
-def _all_points(dims: list[Dim], state: str | None) -> Any:
-    """Every combination of the dimensions, with whether it is logically possible (see ``_possible``)."""
-    date_i = next((i for i, d in enumerate(dims) if d.kind == "date"), None)
-    for idx in itertools.product(*[range(len(d.values)) for d in dims]):
-        facts = {d.fact: d.values[i] for d, i in zip(dims, idx) if d.kind != "date"}
-        ok = _possible(facts)
-        for k, v in list(facts.items()):
-            if v == OTHER:
-                facts[k] = "\x00other"
-        if state is not None and "exporter" not in facts:
-            facts["exporter"] = state
-        day = dims[date_i].values[idx[date_i]] if date_i is not None else dt.date(2000, 1, 1)
-        facts["date"] = day
-        yield idx, facts, day, ok
-
-
 def _minimise(
     code: str,
     roles: list[str],
@@ -545,29 +605,90 @@ def _minimise(
     changed: dict[tuple[int, ...], _Point],
     dc: set[tuple[int, ...]],
 ) -> list[Region]:
-    """The fewest regions covering the changed points: grouped by the new verdict (old verdicts
-    listed) or by the old one, whichever needs fewer regions; each region changes one way."""
-    from policy.analysis.cover import literals, minimum_cover
+    """The fewest regions covering the changed points (see ``_minimise_changes``)."""
+    from policy.analysis.cover import grid
 
     sizes = [len(d.values) for d in dims]
+    points = sorted(changed)
+    words: dict[str, int] = {}
+    rules: dict[tuple[str, ...], int] = {}
+
+    def wid(w: str) -> int:
+        return words.setdefault(w, len(words))
+
+    def rid(r: tuple[str, ...]) -> int:
+        return rules.setdefault(r, len(rules))
+
+    ch = _Changes(
+        np.array([np.ravel_multi_index(p, sizes) for p in points], dtype=np.int64)
+        if sizes
+        else np.zeros(len(points), dtype=np.int64),
+        np.array([wid(changed[p].old) for p in points], dtype=np.int64),
+        np.array([wid(changed[p].new) for p in points], dtype=np.int64),
+        np.array([rid(changed[p].old_rules) for p in points], dtype=np.int64),
+        np.array([rid(changed[p].new_rules) for p in points], dtype=np.int64),
+        list(words),
+        list(rules),
+    )
+    return _minimise_changes(code, roles, dims, ch, grid(dc, sizes))
+
+
+@dataclass
+class _Changes:
+    """The points where a verdict changes, as arrays: flat grid index (increasing), the old and new
+    verdict words and deciding rules as numbers into ``words`` and ``rules``."""
+
+    flat: np.ndarray
+    old: np.ndarray
+    new: np.ndarray
+    old_rules: np.ndarray
+    new_rules: np.ndarray
+    words: list[str]
+    rules: list[tuple[str, ...]]
+
+
+def _minimise_changes(code: str, roles: list[str], dims: list[Dim], ch: _Changes, dc: np.ndarray) -> list[Region]:
+    """The fewest regions covering the changed points: grouped by the new verdict (old verdicts
+    listed) or by the old one, whichever needs fewer regions; each region changes one way."""
+    from policy.analysis.cover import literals, minimum_cover_grid
+
+    sizes = [len(d.values) for d in dims]
+    coords = np.unravel_index(ch.flat, sizes) if sizes else ()
+    pairs = sorted(set(zip(ch.old.tolist(), ch.new.tolist())))
+    pair_dir = {(o, n): _direction([ch.words[o]], [ch.words[n]]) for o, n in pairs}
+    covers: dict[bytes, list[Any]] = {}
     options = []
     for side in ("new", "old"):
-        groups: dict[tuple[str, str], set[tuple[int, ...]]] = {}
-        for idx, pt in changed.items():
-            key = (_direction([pt.old], [pt.new]), pt.new if side == "new" else pt.old)
-            groups.setdefault(key, set()).add(idx)
+        groups: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        for o, n in pairs:
+            groups.setdefault((pair_dir[(o, n)], ch.words[n] if side == "new" else ch.words[o]), []).append((o, n))
         cubes = []
         for key in sorted(groups):
-            for cube in minimum_cover(groups[key], dc, sizes):
-                cubes.append((key, cube, sorted(p for p in groups[key] if all(v in s for v, s in zip(p, cube)))))
+            member = np.zeros(len(ch.flat), dtype=bool)
+            for o, n in groups[key]:
+                member |= (ch.old == o) & (ch.new == n)
+            on = np.zeros(tuple(sizes), dtype=bool)
+            on.reshape(-1)[ch.flat[member]] = True
+            key_ = on.tobytes()
+            if key_ not in covers:  # the same points may form a group on both sides
+                covers[key_] = minimum_cover_grid(on, dc)
+            for cube in covers[key_]:
+                m = member.copy()
+                for axis, sel in enumerate(cube):
+                    if len(sel) < sizes[axis]:
+                        table = np.zeros(sizes[axis], dtype=bool)
+                        table[sorted(sel)] = True
+                        m &= table[coords[axis]]
+                cubes.append((key, cube, np.flatnonzero(m)))
         score = (len(cubes), sum(literals(c, sizes) for _, c, _ in cubes))
         conds = sorted(_describe(dims, [set(c) for c in cube], sizes) for _, cube, _ in cubes)
         options.append((score, conds, side, cubes))
     options.sort(key=lambda o: (o[0], o[1], o[2] == "old"))
     regions = []
     for _key, cube, points in options[0][3]:
-        olds = sorted({changed[p].old for p in points}, key=_severity_order)
-        news = sorted({changed[p].new for p in points}, key=_severity_order)
+        olds = sorted({ch.words[i] for i in np.unique(ch.old[points])}, key=_severity_order)
+        news = sorted({ch.words[i] for i in np.unique(ch.new[points])}, key=_severity_order)
+        first = tuple(int(c[points[0]]) for c in coords)
         regions.append(
             Region(
                 code,
@@ -576,14 +697,14 @@ def _minimise(
                 " or ".join(news),
                 _describe(dims, [set(c) for c in cube], sizes),
                 len(points),
-                _example(dims, points[0], code, Role(roles[0])) | ({"roles": roles} if len(roles) > 1 else {}),
+                _example(dims, first, code, Role(roles[0])) | ({"roles": roles} if len(roles) > 1 else {}),
                 list(roles),
                 olds,
                 news,
                 _direction(olds, news),
                 _terms(dims, [set(c) for c in cube], sizes),
-                sorted({r for p in points for r in changed[p].old_rules}),
-                sorted({r for p in points for r in changed[p].new_rules}),
+                sorted({r for i in np.unique(ch.old_rules[points]) for r in ch.rules[i]}),
+                sorted({r for i in np.unique(ch.new_rules[points]) for r in ch.rules[i]}),
             )
         )
     return regions
@@ -593,13 +714,11 @@ def _severity_order(v: str) -> tuple[int, str]:
     return (-(Verdict(v).severity if v in Verdict._value2member_map_ else -1), v)
 
 
-def _possible_in_world(
-    wv: list[tuple[WorldValues, RuleFile | None, list[dt.date]]],
-    names: tuple[str, ...],
-    facts: dict[str, Any],
-    state: str | None,
-) -> bool:
-    """Whether some side's world, on some day it covers, gives these world facts for the named parties."""
+def _world_facts(
+    wv: list[tuple[WorldValues, RuleFile | None, list[dt.date]]], names: tuple[str, ...], facts: dict[str, Any]
+) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+    """The world facts among ``names`` that the named parties of ``facts`` fix, and the values they
+    take on each side's days (``None``: any value); every fact is possible without a named party."""
     recipient = facts.get("recipient")
     exporter = facts.get("exporter")
     r_named = isinstance(recipient, str) and not recipient.startswith("\x00")
@@ -608,23 +727,145 @@ def _possible_in_world(
         n for n in names if (n.startswith("recipient.") and r_named) or (n.startswith("exporter.") and e_named)
     )
     if not check:
-        return True
-    want = tuple(facts.get(n) for n in check)
+        return check, [()]
     cat = facts.get("item.category")
+    gots: list[tuple[Any, ...]] = []
     for w, jf, days in wv:
-        for day in days:
-            got = w.values(
-                check,
-                jf,
-                exporter if e_named else "\x00other",
-                recipient if r_named else "\x00other",
-                day,
-                facts.get("end_user", "military"),
-                cat if isinstance(cat, str) and not cat.startswith("\x00") else None,
-            )
-            if all(g is None or g == x for g, x in zip(got, want)):
-                return True
-    return False
+        for got in w.over(
+            check,
+            jf,
+            str(exporter) if e_named else "\x00other",
+            str(recipient) if r_named else "\x00other",
+            days,
+            facts.get("end_user", "military"),
+            cat if isinstance(cat, str) and not cat.startswith("\x00") else None,
+        ):
+            if got not in gots:
+                gots.append(got)
+    return check, gots
+
+
+class _Grid:
+    """Every combination of the dimensions, as columns of value numbers (row ``i`` is the
+    ``i``-th combination ``itertools.product`` gives), and the facts a combination stands for."""
+
+    def __init__(self, dims: list[Dim], state: str | None) -> None:
+        self.dims = dims
+        self.sizes = [len(d.values) for d in dims]
+        self.n = int(np.prod(self.sizes, dtype=np.int64)) if dims else 1
+        self.codes = (
+            np.indices(self.sizes, dtype=np.int32).reshape(len(dims), -1) if dims else np.zeros((0, 1), dtype=np.int32)
+        )
+        self.date_i = next((i for i, d in enumerate(dims) if d.kind == "date"), None)
+        self.state = state
+        # a fact's values as the rules see them: "any other" becomes a value no rule names
+        self.shown = [["\x00other" if v == OTHER else v for v in d.values] for d in dims]
+
+    def possible(self) -> np.ndarray:
+        """False for combinations the world cannot produce (see ``_possible``)."""
+        ok = np.ones(self.n, dtype=bool)
+        at = {d.fact: i for i, d in enumerate(self.dims) if d.kind != "date"}
+        for a, b in IMPLIES:
+            if a in at and b in at:
+                ta = np.array([v is True for v in self.dims[at[a]].values], dtype=bool)
+                tb = np.array([v is False for v in self.dims[at[b]].values], dtype=bool)
+                ok &= ~(ta[self.codes[at[a]]] & tb[self.codes[at[b]]])
+        return ok
+
+    def columns(self, rows: np.ndarray, fixed: dt.date) -> dict[str, Column]:
+        """The facts of the given rows as columns; ``fixed`` is the date without a date dimension."""
+        cols: dict[str, Column] = {}
+        for i, d in enumerate(self.dims):
+            if d.kind != "date":
+                cols[d.fact] = Column(self.codes[i][rows], self.shown[i])
+        zeros = np.zeros(len(rows), dtype=np.int32)
+        if self.state is not None and "exporter" not in cols:
+            cols["exporter"] = Column(zeros, [self.state])
+        if self.date_i is not None:
+            cols["date"] = Column(self.codes[self.date_i][rows], self.dims[self.date_i].values)
+        else:
+            cols["date"] = Column(zeros, [fixed])
+        return cols
+
+    def facts(self, row: int) -> dict[str, Any]:
+        """The facts of one combination (the date as its dimension gives it, else 2000-01-01)."""
+        out = {d.fact: self.shown[i][self.codes[i][row]] for i, d in enumerate(self.dims) if d.kind != "date"}
+        if self.state is not None and "exporter" not in out:
+            out["exporter"] = self.state
+        out["date"] = (
+            self.dims[self.date_i].values[self.codes[self.date_i][row]]
+            if self.date_i is not None
+            else dt.date(2000, 1, 1)
+        )
+        return out
+
+
+def _in_world(
+    g: _Grid,
+    rows: np.ndarray,
+    derived: tuple[str, ...],
+    sides: Any,
+) -> np.ndarray:
+    """For the given rows, whether some side's world can produce their world facts (see
+    ``_world_facts``): computed once per combination of the parties, end user, category
+    and date, then compared by column."""
+    at = {d.fact: i for i, d in enumerate(g.dims)}
+    context = [at[f] for f in ("recipient", "exporter", "end_user", "item.category") if f in at]
+    if g.date_i is not None:
+        context.append(g.date_i)
+    key = np.zeros(len(rows), dtype=np.int64)
+    for i in context:
+        key = key * g.sizes[i] + g.codes[i][rows]
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(first) + 1))
+    ok = np.zeros(len(rows), dtype=bool)
+    for k, f in enumerate(first):
+        members = order[bounds[k] : bounds[k + 1]]
+        facts = g.facts(int(rows[f]))
+        check, gots = _world_facts(sides(g, int(rows[f]), facts["date"]), derived, facts)
+        if not check:
+            ok[members] = True
+            continue
+        cols = [g.codes[at[n]][rows[members]] for n in check]
+        hit = np.zeros(len(members), dtype=bool)
+        for got in gots:
+            m = np.ones(len(members), dtype=bool)
+            for n, col, v in zip(check, cols, got):
+                if v is not None:
+                    target = next((j for j, x in enumerate(g.shown[at[n]]) if v == x), -1)
+                    m &= col == target
+            hit |= m
+        ok[members] = hit
+    return ok
+
+
+def _side_verdicts(
+    g: _Grid,
+    rows: np.ndarray,
+    cj: CompiledJurisdiction | None,
+    jf: RuleFile | None,
+    fixed: dt.date,
+    roles: list[Role],
+    groups: dict[str, str],
+) -> tuple[np.ndarray, dict[Role, list[tuple[str, tuple[str, ...]]]]]:
+    """One side's verdict and deciding rules in every role for the given rows: the rows are
+    told apart by the state of every rule (columnar), and each distinct state is judged once by
+    the scalar path. Returns each row's number among the distinct states, and per role the
+    (verdict, rules) of each."""
+    if cj is None or jf is None:
+        return np.zeros(len(rows), dtype=np.int64), {r: [_judged(None, r, {}, fixed)] for r in roles}
+    cols = g.columns(rows, fixed)
+    first, which = distinct_rows(rule_states(jf, groups, cols, len(rows)))
+    out: dict[Role, list[tuple[str, tuple[str, ...]]]] = {r: [] for r in roles}
+    for f in first:
+        facts = g.facts(int(rows[f]))
+        day = facts["date"] if g.date_i is not None else fixed
+        facts["date"] = day
+        for r in roles:
+            out[r].append(_judged(cj, r, facts, day))
+    return which, out
 
 
 def exhaustive(old: Side, new: Side, space: str = "world") -> tuple[list[Region], int, list[str]]:
@@ -633,85 +874,102 @@ def exhaustive(old: Side, new: Side, space: str = "world") -> tuple[list[Region]
 
     With ``space="world"``, combinations the world data cannot produce for a named country on the
     compared dates (Ukraine under a UN embargo) are not counted; they may still round a region off.
+
+    The combinations are a grid of columns: the logically and worldly impossible ones are found
+    by column, each side's rules are evaluated by column (``policy.eval.columnar``), and only the
+    distinct states of the rules are judged one by one.
     """
     regions: list[Region] = []
     total = 0
     affected = _affected(old, new)
     groups = {**old.base.world.group_kinds(), **new.base.world.group_kinds()}
     w_old, w_new = WorldValues(old.base), WorldValues(new.base)
+    fixed_a = old.date or dt.date(2000, 1, 1)
+    fixed_b = new.date or dt.date(2000, 1, 1)
     for code in affected:
         ja, jb = old.base.jurisdictions.get(code), new.base.jurisdictions.get(code)
         files = [f for f in (ja, jb) if f is not None]
-        dims = _dims(files, groups, with_date=old.date is None)
+        dims = fact_dims(files, groups, with_date=old.date is None)
         ca = compile_file(ja, old.base.world.group_kinds()) if ja else None
         cb = compile_file(jb, new.base.world.group_kinds()) if jb else None
-        fixed_a = old.date or dt.date(2000, 1, 1)
-        fixed_b = new.date or dt.date(2000, 1, 1)
-        date_i = next((i for i, d in enumerate(dims) if d.kind == "date"), None)
         state = code if any(f.kind == "state" for f in files) else None
+        g = _Grid(dims, state)
         derived = tuple(d.fact for d in dims if _is_derived(d.fact, groups))
         role_list = _roles(files)
-        by_role: dict[Role, dict[tuple[int, ...], _Point]] = {r: {} for r in role_list}
-        dc: set[tuple[int, ...]] = set()
-        for idx, facts, day, ok in _all_points(dims, state):
-            if ok and space == "world" and derived:
-                if date_i is not None:
-                    i = idx[date_i]
-                    nxt = dims[date_i].values[i + 1] if i + 1 < len(dims[date_i].values) else None
-                    start = day if i > 0 else dt.date(1900, 1, 1)
-                    sides = [(w_old, ja, w_old.days_between(start, nxt)), (w_new, jb, w_new.days_between(start, nxt))]
-                else:
-                    sides = [(w_old, ja, [fixed_a]), (w_new, jb, [fixed_b])]
-                ok = _possible_in_world(sides, derived, facts, state)
-            if not ok:
-                dc.add(idx)
-                continue
-            da = day if date_i is not None else fixed_a
-            db = day if date_i is not None else fixed_b
-            for role in role_list:
-                va, ra = _judged(ca, role, {**facts, "date": da}, da)
-                vb, rb = _judged(cb, role, {**facts, "date": db}, db)
-                total += 1
-                if va != vb:
-                    by_role[role][idx] = _Point(va, vb, ra, rb)
-        # Roles whose verdicts change identically are one region.
-        merged: list[tuple[list[str], dict[tuple[int, ...], _Point]]] = []
+        ok = g.possible()
+        if space == "world" and derived:
+
+            def sides(g: _Grid, row: int, day: dt.date, ja: RuleFile | None = ja, jb: RuleFile | None = jb) -> Any:
+                if g.date_i is None:
+                    return [(w_old, ja, [fixed_a]), (w_new, jb, [fixed_b])]
+                values = g.dims[g.date_i].values
+                i = int(g.codes[g.date_i][row])
+                nxt = values[i + 1] if i + 1 < len(values) else None
+                start = day if i > 0 else dt.date(1900, 1, 1)
+                return [(w_old, ja, w_old.days_between(start, nxt)), (w_new, jb, w_new.days_between(start, nxt))]
+
+            cand = np.flatnonzero(ok)
+            ok[cand] = _in_world(g, cand, derived, sides)
+        live = np.flatnonzero(ok)
+        dc = np.zeros(tuple(g.sizes), dtype=bool)
+        dc.reshape(-1)[~ok] = True
+        total += len(live) * len(role_list)
+        ua, va = _side_verdicts(g, live, ca, ja, fixed_a, role_list, groups)
+        ub, vb = _side_verdicts(g, live, cb, jb, fixed_b, role_list, groups)
+        words: dict[str, int] = {}
+        rules: dict[tuple[str, ...], int] = {}
+
+        by_role: dict[Role, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
         for role in role_list:
-            ch = by_role[role]
-            if not ch:
+            (wa, ra), (wb, rb) = _numbers(va[role], words, rules), _numbers(vb[role], words, rules)
+            old_w, new_w = wa[ua], wb[ub]
+            flip = np.flatnonzero(old_w != new_w)
+            if len(flip):
+                by_role[role] = (live[flip], old_w[flip], new_w[flip], ra[ua][flip], rb[ub][flip])
+        table = list(rules)
+        # Roles whose verdicts change identically are one region.
+        merged: list[tuple[list[str], list[Any]]] = []
+        for role in role_list:
+            if role not in by_role:
                 continue
-            sig = {k: (p.old, p.new) for k, p in ch.items()}
+            flat, o, n, ro, rn = by_role[role]
             for names_, other in merged:
-                if {k: (p.old, p.new) for k, p in other.items()} == sig:
+                if np.array_equal(other[0], flat) and np.array_equal(other[1], o) and np.array_equal(other[2], n):
                     names_.append(role.value)
-                    for k, p in ch.items():
-                        o = other[k]
-                        other[k] = _Point(
-                            o.old,
-                            o.new,
-                            tuple(sorted({*o.old_rules, *p.old_rules})),
-                            tuple(sorted({*o.new_rules, *p.new_rules})),
-                        )
+                    other[3] = _union_rules(table, other[3], ro)
+                    other[4] = _union_rules(table, other[4], rn)
                     break
             else:
-                merged.append(([role.value], dict(ch)))
-        for names_, ch in merged:
-            regions.extend(_minimise(code, names_, dims, ch, dc))
+                merged.append(([role.value], [flat, o, n, ro, rn]))
+        vocab = list(words)
+        for names_, (flat, o, n, ro, rn) in merged:
+            ch = _Changes(flat, o, n, ro, rn, vocab, table)
+            regions.extend(_minimise_changes(code, names_, dims, ch, dc))
     return regions, total, affected
 
 
-def _count(cube: list[set[int]]) -> int:
-    n = 1
-    for s in cube:
-        n *= len(s)
-    return n
+def _numbers(
+    results: list[tuple[str, tuple[str, ...]]], words: dict[str, int], rules: dict[tuple[str, ...], int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Verdict words and rule lists as numbers (``words`` and ``rules`` grow)."""
+    return (
+        np.array([words.setdefault(v, len(words)) for v, _ in results], dtype=np.int64),
+        np.array([rules.setdefault(r, len(rules)) for _, r in results], dtype=np.int64),
+    )
 
 
-def _cover(points: set[tuple[int, ...]], sizes: list[int]) -> list[list[set[int]]]:
-    """A minimum cover of the points by cubes (see ``policy.cover``)."""
-    from policy.analysis.cover import minimum_cover
-
-    return [[set(s) for s in c] for c in minimum_cover(points, set(), sizes)]
+def _union_rules(table: list[tuple[str, ...]], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per point, the sorted union of two rule lists (numbers into ``table``, which grows)."""
+    known = {r: i for i, r in enumerate(table)}
+    pairs, inverse = np.unique(np.stack([a, b]), axis=1, return_inverse=True)
+    out = []
+    for x, y in pairs.T:
+        u = tuple(sorted({*table[x], *table[y]}))
+        if u not in known:
+            known[u] = len(table)
+            table.append(u)
+        out.append(known[u])
+    return np.array(out, dtype=np.int64)[inverse.reshape(-1)]
 
 
 def _show(v: Any) -> str:
@@ -870,7 +1128,7 @@ def grounded(
     for code in affected:
         ja, jb = old.base.jurisdictions.get(code), new.base.jurisdictions.get(code)
         files = [f for f in (ja, jb) if f is not None]
-        dims = _dims(files, groups, with_date=False)
+        dims = fact_dims(files, groups, with_date=False)
         ca = compile_file(ja, old.base.world.group_kinds()) if ja else None
         cb = compile_file(jb, new.base.world.group_kinds()) if jb else None
         r_derived = tuple(d.fact for d in dims if d.fact.startswith("recipient.") and _is_derived(d.fact, groups))

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from policy.analysis.diff import OTHER, _dims, combinations
+from policy.analysis.diff import OTHER, combinations, fact_dims
 from policy.eval.compiled import compile_file
 from policy.load.publishers import load_source_tiers, url_links
 from policy.model import RESTRICTIVE, ContentFarm, Effect, Publisher, Rule, Source, SourceTiers, Tier, Verdict
@@ -42,7 +42,7 @@ def lint(base: RuleBase, today: dt.date) -> list[Diagnostic]:
     groups = base.world.group_kinds()
     for code, jf in sorted(base.jurisdictions.items()):
         cj = compile_file(jf, groups)
-        dims = _dims([jf], groups, with_date=True)
+        dims = fact_dims([jf], groups, with_date=True)
         rules = {r.id: r for r in jf.rules}
         compiled = {r.id: r for rs in cj.by_role.values() for r in rs}
         fired: dict[str, int] = {rid: 0 for rid in rules}

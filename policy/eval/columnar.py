@@ -16,11 +16,9 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from policy.eval.compiled import _leaf as scalar_leaf
+from policy.eval.compiled import compile_condition
 from policy.model import RESTRICTIVE, All, Any_, Effect, Leaf, Not, Role, RuleFile, Verdict
 from policy.model.facts import fact_spec
-
-SEVERITY_TO_VERDICT = {v.severity: v for v in Verdict}
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ def _compile(cond: Any, groups: dict[str, str]) -> Mask:
     if cond is None:
         return lambda cols: np.ones(len(next(iter(cols.values())).codes), dtype=bool)
     if isinstance(cond, Leaf):
-        test = scalar_leaf(cond, groups)
+        test = compile_condition(cond, groups)
         name = cond.fact
         spec = fact_spec(name, groups)
         assert spec is not None
@@ -80,7 +78,8 @@ def _compile(cond: Any, groups: dict[str, str]) -> Mask:
                 dtype=bool,
                 count=len(col.values),
             )
-            return table[col.codes]
+            out: np.ndarray = table[col.codes]
+            return out
 
         return leaf
     if isinstance(cond, (list, All)):
@@ -183,4 +182,108 @@ def verdict_words(severities: np.ndarray) -> list[str]:
     return [words.get(int(s), "no say") for s in severities]
 
 
-__all__ = ["encode", "ColumnarJurisdiction", "verdict_words"]
+# ---------------------------------------------------------------- three-valued states, for whole grids
+
+FALSE, UNKNOWN, TRUE = 0, 1, 2
+"""A condition's state per row, as int8: Kleene's logic is then ``min`` (all), ``max`` (any), ``2 - x`` (not)."""
+
+States = Callable[[Mapping[str, Column], int], np.ndarray]
+
+
+def condition_states(cond: Any, groups: dict[str, str]) -> States:
+    """A condition compiled for columns, three-valued as the scalar path evaluates it (``FALSE``,
+    ``UNKNOWN``, ``TRUE`` per row). A leaf is computed once per distinct value of its column with
+    the scalar path's own test and spread by one gather; a fact without a column is unknown (absent)."""
+    if cond is None:
+        return lambda cols, n: np.full(n, TRUE, dtype=np.int8)
+    if isinstance(cond, Leaf):
+        test = compile_condition(cond, groups)
+        name = cond.fact
+        spec = fact_spec(name, groups)
+        assert spec is not None  # INVARIANT: the loader rejected unknown facts
+
+        def state(value: Any) -> int:
+            r = test({name: tuple(value) if spec.type == "countries" and value is not None else value})
+            return UNKNOWN if r is None else TRUE if r else FALSE
+
+        def leaf(cols: Mapping[str, Column], n: int) -> np.ndarray:
+            col = cols.get(name)
+            if col is None:
+                return np.full(n, state(None), dtype=np.int8)
+            table = np.array([state(v) for v in col.values], dtype=np.int8)
+            out: np.ndarray = table[col.codes]
+            return out
+
+        return leaf
+    if isinstance(cond, (list, All, Any_)):
+        items = cond if isinstance(cond, list) else cond.all if isinstance(cond, All) else cond.any
+        parts = [condition_states(c, groups) for c in items]
+        conj = not isinstance(cond, Any_)
+        empty = TRUE if conj else FALSE
+        combine = np.minimum if conj else np.maximum
+
+        def many(cols: Mapping[str, Column], n: int) -> np.ndarray:
+            if not parts:
+                return np.full(n, empty, dtype=np.int8)
+            out = parts[0](cols, n)
+            for p in parts[1:]:
+                out = combine(out, p(cols, n))
+            return out
+
+        return many
+    if isinstance(cond, Not):
+        inner = condition_states(cond.not_, groups)
+        return lambda cols, n: (TRUE - inner(cols, n)).astype(np.int8)
+    raise TypeError(f"not a condition: {cond!r}")  # pragma: no cover
+
+
+def rule_states(jf: RuleFile, groups: dict[str, str], cols: Mapping[str, Column], n: int) -> np.ndarray:
+    """For every rule of the file (all roles, in file order) and then its ``binds`` condition, the
+    state per row: ``FALSE`` where the rule is not in force on the row's ``date`` column or its
+    condition is false. Shape (rules + 1, n). Everything a jurisdiction's verdict depends on:
+    rows with equal columns here get equal verdicts and deciding rules in every role."""
+    date = cols["date"]
+    out = np.empty((len(jf.rules) + 1, n), dtype=np.int8)
+    for i, r in enumerate(jf.rules):
+        in_force = np.array(
+            [(r.from_ is None or r.from_ <= d) and (r.until is None or d <= r.until) for d in date.values], dtype=bool
+        )[date.codes]
+        out[i] = np.where(in_force, condition_states(r.when, groups)(cols, n), FALSE) if in_force.any() else FALSE
+    out[-1] = condition_states(jf.binds, groups)(cols, n)
+    return out
+
+
+def distinct_rows(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct columns of a (k, n) array of states: (first row index of each, in order of first
+    appearance; each row's number among them)."""
+    n = states.shape[1]
+    key = np.zeros(n, dtype=np.int64)
+    bound = 1
+    for row in states:
+        if row.min() == row.max():
+            continue  # the same on every row: tells none apart
+        if bound * 3 > 1 << 60:
+            _, key = np.unique(key, return_inverse=True)
+            key = key.astype(np.int64)
+            bound = int(key.max()) + 1
+        key = key * 3 + row
+        bound *= 3
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return first[order], rank[inverse.reshape(-1)]
+
+
+__all__ = [
+    "encode",
+    "ColumnarJurisdiction",
+    "verdict_words",
+    "Column",
+    "condition_states",
+    "rule_states",
+    "distinct_rows",
+    "FALSE",
+    "UNKNOWN",
+    "TRUE",
+]
