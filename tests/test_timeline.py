@@ -74,6 +74,9 @@ SHIPPED = {
     "de-ye-truce": (("DE", "YE", "ML3"), {}, "2021-06-01", "2022-12-31"),
     # eu-russia-2014 spares contracts concluded before 1 Aug 2014 until 7 Apr 2022 (exemption_until)
     "fr-ru-grandfathered": (("FR", "RU", "ML3"), {"contract_date": D("2010-01-01")}, "2021-06-01", "2022-12-31"),
+    # an intermediate holder, and a producer asked for consent to a re-export
+    "de-ua-via-pl": (("DE", "UA", "ML3"), {"via": ["PL"]}, "2021-01-01", "2024-12-31"),
+    "pl-ua-origin-de": (("PL", "UA", "ML3"), {"origin": "DE"}, "2021-01-01", "2024-12-31"),
 }
 
 
@@ -120,10 +123,11 @@ conflicts:
     name: A war
     kind: international
     from: 2022-02-24
+    territory: [UA, RU]
     parties:
       - {country: UA, self_defence: true}
       - {country: RU}
-      - {country: BY, from: 2022-06-01, until: 2022-09-30}
+      - {country: BY, role: belligerent_abroad, self_defence: false, from: 2022-06-01, until: 2022-09-30}
     truces:
       - {kind: ceasefire, from: 2022-07-01, until: 2022-07-10}
     sources: [{id: s, title: a source}]
@@ -196,10 +200,23 @@ def small(tmp_path_factory) -> RuleBase:
 
 SMALL = {
     # a date test, a party joining and leaving, a ceasefire, a view
-    "by": ("BY", {}, ["2022-01-01", "2022-05-01", "2022-06-01", "2022-07-01", "2022-07-11", "2022-08-15"]),
+    "by": (
+        "BY",
+        {},
+        [
+            "2022-01-01",
+            "2022-05-01",
+            "2022-06-01",
+            "2022-07-01",
+            "2022-07-11",
+            "2022-08-15",
+            "2022-09-01",
+            "2022-10-01",
+        ],
+    ),
     # without a contract date the contract is taken as concluded on the transfer date: from the
     # day the grandfather clause stops sparing new contracts, the embargo covers the transfer
-    "md": ("MD", {}, ["2022-01-01", "2022-05-01", "2022-03-15"]),
+    "md": ("MD", {}, ["2022-01-01", "2022-03-15"]),
     # an older contract is spared until the clause ends (exemption_until)
     "md-old-contract": ("MD", {"contract_date": D("2020-01-01")}, ["2022-01-01", "2022-05-01", "2023-01-01"]),
 }
@@ -214,7 +231,7 @@ def test_every_kind_of_date_is_a_change_date(small, name):
 
     got = steps_of(small, sc, start, end)
     assert got == day_by_day(small, sc, start, end)
-    assert {d for d, *_ in got} >= {D(x) for x in expected}
+    assert [d for d, *_ in got] == [D(x) for x in expected]
     for day in change_dates(small, sc, start, end):
         assert change_events(small, sc, day) != ([], []), f"{day}: a change date with nothing named"
 
@@ -280,3 +297,13 @@ def test_why_not_finds_the_last_day_of_the_grandfather_clause(shipped):
     w = why_not(shipped, sc, target=Verdict.licence_required, kinds="date")
     dates = [a.changes[0].value for a in w.answers if a.kinds == ["date"]]
     assert "2022-04-07" in dates
+
+
+@pytest.mark.xfail(strict=True, reason="FactBuilder.breaks lacks exempt_contracts_before (policy/eval/compiled.py)")
+def test_screener_sees_the_grandfather_clause_stop_sparing_new_contracts(small):
+    from policy.eval.compiled import Screener
+
+    s = Screener(small)
+    sc = ask(small, "DE", "MD", "ML3", "2022-03-10")
+    got = [s.screen(sc.model_copy(update={"date": D(d)})).verdict for d in ("2022-03-10", "2022-03-20")]
+    assert got == [Verdict.licence_required, Verdict.prohibited]
