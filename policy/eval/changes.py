@@ -56,7 +56,7 @@ def world_change_dates(
     return {d for c in countries for d in wb.get(c, ())}
 
 
-def parties(base: RuleBase, sc: Scenario) -> tuple[set[str], list[str]]:
+def involved(base: RuleBase, sc: Scenario) -> tuple[set[str], list[str]]:
     """(states whose world facts a rule may read, jurisdictions whose rules may be consulted) for a transfer.
 
     The first: the exporter, the intermediate holders (each judged as exporter of a re-export), the
@@ -83,7 +83,7 @@ def change_dates(
 ) -> list[dt.date]:
     """The sorted days in (``start``, ``end``] on which anything this transfer's verdict depends on
     can change: between two of them (and from ``start`` to the first) the verdict is constant."""
-    countries, codes = parties(base, sc)
+    countries, codes = involved(base, sc)
     days = world_change_dates(base, countries, breaks)
     for code in codes:
         days |= base.jurisdictions[code].change_dates()
@@ -104,7 +104,7 @@ def change_events(base: RuleBase, sc: Scenario, day: dt.date) -> tuple[list[str]
 
     The words for the dates of :func:`change_dates`: every one of them has at least one.
     """
-    countries, codes = parties(base, sc)
+    countries, codes = involved(base, sc)
     rules: set[str] = set()
     for code in codes:
         rules |= _rule_events(base.jurisdictions[code], day)
@@ -174,4 +174,4 @@ def _world_events(base: RuleBase, countries: set[str], day: dt.date) -> set[str]
     return out
 
 
-__all__ = ["change_dates", "change_events", "parties", "world_breaks", "world_change_dates"]
+__all__ = ["change_dates", "change_events", "involved", "world_breaks", "world_change_dates"]
