@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from policy.eval.changes import change_dates, change_events
 from policy.eval.columnar import Column, distinct_rows, rule_states
 from policy.eval.compiled import CompiledJurisdiction, FactBuilder, compile_file, judge
 from policy.eval.engine import evaluate
@@ -1366,53 +1367,48 @@ def timeline_json(steps: list[TimelineStep]) -> list[dict[str, Any]]:
 
 
 def timeline_steps(base: RuleBase, scenario: Scenario, start: dt.date, end: dt.date) -> list[TimelineStep]:
-    """The timeline with the deciding rules (and their titles) at each step."""
-    candidates: set[dt.date] = set()
-    events: dict[dt.date, list[str]] = {}
-    world_events: dict[dt.date, list[str]] = {}
+    """The timeline with the deciding rules (and their titles) at each step.
+
+    Only the dates of ``changes.change_dates`` are evaluated: between two of them nothing the
+    transfer depends on changes. A step is a date where the verdict, the deciding jurisdictions or
+    the deciding rules (the rules giving a deciding jurisdiction its verdict, as in what-if and the
+    atlas) change.
+    """
     titles = {r.id: r.title for _code, r in base.all_rules()}
-    for _code, r in base.all_rules():
-        if r.from_ and start < r.from_ <= end:
-            candidates.add(r.from_)
-            events.setdefault(r.from_, []).append(f"{r.id} starts")
-        if r.until and start <= r.until < end:
-            d = r.until + dt.timedelta(days=1)
-            candidates.add(d)
-            events.setdefault(d, []).append(f"{r.id} ends")
-    w = base.world
-    entries = [(f"{g.id}: {m.country}", m.from_, m.until) for g in w.groups.values() for m in g.members]
-    entries += [(f"conflict {c.id}", c.from_, c.until) for c in w.conflicts]
-    entries += [(f"embargo {e.id}", e.from_, e.until) for e in w.embargoes]
-    for name, f, u in entries:
-        if f and start < f <= end:
-            candidates.add(f)
-            world_events.setdefault(f, []).append(f"{name} begins")
-        if u and start <= u < end:
-            d = u + dt.timedelta(days=1)
-            candidates.add(d)
-            world_events.setdefault(d, []).append(f"{name} ends")
     rows: list[TimelineStep] = []
-    prev: tuple[Verdict, tuple[str, ...]] | None = None
-    for day in [start] + sorted(candidates):
+    prev: tuple[Verdict, list[str], list[str]] | None = None
+    for day in [start, *change_dates(base, scenario, start, end)]:
         dec = evaluate(base, scenario.model_copy(update={"date": day}))
-        rules = _deciding_rules(dec)
-        key = (dec.verdict, tuple(rules))
+        key = _timeline_outcome(dec)
         if prev is None or key != prev:
-            ev = sorted(events.get(day, [])) if prev else []
-            named = set(rules) | {e.rsplit(" ", 1)[0] for e in ev}
+            ev, world = change_events(base, scenario, day) if prev else ([], [])
+            verdict, deciding, rules = key
+            named = set(rules) | {e.split(" ", 1)[0] for e in ev}
             rows.append(
                 TimelineStep(
                     day,
-                    dec.verdict,
+                    verdict,
                     ev,
-                    sorted(world_events.get(day, [])) if prev else [],
+                    world,
                     rules,
-                    sorted({j.jurisdiction for j in dec.deciding}),
+                    deciding,
                     {rid: titles[rid] for rid in sorted(named) if rid in titles},
                 )
             )
         prev = key
     return rows
+
+
+def _timeline_outcome(d: Any) -> tuple[Verdict, list[str], list[str]]:
+    """The verdict, the jurisdictions giving it, and their rules whose effect is that verdict: what
+    what-if shows as deciding, and what the screener (so the atlas) gives as deciding rules."""
+    rules = {
+        f.rule.id
+        for j in d.deciding
+        for f in j.findings
+        if f.status in ("fired", "conflict") and f.effect_verdict == j.verdict
+    }
+    return d.verdict, sorted({j.jurisdiction for j in d.deciding}), sorted(rules)
 
 
 __all__ = [

@@ -39,6 +39,7 @@ from typing import Any, Iterable, Literal, Sequence
 import pycountry
 from pydantic import BaseModel, Field, PrivateAttr
 
+from policy.eval.changes import world_change_dates
 from policy.eval.compiled import Screener, Screening, compile_file
 from policy.eval.derive import Facts
 from policy.eval.engine import Decision, JurisdictionVerdict, evaluate
@@ -357,26 +358,8 @@ def _recipients(base: RuleBase) -> list[str]:
 
 
 def _world_dates(base: RuleBase, countries: set[str]) -> set[dt.date]:
-    w = base.world
-    days: set[dt.date] = set()
-
-    def add(start: dt.date | None, end: dt.date | None) -> None:
-        if start:
-            days.add(start)
-        if end:
-            days.add(end + dt.timedelta(days=1))
-
-    for g in w.groups.values():
-        for m in g.members:
-            if m.country in countries:
-                add(m.from_, m.until)
-    for c in w.conflicts:
-        if countries & ({p.country for p in c.parties} | c.fought_on()):
-            days |= c.change_dates()
-    for e in w.embargoes:
-        if e.target in countries:
-            add(e.from_, e.until)
-    return days
+    """The days a world fact about one of ``countries`` can change: the one list timeline and atlas use."""
+    return world_change_dates(base, countries)
 
 
 # ------------------------------------------------------------------ the search
