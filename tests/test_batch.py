@@ -165,7 +165,7 @@ def test_batch_cache_gives_uncached_results_on_every_date_boundary(shipped):
     bs = BatchScreener(shipped)
     fresh = Screener(shipped)
     days: set[dt.date] = set()
-    for cuts in list(bs._state_cuts.values()) + [bs._regime_cuts] + list(fresh.builder.breaks.values()):
+    for cuts in list(bs.state_cuts.values()) + [bs.regime_cuts] + list(fresh.builder.breaks.values()):
         for d in cuts:
             days.update({d - dt.timedelta(days=1), d, d + dt.timedelta(days=1)})
     days = {d for d in days if dt.date(1990, 1, 1) <= d <= dt.date(2030, 12, 31)}

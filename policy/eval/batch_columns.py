@@ -1,0 +1,653 @@
+"""Columnar batch screening: a chunk of lines decoded into columns, checked, keyed and written by column.
+
+A chunk of JSON Lines is decoded in one call (msgspec, typed), a chunk of CSV lines split into
+cells, a Parquet batch read as columns. Each column's distinct values are checked once with the
+transfer contract (``LineChecker``); the cache key of every line is computed with numpy (the
+intervals between the dates where a verdict can change, ``searchsorted`` per country); only
+distinct keys are screened (``BatchScreener.screen``); the output is built per column.
+
+A line the columns cannot take — a bad value, a missing field, `via`, `transit`, `origin`,
+`licence` or `items`, anything msgspec will not decode as a plain transfer — is handed, in
+its place, to the per-line path, which writes the same result or error it always did. So the
+output is byte-identical to the per-line path's (``tests/test_batch_columns.py`` checks it).
+
+Needs msgspec (JSON Lines) and pyarrow (Parquet): the ``columnar`` extra. Without msgspec a
+JSON Lines input takes the per-line path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from json.encoder import encode_basestring
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from policy.eval.batch import BatchScreener, LineError, Transfer
+from policy.model.contract import read_choice, read_flag
+from policy.model.facts import END_USERS, TRANSFERS
+
+ChunkResult = tuple[str, int, int, list[tuple[int, str, str]]]
+"""(output text, screened, blank, [(line, code, message)]), as ``batch_run.screen_chunk`` returns."""
+
+PerLine = Callable[[list[tuple[int, bytes]]], ChunkResult]
+"""The per-line path for raw lines (``batch_run.screen_chunk`` with the screener bound)."""
+
+_SPECIAL = ("via", "transit", "origin", "licence", "items", "contract_date", "existing_licence")
+_TABLE_LIMIT = 50_000
+_RESULT_LIMIT = 200_000
+_BAD = -1
+_NO_FLAG = 2  # `lethal` not given
+
+
+def msgspec_available() -> bool:
+    try:
+        import msgspec  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _line_decoder() -> Any:
+    """A msgspec decoder for a plain transfer line; anything else fails to decode (and goes per line).
+
+    A line with `via`, `transit`, `origin`, `licence`, `items` or an unknown field does not decode.
+    """
+    import msgspec
+
+    class Line(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+        date: str | None = None
+        exporter: str | None = None
+        recipient: str | None = None
+        item: str | None = None
+        end_user: str | None = None
+        transfer: str | None = None
+        lethal: bool | None = None
+        id: int | str | None = None
+
+    return msgspec.json.Decoder(Line)
+
+
+@dataclass
+class Columns:
+    """One chunk as columns of raw values; ``rows[i]`` is the chunk position of the i-th value."""
+
+    rows: list[int]
+    date: Sequence[Any]
+    exporter: Sequence[Any]
+    recipient: Sequence[Any]
+    item: Sequence[Any]
+    end_user: Sequence[Any]
+    transfer: Sequence[Any]
+    lethal: Sequence[Any]
+    id: Sequence[Any]
+    slow: list[int] = field(default_factory=list)  # chunk positions for the per-line path
+
+
+@dataclass
+class Results:
+    """Screened lines of a chunk in input order: line numbers, ids, and an index into ``distinct``."""
+
+    lines: list[int]
+    ids: list[Any]
+    which: list[int]
+    distinct: list[tuple[str, dict[str, str], list[str]]]  # (verdict, jurisdictions, deciding rules)
+
+
+class ColumnarScreener:
+    """Screens chunks by column on top of a :class:`BatchScreener` (its checker, key and cache).
+
+    Raw values map to small integer ids once (bounded tables); a line's key packs into one int64:
+    the interval of the exporter's cut dates, the world-data intervals of exporter and recipient,
+    both states, end user, transfer, the item (category, catalogue id, lethality) and `lethal`.
+    Two lines with the same packed key have the same ``BatchScreener.key``, so the same result.
+    """
+
+    def __init__(self, bs: BatchScreener) -> None:
+        self.bs = bs
+        self.checker = bs.checker
+        self.text = bs.checker.text
+        self.countries: dict[str, int] = {}  # canonical code -> id
+        self.codes: list[str] = []
+        self.items: dict[tuple[str, str | None, bool | None], int] = {}
+        self.item_list: list[tuple[str, str | None, bool | None]] = []
+        self.end_users = {v: i for i, v in enumerate(END_USERS)}
+        self.transfers = {v: i for i, v in enumerate(TRANSFERS)}
+        self._raw_day: dict[Any, int] = {}
+        self._raw_country: dict[Any, int] = {}
+        self._raw_item: dict[Any, int] = {}
+        self._raw_end_user: dict[Any, int] = {}
+        self._raw_transfer: dict[Any, int] = {}
+        self._raw_lethal: dict[Any, int] = {}
+        self._cuts: dict[int, tuple[Any, bool]] = {}
+        self._breaks: dict[int, Any] = {}
+        self.known = np.zeros(0, dtype=np.int64)  # packed keys screened so far, sorted
+        self.known_at = np.zeros(0, dtype=np.int64)  # their index into `distinct`
+        self.distinct: list[tuple[Any, str]] = []  # (Screening, JSON tail)
+        self._tails_by_text: dict[str, int] = {}
+        self._csv_tails: dict[int, str] = {}
+        # bit widths of the packed key
+        breaks = self.bs.screener.builder.breaks
+        n_cuts = len(bs.regime_cuts) + max((len(c) for c in bs.state_cuts.values()), default=0)
+        self.b_cut = (n_cuts + 1).bit_length()
+        self.b_slot = (max((len(b) for b in breaks.values()), default=0) + 1).bit_length()
+        self.b_country = 9
+        self.b_choice = 3
+        self.b_item = 62 - self.b_cut - 2 * self.b_slot - 2 * self.b_country - 2 * self.b_choice - 2
+        self.usable = self.b_item >= 8 and len(END_USERS) < 8 and len(TRANSFERS) < 8
+
+    # ---------------------------------------------------------------- raw values to ids
+
+    def _country_id(self, v: Any) -> int:
+        try:
+            code = self.checker.country(v, "exporter")
+        except LineError:
+            return _BAD
+        cid = self.countries.get(code)
+        if cid is None:
+            if len(self.codes) >= 1 << self.b_country:
+                return _BAD  # leaves the columns for the per-line path; never for ISO codes
+            cid = self.countries[code] = len(self.codes)
+            self.codes.append(code)
+        return cid
+
+    def _day(self, v: Any) -> int:
+        try:
+            return self.checker.day(v).toordinal()
+        except LineError:
+            return _BAD
+
+    def _item_id(self, v: Any) -> int:
+        try:
+            hit = self.checker.item(v)
+        except LineError:
+            return _BAD
+        iid = self.items.get(hit)
+        if iid is None:
+            if len(self.item_list) >= 1 << self.b_item:
+                return _BAD
+            iid = self.items[hit] = len(self.item_list)
+            self.item_list.append(hit)
+        return iid
+
+    def _choice(self, ids: dict[str, int], default: str) -> Callable[[Any], int]:
+        def read(v: Any) -> int:
+            if v is None or v == "":
+                return ids[default]
+            try:
+                return ids[read_choice(v, ids)]
+            except ValueError:
+                return _BAD
+
+        return read
+
+    def _lethal(self, v: Any) -> int:
+        if v is None or (self.text and v == ""):
+            return _NO_FLAG
+        try:
+            return int(read_flag(v, self.text))
+        except ValueError:
+            return _BAD
+
+    def _ids(self, col: Sequence[Any], table: dict[Any, int], convert: Callable[[Any], int]) -> Any:
+        """The column as an int64 array of ids (``_BAD`` for a value the contract refuses)."""
+        try:
+            return np.fromiter(map(table.__getitem__, col), dtype=np.int64, count=len(col))
+        except KeyError:
+            pass
+        if len(table) > _TABLE_LIMIT:
+            table.clear()
+        for v in dict.fromkeys(col):
+            if v not in table:
+                table[v] = convert(v)
+        return np.fromiter(map(table.__getitem__, col), dtype=np.int64, count=len(col))
+
+    # ---------------------------------------------------------------- per-country tables
+
+    def _cut_table(self, cid: int) -> tuple[Any, bool]:
+        hit = self._cuts.get(cid)
+        if hit is None:
+            cuts, item_id = self.bs.participants((self.codes[cid],))
+            hit = self._cuts[cid] = (np.array([d.toordinal() for d in cuts], dtype=np.int64), item_id)
+        return hit
+
+    def _break_table(self, cid: int) -> Any:
+        hit = self._breaks.get(cid)
+        if hit is None:
+            b = self.bs.screener.builder.breaks.get(self.codes[cid], [])
+            hit = self._breaks[cid] = np.array([d.toordinal() for d in b], dtype=np.int64)
+        return hit
+
+    # ---------------------------------------------------------------- screening
+
+    def screen(self, cols: Columns) -> tuple[list[int], Any, Any, list[int]]:
+        """(chunk positions screened by column, which of the columns' values they are (None: all),
+        their index into ``distinct``, chunk positions left for the per-line path)."""
+        n = len(cols.rows)
+        if not n:
+            return [], None, np.zeros(0, dtype=np.int64), sorted(cols.slow)
+        if len(self.distinct) > _RESULT_LIMIT:  # bounded memory: start afresh between chunks
+            self.distinct, self._tails_by_text, self._csv_tails = [], {}, {}
+            self.known = self.known_at = np.zeros(0, dtype=np.int64)
+        day = self._ids(cols.date, self._raw_day, self._day)
+        exp = self._ids(cols.exporter, self._raw_country, self._country_id)
+        rec = self._ids(cols.recipient, self._raw_country, self._country_id)
+        item = self._ids(cols.item, self._raw_item, self._item_id)
+        eu = self._ids(cols.end_user, self._raw_end_user, self._choice(self.end_users, "military"))
+        tr = self._ids(cols.transfer, self._raw_transfer, self._choice(self.transfers, "sale"))
+        let = self._ids(cols.lethal, self._raw_lethal, self._lethal)
+        good = (day >= 0) & (exp >= 0) & (rec >= 0) & (item >= 0) & (eu >= 0) & (tr >= 0) & (let >= 0) & (exp != rec)
+        rows = cols.rows
+        slow = cols.slow
+        keep = None
+        if not good.all():
+            bad_at = np.flatnonzero(~good)
+            slow = slow + [rows[i] for i in bad_at.tolist()]
+            keep = np.flatnonzero(good)
+            day, exp, rec, item, eu, tr, let = (a[keep] for a in (day, exp, rec, item, eu, tr, let))
+            rows = [rows[i] for i in keep.tolist()]
+        if not rows:
+            return [], keep, np.zeros(0, dtype=np.int64), sorted(slow)
+        # the date's intervals, per exporter and per state (searchsorted over each country's cut dates)
+        days, day_at = np.unique(day, return_inverse=True)
+        exporters, exp_at = np.unique(exp, return_inverse=True)
+        cut = np.empty((len(exporters), len(days)), dtype=np.int64)
+        for i, cid in enumerate(exporters.tolist()):
+            cut[i] = np.searchsorted(self._cut_table(cid)[0], days, side="right")
+        states = np.unique(np.concatenate([exporters, np.unique(rec)]))
+        slot = np.empty((len(states), len(days)), dtype=np.int64)
+        for i, cid in enumerate(states.tolist()):
+            slot[i] = np.searchsorted(self._break_table(cid), days, side="right")
+        p = cut[exp_at, day_at]
+        se = slot[np.searchsorted(states, exp), day_at]
+        sr = slot[np.searchsorted(states, rec), day_at]
+        key = p
+        for col, bits in (
+            (se, self.b_slot),
+            (sr, self.b_slot),
+            (exp, self.b_country),
+            (rec, self.b_country),
+            (eu, self.b_choice),
+            (tr, self.b_choice),
+            (let, 2),
+            (item, self.b_item),
+        ):
+            key = (key << bits) | col
+        return rows, keep, self._lookup(key, (day, exp, rec, eu, tr, item, let)), sorted(slow)
+
+    def _lookup(self, key: Any, cols: tuple[Any, ...]) -> Any:
+        """Each packed key's index into ``distinct``: known keys by one ``searchsorted``, new ones screened."""
+        known, at = self.known, self.known_at
+        pos = np.searchsorted(known, key)
+        np.minimum(pos, len(known) - 1, out=pos)
+        found = known[pos] == key if len(known) else np.zeros(len(key), dtype=bool)
+        if found.all():
+            return at[pos]
+        missing = np.flatnonzero(~found)
+        new, first = np.unique(key[missing], return_index=True)
+        lines = missing[first]
+        new_at = np.array(
+            [self._screen_one(*(int(c[j]) for c in cols)) for j in lines.tolist()],
+            dtype=np.int64,
+        )
+        if len(known) + len(new) > _RESULT_LIMIT:  # bounded memory: start afresh
+            known, at = new, new_at
+        else:
+            known = np.concatenate([known, new])
+            at = np.concatenate([at, new_at])
+            order = np.argsort(known, kind="stable")
+            known, at = known[order], at[order]
+        self.known, self.known_at = known, at
+        pos = np.searchsorted(known, key)
+        return at[pos]
+
+    def _screen_one(self, day: int, exp: int, rec: int, eu: int, tr: int, item: int, let: int) -> int:
+        import datetime as dt
+
+        category, item_id, item_lethal = self.item_list[item]
+        lethal = item_lethal if let == _NO_FLAG else bool(let)
+        key = (
+            dt.date.fromordinal(day),
+            self.codes[exp],
+            self.codes[rec],
+            END_USERS[eu],
+            TRANSFERS[tr],
+            category,
+            item_id,
+            lethal,
+            None,
+            None,
+            (),
+            (),
+        )
+        s, tail = self.bs.screen(Transfer(key, None))
+        at = self._tails_by_text.get(tail)
+        if at is None:
+            at = self._tails_by_text[tail] = len(self.distinct)
+            self.distinct.append((s, tail))
+        return at
+
+    # ---------------------------------------------------------------- a chunk, end to end
+
+    def chunk(self, n0: int, lines: list[bytes], cols: Columns, out_fmt: str, per_line: PerLine) -> ChunkResult:
+        """Screen one chunk (line ``n0`` first) by column; the lines left over by the per-line path."""
+        rows, keep, which, slow = self.screen(cols)
+        ids = cols.id
+        if keep is not None:  # some lines left the columns: their ids too
+            ids = [ids[i] for i in keep.tolist()]
+        texts = self._texts(n0, rows, ids, which.tolist(), out_fmt)
+        if not slow:
+            return "".join(texts), len(rows), 0, []
+        out: list[str] = [""] * len(lines)
+        for r, t in zip(rows, texts):
+            out[r] = t
+        screened, blank, errors = len(rows), 0, []
+        for r in slow:
+            text, s, b, e = per_line([(n0 + r, lines[r])])
+            out[r] = text
+            screened += s
+            blank += b
+            errors.extend(e)
+        return "".join(out), screened, blank, errors
+
+    def _texts(self, n0: int, rows: list[int], ids: Sequence[Any], which: list[int], out_fmt: str) -> list[str]:
+        distinct = self.distinct
+        if out_fmt == "jsonl":
+            tails = [distinct[w][1] for w in which]
+            enc = encode_basestring
+            idents = [str(v) if type(v) is int else "null" if v is None else enc(v) for v in ids]
+            return [f'{{"line":{n0 + r},"id":{i},{t}\n' for r, i, t in zip(rows, idents, tails)]
+        ctails = [self._csv_tail(w) for w in which]
+        cells = [str(v) if type(v) is int else "" if v is None else _csv_cell(v) for v in ids]
+        return [f"{n0 + r},{c},{t}" for r, c, t in zip(rows, cells, ctails)]
+
+    def _csv_tail(self, w: int) -> str:
+        hit = self._csv_tails.get(w)
+        if hit is None:
+            s = self.distinct[w][0]
+            buf = io.StringIO()
+            csv.writer(buf, lineterminator="\n").writerow(
+                [
+                    s.verdict.value,
+                    ";".join(f"{c}/{r}={v.value}" for c, r, v in s.jurisdictions),
+                    ";".join(s.deciding_rules),
+                ]
+            )
+            hit = self._csv_tails[w] = buf.getvalue()
+        return hit
+
+    def results_of(self, which: Iterable[int]) -> list[tuple[str, dict[str, str], list[str]]]:
+        out = []
+        for w in which:
+            s = self.distinct[w][0]
+            out.append((s.verdict.value, {f"{c}/{r}": v.value for c, r, v in s.jurisdictions}, list(s.deciding_rules)))
+        return out
+
+
+_PLAIN_CELL = re.compile(r"[A-Za-z0-9_.:/+@#-]*")
+
+
+def _csv_cell(v: Any) -> str:
+    """A value as the csv module writes it in the middle of a row."""
+    if isinstance(v, str) and _PLAIN_CELL.fullmatch(v):
+        return v
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(["", v, ""])
+    return buf.getvalue()[1:-2]
+
+
+# -------------------------------------------------------------------- decoding chunks into columns
+
+
+class JsonLines:
+    """Decodes a chunk of JSON Lines into :class:`Columns` (msgspec, typed; one call for a clean chunk)."""
+
+    def __init__(self) -> None:
+        import msgspec
+
+        self.decoder = _line_decoder()
+        self.error: type[Exception] = msgspec.DecodeError
+
+    def columns(self, blob: bytes, lines: list[bytes]) -> Columns:
+        dec = self.decoder
+        rows: list[int] | None = None
+        slow: list[int] = []
+        decoded: list[Any]
+        try:
+            decoded = dec.decode_lines(blob)
+            if len(decoded) != len(lines):  # a blank line: decode_lines skips it
+                raise self.error("blank line")
+        except self.error:
+            decoded, rows = [], []
+            for i, raw in enumerate(lines):
+                try:
+                    decoded.append(dec.decode(raw))
+                except self.error:
+                    slow.append(i)
+                    continue
+                rows.append(i)
+        if rows is None:
+            rows = list(range(len(lines)))
+        return Columns(
+            rows,
+            [d.date for d in decoded],
+            [d.exporter for d in decoded],
+            [d.recipient for d in decoded],
+            [d.item for d in decoded],
+            [d.end_user for d in decoded],
+            [d.transfer for d in decoded],
+            [d.lethal for d in decoded],
+            [d.id for d in decoded],
+            slow,
+        )
+
+
+class CsvLines:
+    """Splits a chunk of CSV lines into :class:`Columns`; a line with a quote, a stray CR or NUL goes per line."""
+
+    def __init__(self, header: list[str]) -> None:
+        self.header = header
+        self.width = len(header)
+        self.pos = {name: i for i, name in enumerate(header)}
+        self.special = [self.pos[k] for k in _SPECIAL if k in self.pos]
+
+    def columns(self, n0: int, lines: list[bytes]) -> Columns:
+        rows: list[int] = []
+        cells: list[list[str]] = []
+        slow: list[int] = []
+        width = self.width
+        for i, raw in enumerate(lines):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                slow.append(i)
+                continue
+            if text.endswith("\r"):
+                text = text.rstrip("\r")
+            if '"' in text or "\r" in text or "\x00" in text or not text.strip() or (n0 + i == 1):
+                slow.append(i)
+                continue
+            parts = text.split(",")
+            if len(parts) != width or any(parts[k] for k in self.special):
+                slow.append(i)
+                continue
+            rows.append(i)
+            cells.append(parts)
+        cols = list(zip(*cells)) if cells else [() for _ in range(width)]
+        none: list[Any] = [None] * len(rows)
+
+        def col(name: str) -> Sequence[Any]:
+            at = self.pos.get(name)
+            return none if at is None else cols[at]
+
+        return Columns(
+            rows,
+            col("date"),
+            col("exporter"),
+            col("recipient"),
+            col("item"),
+            col("end_user"),
+            col("transfer"),
+            col("lethal"),
+            col("id"),
+            slow,
+        )
+
+
+def json_lines(n0: int, blob: bytes) -> list[bytes]:
+    """A chunk's lines (without their line ends); the last piece is dropped when the chunk ends a line."""
+    lines = blob.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return lines
+
+
+def jsonl_tail_record(text: str) -> tuple[int, Any, tuple[str, dict[str, str], list[str]]]:
+    """(line, id, result) from one JSON output line of the per-line path."""
+    rec = json.loads(text)
+    return rec["line"], rec["id"], (rec["verdict"], rec["jurisdictions"], rec["deciding_rules"])
+
+
+# -------------------------------------------------------------------- Parquet
+
+
+def OUT_SCHEMA() -> Any:  # noqa: N802 - a constant built on first use (pyarrow is imported lazily)
+    """The Parquet output: one row per screened line, as the JSON output's fields."""
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+
+    return pa.schema(
+        [
+            ("line", pa.int64()),
+            ("id", pa.string()),
+            ("verdict", pa.string()),
+            ("jurisdictions", pa.map_(pa.string(), pa.string())),
+            ("deciding_rules", pa.list_(pa.string())),
+        ]
+    )
+
+
+def id_text(v: Any) -> str | None:
+    """An id in the Parquet output: text (a number as its digits; a list or object as its JSON)."""
+    if v is None or type(v) is str:
+        return v
+    if type(v) is int:
+        return str(v)
+    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+
+
+def chunk_table(cs: ColumnarScreener, n0: int, lines: Sequence[Any], cols: Columns, per_line: Any) -> ChunkResult:
+    """Like :meth:`ColumnarScreener.chunk`, for Parquet output: the chunk's rows as an Arrow table."""
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+
+    rows, keep, which, slow = cs.screen(cols)
+    ids: Sequence[Any] = cols.id
+    if keep is not None:
+        ids = [ids[i] for i in keep.tolist()]
+    used = np.unique(which)
+    results = cs.results_of(used.tolist())
+    local = np.searchsorted(used, which).tolist()
+    entries = list(zip(rows, ids, local))
+    screened, blank, errors = len(rows), 0, []
+    for r in slow:
+        text, s, b, e = per_line([(n0 + r, lines[r])])
+        screened += s
+        blank += b
+        errors.extend(e)
+        if text:
+            rec = json.loads(text)
+            entries.append((r, rec["id"], len(results)))
+            results.append((rec["verdict"], rec["jurisdictions"], rec["deciding_rules"]))
+    if slow:
+        entries.sort(key=lambda x: x[0])
+    at = pa.array([x[2] for x in entries], type=pa.int64())
+    schema = OUT_SCHEMA()
+    table = pa.table(
+        [
+            pa.array([n0 + x[0] for x in entries], type=pa.int64()),
+            pa.array([id_text(x[1]) for x in entries], type=pa.string()),
+            pa.array([r[0] for r in results], type=pa.string()).take(at),
+            pa.array([list(r[1].items()) for r in results], type=schema.field("jurisdictions").type).take(at),
+            pa.array([r[2] for r in results], type=pa.list_(pa.string())).take(at),
+        ],
+        schema=schema,
+    )
+    return table, screened, blank, errors
+
+
+class _Rows:
+    """A Parquet batch's rows as mappings, built only for the rows the per-line path takes."""
+
+    def __init__(self, names: list[str], cols: list[list[Any]]) -> None:
+        self.names, self.cols = names, cols
+
+    def __len__(self) -> int:
+        return len(self.cols[0]) if self.cols else 0
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return {k: c[i] for k, c in zip(self.names, self.cols) if c[i] is not None}
+
+
+class ParquetInput:
+    """A Parquet file of transfers, read in batches of rows (memory stays flat); row numbers count from 1."""
+
+    def __init__(self, name: str, src: Any) -> None:
+        import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
+
+        from policy.eval.batch import CSV_FIELDS
+        from policy.model.errors import Diagnostic, LoadError, SourceSpan
+
+        self.file = pq.ParquetFile(src)
+        schema = self.file.schema_arrow
+        self.names: list[str] = list(schema.names)
+        for col in self.names:
+            if col not in CSV_FIELDS or self.names.count(col) > 1:
+                why = "repeated" if col in CSV_FIELDS else "unknown"
+                raise LoadError(
+                    [
+                        Diagnostic(
+                            "unknown-field",
+                            f"{why} column `{col}` in the Parquet file",
+                            SourceSpan(name),
+                            f"columns: {', '.join(CSV_FIELDS)}",
+                        )
+                    ]
+                )
+        import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+
+        id_type = schema.field("id").type if "id" in self.names else pa.string()
+        self.plain_ids = (
+            pa.types.is_integer(id_type) or pa.types.is_string(id_type) or pa.types.is_large_string(id_type)
+        )
+        self.rows: int = self.file.metadata.num_rows
+
+    def batches(self, size: int) -> Iterable[tuple[int, _Rows, Columns]]:
+        n0 = 1
+        special = [k for k in _SPECIAL if k in self.names]
+        for batch in self.file.iter_batches(batch_size=size):
+            data = {k: batch.column(k).to_pylist() for k in self.names}
+            count = batch.num_rows
+            none: list[Any] = [None] * count
+            if not self.plain_ids:
+                rows, slow = [], list(range(count))
+            elif special:
+                lists = [data[k] for k in special]
+                flags = [all(c[i] is None for c in lists) for i in range(count)]
+                rows = [i for i in range(count) if flags[i]]
+                slow = [i for i in range(count) if not flags[i]]
+            else:
+                rows, slow = list(range(count)), []
+
+            picked = {
+                k: data.get(k, none) if len(rows) == count else [data.get(k, none)[i] for i in rows]
+                for k in ("date", "exporter", "recipient", "item", "end_user", "transfer", "lethal", "id")
+            }
+            yield (
+                n0,
+                _Rows(self.names, [data[k] for k in self.names]),
+                Columns(rows, **picked, slow=slow),
+            )
+            n0 += count
