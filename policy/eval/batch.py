@@ -231,7 +231,7 @@ class _Lite:
 _NO_ASSUMPTIONS: dict[str, Any] = {}
 
 
-def _scenario(key: tuple[Any, ...]) -> Any:
+def transfer_scenario(key: tuple[Any, ...]) -> Any:
     day, exporter, recipient, end_user, transfer, category, item_id, lethal, origin, licence, via, transit = key
     item = _Lite(
         {
@@ -260,7 +260,7 @@ def _scenario(key: tuple[Any, ...]) -> Any:
     )
 
 
-def _tail(s: Screening) -> str:
+def screening_tail(s: Screening) -> str:
     """The JSON of a screening after `{"line":..,"id":..,` (codes and ids are plain ASCII, checked at load)."""
     juris = ",".join(f'"{c}/{r}":"{v.value}"' for c, r, v in s.jurisdictions)
     rules = ",".join(f'"{r}"' for r in s.deciding_rules)
@@ -346,12 +346,12 @@ class BatchScreener:
         """The screening and its JSON tail (everything after the line number and id)."""
         if t.scenario is not None:
             s = self.screener.screen(t.scenario)
-            return s, _tail(s)
+            return s, screening_tail(s)
         key = self.key(t)
         hit = self.cache.get(key)
         if hit is None:
-            s = self.screener.screen(_scenario(t.key))
-            tail = _tail(s)
+            s = self.screener.screen(transfer_scenario(t.key))
+            tail = screening_tail(s)
             hit = self._shared.setdefault(tail, (s, tail))  # many keys share few distinct results
             if len(self.cache) >= self.cache_size:
                 self.cache.clear()  # bounded memory; a clear is cheaper than LRU bookkeeping

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from policy.eval.batch import BatchScreener, LineError, Transfer
+from policy.eval.batch import BatchScreener, LineError, screening_tail, transfer_scenario
 from policy.model.contract import read_choice, read_flag
 from policy.model.facts import END_USERS, TRANSFERS
 
@@ -120,9 +120,9 @@ class ColumnarScreener:
         self._raw_day: dict[Any, int] = {}
         self._raw_country: dict[Any, int] = {}
         self._raw_item: dict[Any, int] = {}
-        self._raw_end_user: dict[Any, int] = {}
-        self._raw_transfer: dict[Any, int] = {}
-        self._raw_lethal: dict[Any, int] = {}
+        self._raw_rest: dict[Any, int] = {}
+        self._end_user = self._choice(self.end_users, "military")
+        self._transfer = self._choice(self.transfers, "sale")
         self._cuts: dict[int, tuple[Any, bool]] = {}
         self._breaks: dict[int, Any] = {}
         self.known = np.zeros(0, dtype=np.int64)  # packed keys screened so far, sorted
@@ -138,6 +138,7 @@ class ColumnarScreener:
         self.b_country = 9
         self.b_choice = 3
         self.b_item = 62 - self.b_cut - 2 * self.b_slot - 2 * self.b_country - 2 * self.b_choice - 2
+        self.b_rest = self.b_item + 2 * self.b_choice + 2
         self.usable = self.b_item >= 8 and len(END_USERS) < 8 and len(TRANSFERS) < 8
 
     # ---------------------------------------------------------------- raw values to ids
@@ -193,10 +194,33 @@ class ColumnarScreener:
         except ValueError:
             return _BAD
 
-    def _ids(self, col: Sequence[Any], table: dict[Any, int], convert: Callable[[Any], int]) -> Any:
+    def _rest(self, v: tuple[Any, Any, Any, Any]) -> int:
+        """(item, end user, transfer, lethal) packed into one id, or ``_BAD``."""
+        item = self._raw_item.get(v[0])
+        if item is None:
+            if len(self._raw_item) > _TABLE_LIMIT:
+                self._raw_item.clear()
+            item = self._raw_item[v[0]] = self._item_id(v[0])
+        parts = (
+            item,
+            self._end_user(v[1]),
+            self._transfer(v[2]),
+            self._lethal(v[3]),
+        )
+        if min(parts) < 0:
+            return _BAD
+        return (((parts[0] << self.b_choice | parts[1]) << self.b_choice) | parts[2]) << 2 | parts[3]
+
+    def _ids(
+        self, col: Iterable[Any], table: dict[Any, int], convert: Callable[[Any], int], count: int | None = None
+    ) -> Any:
         """The column as an int64 array of ids (``_BAD`` for a value the contract refuses)."""
+        if count is None:
+            count = len(col)  # type: ignore[arg-type]
+        if not isinstance(col, (list, tuple)):
+            col = list(col)
         try:
-            return np.fromiter(map(table.__getitem__, col), dtype=np.int64, count=len(col))
+            return np.fromiter(map(table.__getitem__, col), dtype=np.int64, count=count)
         except KeyError:
             pass
         if len(table) > _TABLE_LIMIT:
@@ -204,7 +228,7 @@ class ColumnarScreener:
         for v in dict.fromkeys(col):
             if v not in table:
                 table[v] = convert(v)
-        return np.fromiter(map(table.__getitem__, col), dtype=np.int64, count=len(col))
+        return np.fromiter(map(table.__getitem__, col), dtype=np.int64, count=count)
 
     # ---------------------------------------------------------------- per-country tables
 
@@ -236,11 +260,9 @@ class ColumnarScreener:
         day = self._ids(cols.date, self._raw_day, self._day)
         exp = self._ids(cols.exporter, self._raw_country, self._country_id)
         rec = self._ids(cols.recipient, self._raw_country, self._country_id)
-        item = self._ids(cols.item, self._raw_item, self._item_id)
-        eu = self._ids(cols.end_user, self._raw_end_user, self._choice(self.end_users, "military"))
-        tr = self._ids(cols.transfer, self._raw_transfer, self._choice(self.transfers, "sale"))
-        let = self._ids(cols.lethal, self._raw_lethal, self._lethal)
-        good = (day >= 0) & (exp >= 0) & (rec >= 0) & (item >= 0) & (eu >= 0) & (tr >= 0) & (let >= 0) & (exp != rec)
+        # item, end user, transfer and `lethal` take few values: one lookup of the four together
+        rest = self._ids(zip(cols.item, cols.end_user, cols.transfer, cols.lethal), self._raw_rest, self._rest, n)
+        good = (day >= 0) & (exp >= 0) & (rec >= 0) & (rest >= 0) & (exp != rec)
         rows = cols.rows
         slow = cols.slow
         keep = None
@@ -248,7 +270,7 @@ class ColumnarScreener:
             bad_at = np.flatnonzero(~good)
             slow = slow + [rows[i] for i in bad_at.tolist()]
             keep = np.flatnonzero(good)
-            day, exp, rec, item, eu, tr, let = (a[keep] for a in (day, exp, rec, item, eu, tr, let))
+            day, exp, rec, rest = (a[keep] for a in (day, exp, rec, rest))
             rows = [rows[i] for i in keep.tolist()]
         if not rows:
             return [], keep, np.zeros(0, dtype=np.int64), sorted(slow)
@@ -266,18 +288,10 @@ class ColumnarScreener:
         se = slot[np.searchsorted(states, exp), day_at]
         sr = slot[np.searchsorted(states, rec), day_at]
         key = p
-        for col, bits in (
-            (se, self.b_slot),
-            (sr, self.b_slot),
-            (exp, self.b_country),
-            (rec, self.b_country),
-            (eu, self.b_choice),
-            (tr, self.b_choice),
-            (let, 2),
-            (item, self.b_item),
-        ):
+        for col, bits in ((se, self.b_slot), (sr, self.b_slot), (exp, self.b_country), (rec, self.b_country)):
             key = (key << bits) | col
-        return rows, keep, self._lookup(key, (day, exp, rec, eu, tr, item, let)), sorted(slow)
+        key = (key << self.b_rest) | rest
+        return rows, keep, self._lookup(key, (day, exp, rec, rest)), sorted(slow)
 
     def _lookup(self, key: Any, cols: tuple[Any, ...]) -> Any:
         """Each packed key's index into ``distinct``: known keys by one ``searchsorted``, new ones screened."""
@@ -305,10 +319,14 @@ class ColumnarScreener:
         pos = np.searchsorted(known, key)
         return at[pos]
 
-    def _screen_one(self, day: int, exp: int, rec: int, eu: int, tr: int, item: int, let: int) -> int:
+    def _screen_one(self, day: int, exp: int, rec: int, rest: int) -> int:
+        """Screen one new key (a line that has it): its index into ``distinct``."""
         import datetime as dt
 
-        category, item_id, item_lethal = self.item_list[item]
+        let = rest & 3
+        tr = (rest >> 2) & ((1 << self.b_choice) - 1)
+        eu = (rest >> (2 + self.b_choice)) & ((1 << self.b_choice) - 1)
+        category, item_id, item_lethal = self.item_list[rest >> (2 + 2 * self.b_choice)]
         lethal = item_lethal if let == _NO_FLAG else bool(let)
         key = (
             dt.date.fromordinal(day),
@@ -324,7 +342,9 @@ class ColumnarScreener:
             (),
             (),
         )
-        s, tail = self.bs.screen(Transfer(key, None))
+        # The packed key holds everything ``BatchScreener.key`` holds, so its cache is not needed.
+        s = self.bs.screener.screen(transfer_scenario(key))
+        tail = screening_tail(s)
         at = self._tails_by_text.get(tail)
         if at is None:
             at = self._tails_by_text[tail] = len(self.distinct)

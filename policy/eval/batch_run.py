@@ -339,13 +339,19 @@ class BatchJob:
 
 
 def default_workers(size: int, columnar: bool) -> int:
-    """Processes for an input of ``size`` bytes: two only where the second core pays for its start-up.
+    """Processes for an input of ``size`` bytes: two only where a second core is idle and pays for itself.
 
     Measured on 2 cores (``benchmarks/run.py``): the per-line path gains from a second process
-    above 1 MiB; the columnar path is cheap enough per line that forking and passing the output
-    back through a pipe cost more than they save below about 64 MiB (~600k lines).
+    above 1 MiB; the columnar path costs so little per line that forking, and passing the output
+    back through a pipe, cost more than they save below about 64 MiB (~600k lines). With no idle
+    core (the load average says so) a second process only adds CPU time: one process then.
     """
-    if (os.cpu_count() or 1) < 2:
+    cores = os.cpu_count() or 1
+    try:
+        idle = cores - os.getloadavg()[0]
+    except OSError:  # no load average on this system
+        idle = cores - 1
+    if cores < 2 or idle < 1:
         return 1
     return 2 if size > (COLUMNAR_PARALLEL_BYTES if columnar else PARALLEL_BYTES) else 1
 
