@@ -249,3 +249,65 @@ def test_most_lines_of_the_book_take_the_columns(book):
     rows, _, which, slow = cs.screen(bc.JsonLines().columns(b"\n".join(lines), lines))
     assert len(rows) > 0.8 * len(lines) and len(rows) + len(slow) == len(lines)
     assert len(cs.distinct) < len(rows) / 10  # many lines share a result
+
+
+def test_columnar_keys_give_uncached_results_on_every_date_boundary(shipped):
+    """By column (coarse keys, cached across chunks) = afresh, on each side of every date that matters."""
+    import datetime as dt
+
+    from policy.eval import batch_columns as bc
+    from policy.eval.batch import BatchScreener, LineChecker, screening_tail, transfer_scenario
+    from policy.eval.compiled import Screener
+
+    bs = BatchScreener(shipped)
+    cs = bc.ColumnarScreener(bs)
+    fresh = Screener(shipped)
+    rng = random.Random(7)
+    states = sorted(c for c, j in shipped.jurisdictions.items() if j.kind == "state")
+    recipients = ["UA", "RU", "SA", "IL", "TW", "KP", "SO", "YE", "PL", "DE", "GB", "SE", "FI", "TR", "CN", "IR"]
+    items = ["ML1", "ML2", "ML3", "ML4", "ML6", "ML10", "ML13", "ML13.c", "155mm-shell", "f-35-parts", "helmet"]
+    lines = []
+
+    def add(day: dt.date, e: str, r: str) -> None:
+        if e != r and dt.date(1990, 1, 1) <= day <= dt.date(2030, 12, 31):
+            line = {"date": day.isoformat(), "exporter": e, "recipient": r, "item": rng.choice(items)}
+            line["end_user"] = rng.choice(["military", "government", "police", "non-state", None])
+            line["transfer"] = rng.choice(["sale", "donation", "loan", None])
+            line["lethal"] = rng.choice([True, False, None, None])
+            lines.append(line)
+
+    one = dt.timedelta(days=1)
+    # each exporter's own dates, towards every recipient; the regimes' dates and the world data's
+    # dates (breaks of a country's facts) with that country on either side
+    for code, cuts in bs.state_cuts.items():
+        for d in cuts:
+            for day in (d - one, d, d + one):
+                for r in recipients:
+                    add(day, code, r)
+    for d in bs.regime_cuts:
+        for day in (d - one, d, d + one):
+            for _ in range(20):
+                add(day, rng.choice(states), rng.choice(recipients))
+    for country, breaks in fresh.builder.breaks.items():
+        for d in breaks:
+            for day in (d - one, d, d + one):
+                for _ in range(4):
+                    add(day, rng.choice(states), country)
+                    add(day, country, rng.choice(recipients))
+    rng.shuffle(lines)
+    checked = 0
+    for start in range(0, len(lines), 5000):
+        part = lines[start : start + 5000]
+        cols = bc.Columns(
+            list(range(len(part))),
+            *([x[k] for x in part] for k in ("date", "exporter", "recipient", "item", "end_user", "transfer")),
+            [x["lethal"] for x in part],
+            [None] * len(part),
+        )
+        rows, _, which, slow = cs.screen(cols)
+        assert not slow
+        for r, w in zip(rows, which.tolist()):
+            t = LineChecker(shipped).check(part[r])
+            assert cs.distinct[w][1] == screening_tail(fresh.screen(transfer_scenario(t.key))), part[r]
+            checked += 1
+    assert checked > 10_000 and len(cs.meanings) < checked  # keys were shared, and the shared ones checked

@@ -21,6 +21,7 @@ import csv
 import io
 import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from typing import Any, Callable, Iterable, Sequence
@@ -86,6 +87,12 @@ class Columns:
     lethal: Sequence[Any]
     id: Sequence[Any]
     slow: list[int] = field(default_factory=list)  # chunk positions for the per-line path
+    rest: Sequence[tuple[Any, Any, Any, Any]] | None = None  # (item, end user, transfer, lethal), if at hand
+
+    def rest_tuples(self) -> Sequence[tuple[Any, Any, Any, Any]]:
+        if self.rest is not None:
+            return self.rest
+        return list(zip(self.item, self.end_user, self.transfer, self.lethal))
 
 
 @dataclass
@@ -125,6 +132,8 @@ class ColumnarScreener:
         self._transfer = self._choice(self.transfers, "sale")
         self._cuts: dict[int, tuple[Any, bool]] = {}
         self._breaks: dict[int, Any] = {}
+        self.relevance = Relevance(bs)
+        self.meanings: dict[tuple[Any, ...], int] = {}  # Relevance.key -> index in `distinct`
         self.known = np.zeros(0, dtype=np.int64)  # packed keys screened so far, sorted
         self.known_at = np.zeros(0, dtype=np.int64)  # their index into `distinct`
         self.distinct: list[tuple[Any, str]] = []  # (Screening, JSON tail)
@@ -211,14 +220,9 @@ class ColumnarScreener:
             return _BAD
         return (((parts[0] << self.b_choice | parts[1]) << self.b_choice) | parts[2]) << 2 | parts[3]
 
-    def _ids(
-        self, col: Iterable[Any], table: dict[Any, int], convert: Callable[[Any], int], count: int | None = None
-    ) -> Any:
+    def _ids(self, col: Sequence[Any], table: dict[Any, int], convert: Callable[[Any], int]) -> Any:
         """The column as an int64 array of ids (``_BAD`` for a value the contract refuses)."""
-        if count is None:
-            count = len(col)  # type: ignore[arg-type]
-        if not isinstance(col, (list, tuple)):
-            col = list(col)
+        count = len(col)
         try:
             return np.fromiter(map(table.__getitem__, col), dtype=np.int64, count=count)
         except KeyError:
@@ -255,13 +259,13 @@ class ColumnarScreener:
         if not n:
             return [], None, np.zeros(0, dtype=np.int64), sorted(cols.slow)
         if len(self.distinct) > _RESULT_LIMIT:  # bounded memory: start afresh between chunks
-            self.distinct, self._tails_by_text, self._csv_tails = [], {}, {}
+            self.distinct, self._tails_by_text, self._csv_tails, self.meanings = [], {}, {}, {}
             self.known = self.known_at = np.zeros(0, dtype=np.int64)
         day = self._ids(cols.date, self._raw_day, self._day)
         exp = self._ids(cols.exporter, self._raw_country, self._country_id)
         rec = self._ids(cols.recipient, self._raw_country, self._country_id)
         # item, end user, transfer and `lethal` take few values: one lookup of the four together
-        rest = self._ids(zip(cols.item, cols.end_user, cols.transfer, cols.lethal), self._raw_rest, self._rest, n)
+        rest = self._ids(cols.rest_tuples(), self._raw_rest, self._rest)
         good = (day >= 0) & (exp >= 0) & (rec >= 0) & (rest >= 0) & (exp != rec)
         rows = cols.rows
         slow = cols.slow
@@ -291,7 +295,7 @@ class ColumnarScreener:
         for col, bits in ((se, self.b_slot), (sr, self.b_slot), (exp, self.b_country), (rec, self.b_country)):
             key = (key << bits) | col
         key = (key << self.b_rest) | rest
-        return rows, keep, self._lookup(key, (day, exp, rec, rest)), sorted(slow)
+        return rows, keep, self._lookup(key, (day, exp, rec, rest, se, sr)), sorted(slow)
 
     def _lookup(self, key: Any, cols: tuple[Any, ...]) -> Any:
         """Each packed key's index into ``distinct``: known keys by one ``searchsorted``, new ones screened."""
@@ -304,10 +308,8 @@ class ColumnarScreener:
         missing = np.flatnonzero(~found)
         new, first = np.unique(key[missing], return_index=True)
         lines = missing[first]
-        new_at = np.array(
-            [self._screen_one(*(int(c[j]) for c in cols)) for j in lines.tolist()],
-            dtype=np.int64,
-        )
+        picked = [c[lines].tolist() for c in cols]
+        new_at = np.array([self._new_key(*args) for args in zip(*picked)], dtype=np.int64)
         if len(known) + len(new) > _RESULT_LIMIT:  # bounded memory: start afresh
             known, at = new, new_at
         else:
@@ -319,8 +321,8 @@ class ColumnarScreener:
         pos = np.searchsorted(known, key)
         return at[pos]
 
-    def _screen_one(self, day: int, exp: int, rec: int, rest: int) -> int:
-        """Screen one new key (a line that has it): its index into ``distinct``."""
+    def _key_of(self, day: int, exp: int, rec: int, rest: int) -> tuple[Any, ...]:
+        """The ``Transfer.key`` of a line from its ids."""
         import datetime as dt
 
         let = rest & 3
@@ -328,7 +330,7 @@ class ColumnarScreener:
         eu = (rest >> (2 + self.b_choice)) & ((1 << self.b_choice) - 1)
         category, item_id, item_lethal = self.item_list[rest >> (2 + 2 * self.b_choice)]
         lethal = item_lethal if let == _NO_FLAG else bool(let)
-        key = (
+        return (
             dt.date.fromordinal(day),
             self.codes[exp],
             self.codes[rec],
@@ -342,7 +344,24 @@ class ColumnarScreener:
             (),
             (),
         )
-        # The packed key holds everything ``BatchScreener.key`` holds, so its cache is not needed.
+
+    def _new_key(self, day: int, exp: int, rec: int, rest: int, se: int, sr: int) -> int:
+        """A packed key not seen before: its index into ``distinct``, screened only if its meaning is new.
+
+        Many packed keys mean the same question: ``Relevance.key`` keeps of the date only the
+        intervals of the rules that can apply to the line, and of the world data only the facts
+        the rules read. One screening answers for all keys with the same meaning.
+        """
+        meaning = self.relevance.key(lambda: self._key_of(day, exp, rec, rest), day, (exp, rec, rest), se, sr)
+        hit = self.meanings.get(meaning)
+        if hit is None:
+            if len(self.meanings) > _RESULT_LIMIT:
+                self.meanings.clear()
+            hit = self.meanings[meaning] = self._screen(self._key_of(day, exp, rec, rest))
+        return hit
+
+    def _screen(self, key: tuple[Any, ...]) -> int:
+        """Screen one transfer: its index into ``distinct``."""
         s = self.bs.screener.screen(transfer_scenario(key))
         tail = screening_tail(s)
         at = self._tails_by_text.get(tail)
@@ -408,6 +427,115 @@ class ColumnarScreener:
         return out
 
 
+class Relevance:
+    """What of a plain transfer's date can change its screening: a coarser cache key than ``BatchScreener.key``.
+
+    For the transfer's fields other than the date (exporter, recipient, end user, transfer, item),
+    a rule whose condition is already false on those fields cannot apply on any day, so the days
+    where it starts, ends or flips a `date` test do not matter; the others (and every view's and
+    binding condition's days) cut the calendar into intervals. The world data enter only through
+    the derived facts the rules read (``FactBuilder``): intervals of the world data with the same
+    facts are one. A condition with an `exists` test, or a jurisdiction whose views name a field,
+    is kept whole. ``tests/test_batch_columns.py`` checks the key on each side of every date that
+    matters, against uncached screening.
+    """
+
+    STATIC = ("exporter", "recipient", "end_user", "transfer", "via", "item.id", "item.category", "item.lethal")
+
+    def __init__(self, bs: BatchScreener) -> None:
+        import datetime as dt
+
+        from policy.eval.compiled import compile_condition
+        from policy.model import iter_leaves
+
+        base = bs.base
+        groups = base.world.group_kinds()
+        self.builder = bs.screener.builder
+        self.regimes = sorted(c for c, jf in base.jurisdictions.items() if jf.kind == "regime")
+        self.states = {c for c, jf in base.jurisdictions.items() if jf.kind != "regime"}
+        one = dt.timedelta(days=1)
+
+        def flips(cond: Any) -> set[int]:
+            days: set[int] = set()
+            for leaf, _ in iter_leaves(cond):
+                if leaf.fact in ("date", "contract_date") and leaf.op != "exists":
+                    for v in leaf.value if isinstance(leaf.value, list) else [leaf.value]:
+                        d = v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
+                        days.update({d.toordinal(), (d + one).toordinal()})
+            return days
+
+        self.files: dict[str, tuple[frozenset[int], list[tuple[Any, frozenset[int], bool]]]] = {}
+        for code, jf in base.jurisdictions.items():
+            always = flips(jf.binds)
+            for v in jf.views:
+                always |= {d.toordinal() for d in (v.from_, v.until and v.until + one) if d}
+            whole = any(v.fact in self.STATIC for v in jf.views)
+            rules = []
+            for r in jf.rules:
+                days = flips(r.when) | {d.toordinal() for d in (r.from_, r.until and r.until + one) if d}
+                keep = whole or any(leaf.op == "exists" for leaf, _ in iter_leaves(r.when))
+                rules.append((compile_condition(r.when, groups), frozenset(days), keep))
+            self.files[code] = (frozenset(always), rules)
+        self._cuts: dict[tuple[int, int, int], list[int]] = {}
+        self._exporter: dict[tuple[int, int], int] = {}
+        self._recipient: dict[tuple[int, int, int], int] = {}
+        self._classes: dict[tuple[Any, ...], int] = {}
+
+    def cuts(self, key: tuple[Any, ...]) -> list[int]:
+        """The days (ordinals) where a rule that can apply to this transfer starts, ends or flips."""
+        _, exporter, recipient, end_user, transfer, category, item_id, lethal = key[:8]
+        static = {
+            "exporter": exporter,
+            "recipient": recipient,
+            "end_user": end_user,
+            "transfer": transfer,
+            "via": (),
+            "item.category": category,
+        }
+        if item_id is not None:
+            static["item.id"] = item_id
+        if lethal is not None:
+            static["item.lethal"] = lethal
+        days: set[int] = set()
+        for code in ([exporter] if exporter in self.states else []) + self.regimes:
+            always, rules = self.files[code]
+            days |= always
+            for pred, when, keep in rules:
+                if when and (keep or pred(static) is not False):
+                    days |= when
+        return sorted(days)
+
+    def _class(self, values: tuple[Any, ...]) -> int:
+        return self._classes.setdefault(values, len(self._classes))
+
+    def key(
+        self, make: Callable[[], tuple[Any, ...]], day: int, ids: tuple[int, int, int], se: int, sr: int
+    ) -> tuple[Any, ...]:
+        """The meaning of a line given by its ids (``make`` builds its ``Transfer.key`` when needed)."""
+        exp, rec, rest = ids
+        key: tuple[Any, ...] | None = None
+        if len(self._cuts) > _TABLE_LIMIT or len(self._classes) > _TABLE_LIMIT:
+            self._cuts.clear()
+            self._exporter.clear()
+            self._recipient.clear()
+            self._classes.clear()
+        cuts = self._cuts.get(ids)
+        if cuts is None:
+            key = make()
+            cuts = self._cuts[ids] = self.cuts(key)
+        e = self._exporter.get((exp, se))
+        r = self._recipient.get((rec, sr, rest))
+        if e is None or r is None:
+            sc = transfer_scenario(key or make())
+            facts = self.builder.build(sc, sc.items[0])
+            b = self.builder
+            e = self._exporter[exp, se] = self._class(("e", *(facts.get(n) for n in b.exporter_names)))
+            r = self._recipient[rec, sr, rest] = self._class(
+                ("r", *(facts.get(n) for n in b.recipient_names), *(facts.get(n) for n in b.embargo_names))
+            )
+        return (exp, rec, rest, bisect_right(cuts, day), e, r)
+
+
 _PLAIN_CELL = re.compile(r"[A-Za-z0-9_.:/+@#-]*")
 
 
@@ -457,12 +585,13 @@ class JsonLines:
             [d.date for d in decoded],
             [d.exporter for d in decoded],
             [d.recipient for d in decoded],
-            [d.item for d in decoded],
-            [d.end_user for d in decoded],
-            [d.transfer for d in decoded],
-            [d.lethal for d in decoded],
+            (),
+            (),
+            (),
+            (),
             [d.id for d in decoded],
             slow,
+            [(d.item, d.end_user, d.transfer, d.lethal) for d in decoded],
         )
 
 
