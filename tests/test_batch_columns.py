@@ -110,6 +110,16 @@ def test_columnar_jsonl_equals_per_line_on_a_generated_order_book(tmp_path, book
     assert t.read == 20_000 and t.bad > 500 and t.blank > 100 and t.screened > 15_000
 
 
+def test_columnar_with_tiny_caches_equals_per_line(tmp_path, book, monkeypatch):
+    """Memory stays flat: the tables and caches start afresh when full, and the output does not change."""
+    from policy.eval import batch_columns as bc
+
+    monkeypatch.setattr(bc, "_TABLE_LIMIT", 30)
+    monkeypatch.setattr(bc, "_RESULT_LIMIT", 40)
+    got = _both(tmp_path, "book.jsonl", "\n".join(book[:5000]), "jsonl", "jsonl")
+    assert got[True] == got[False]
+
+
 def test_columnar_with_two_workers_equals_per_line(tmp_path, book):
     got = _both(tmp_path, "book.jsonl", "\n".join(book[:6000]), "jsonl", "jsonl", workers=2)
     assert got[True] == got[False]

@@ -3,8 +3,9 @@
 A chunk of JSON Lines is decoded in one call (msgspec, typed), a chunk of CSV lines split into
 cells, a Parquet batch read as columns. Each column's distinct values are checked once with the
 transfer contract (``LineChecker``); the cache key of every line is computed with numpy (the
-intervals between the dates where a verdict can change, ``searchsorted`` per country); only
-distinct keys are screened (``BatchScreener.screen``); the output is built per column.
+intervals between the dates where a verdict can change, ``searchsorted`` per country); a key
+not seen before is reduced to its meaning (``Relevance``) and only new meanings are screened
+(``Screener.screen``); the output is built per column.
 
 A line the columns cannot take — a bad value, a missing field, `via`, `transit`, `origin`,
 `licence` or `items`, anything msgspec will not decode as a plain transfer — is handed, in
@@ -95,23 +96,14 @@ class Columns:
         return list(zip(self.item, self.end_user, self.transfer, self.lethal))
 
 
-@dataclass
-class Results:
-    """Screened lines of a chunk in input order: line numbers, ids, and an index into ``distinct``."""
-
-    lines: list[int]
-    ids: list[Any]
-    which: list[int]
-    distinct: list[tuple[str, dict[str, str], list[str]]]  # (verdict, jurisdictions, deciding rules)
-
-
 class ColumnarScreener:
-    """Screens chunks by column on top of a :class:`BatchScreener` (its checker, key and cache).
+    """Screens chunks by column with a :class:`BatchScreener`'s checker and screener.
 
     Raw values map to small integer ids once (bounded tables); a line's key packs into one int64:
     the interval of the exporter's cut dates, the world-data intervals of exporter and recipient,
-    both states, end user, transfer, the item (category, catalogue id, lethality) and `lethal`.
-    Two lines with the same packed key have the same ``BatchScreener.key``, so the same result.
+    both states, and end user, transfer, item (category, catalogue id, lethality) and `lethal`
+    together. The packed key holds everything ``BatchScreener.key`` holds, so lines with the same
+    packed key have the same result; new packed keys are screened once per meaning.
     """
 
     def __init__(self, bs: BatchScreener) -> None:
@@ -149,6 +141,14 @@ class ColumnarScreener:
         self.b_item = 62 - self.b_cut - 2 * self.b_slot - 2 * self.b_country - 2 * self.b_choice - 2
         self.b_rest = self.b_item + 2 * self.b_choice + 2
         self.usable = self.b_item >= 8 and len(END_USERS) < 8 and len(TRANSFERS) < 8
+
+    def reset(self) -> None:
+        """Forget every result and item id (the packed keys name item ids)."""
+        self.distinct, self._tails_by_text, self._csv_tails, self.meanings = [], {}, {}, {}
+        self.known = self.known_at = np.zeros(0, dtype=np.int64)
+        self.items, self.item_list = {}, []
+        self._raw_item.clear()
+        self._raw_rest.clear()
 
     # ---------------------------------------------------------------- raw values to ids
 
@@ -258,9 +258,8 @@ class ColumnarScreener:
         n = len(cols.rows)
         if not n:
             return [], None, np.zeros(0, dtype=np.int64), sorted(cols.slow)
-        if len(self.distinct) > _RESULT_LIMIT:  # bounded memory: start afresh between chunks
-            self.distinct, self._tails_by_text, self._csv_tails, self.meanings = [], {}, {}, {}
-            self.known = self.known_at = np.zeros(0, dtype=np.int64)
+        if len(self.distinct) > _RESULT_LIMIT or len(self.item_list) > _TABLE_LIMIT:
+            self.reset()  # bounded memory: start afresh between chunks
         day = self._ids(cols.date, self._raw_day, self._day)
         exp = self._ids(cols.exporter, self._raw_country, self._country_id)
         rec = self._ids(cols.recipient, self._raw_country, self._country_id)
@@ -480,6 +479,7 @@ class Relevance:
         self._exporter: dict[tuple[int, int], int] = {}
         self._recipient: dict[tuple[int, int, int], int] = {}
         self._classes: dict[tuple[Any, ...], int] = {}
+        self.generation = 0
 
     def cuts(self, key: tuple[Any, ...]) -> list[int]:
         """The days (ordinals) where a rule that can apply to this transfer starts, ends or flips."""
@@ -519,6 +519,7 @@ class Relevance:
             self._exporter.clear()
             self._recipient.clear()
             self._classes.clear()
+            self.generation += 1  # class ids start again: older meanings must not match newer ones
         cuts = self._cuts.get(ids)
         if cuts is None:
             key = make()
@@ -533,7 +534,7 @@ class Relevance:
             r = self._recipient[rec, sr, rest] = self._class(
                 ("r", *(facts.get(n) for n in b.recipient_names), *(facts.get(n) for n in b.embargo_names))
             )
-        return (exp, rec, rest, bisect_right(cuts, day), e, r)
+        return (self.generation, exp, rec, rest, bisect_right(cuts, day), e, r)
 
 
 _PLAIN_CELL = re.compile(r"[A-Za-z0-9_.:/+@#-]*")
