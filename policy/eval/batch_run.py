@@ -5,8 +5,11 @@
   UTF-8 is a bad line like any other and every physical line is accounted for;
 - a pipe streams: each chunk is what the producer has written so far, so
   ``tail -f orders.jsonl | policy batch -`` answers line by line (one process); a file is read in
-  slices of whole lines and, when larger than 1 MiB, screened on both cores, each worker reading
-  its own slices;
+  slices of whole lines and, when large and a core is idle (``default_workers``), screened on
+  both cores, each worker reading its own slices;
+- each chunk is screened by column (``policy.eval.batch_columns``) where it can, the rest line by
+  line in its place: the output is the same either way;
+- Parquet in (batches of rows) and out (an Arrow table per chunk) need the ``columnar`` extra;
 - CSV rows are one physical line each: a malformed quote spoils only its own line;
 - the output goes to a temporary file renamed over the target at the end (``policy.files``);
   Ctrl-C stops the workers and writes nothing, or with ``partial`` the finished prefix.
@@ -130,14 +133,6 @@ def _slices(fd: int, start: int, size: int, slice_bytes: int = SLICE_BYTES) -> I
         yield n, off, length
         n += block.count(b"\n", 0, length)
         off += length
-
-
-def _slice_lines(fd: int, sl: tuple[int, int, int]) -> list[tuple[int, bytes]]:
-    n, off, length = sl
-    parts = os.pread(fd, length, off).split(b"\n")
-    if parts and parts[-1] == b"":
-        parts.pop()
-    return [(n + i, p) for i, p in enumerate(parts)]
 
 
 def _decode(n: int, raw: bytes) -> str:
