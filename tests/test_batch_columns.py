@@ -321,3 +321,36 @@ def test_columnar_keys_give_uncached_results_on_every_date_boundary(shipped):
             assert cs.distinct[w][1] == screening_tail(fresh.screen(transfer_scenario(t.key))), part[r]
             checked += 1
     assert checked > 10_000 and len(cs.meanings) < checked  # keys were shared, and the shared ones checked
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        {"lethal": [1, 0, None, 1]},
+        {"exporter": [["KR"], ["DE"], None, ["NO"]]},
+        {"id": [1.5, 2.0, None, 3.25]},
+    ],
+)
+def test_parquet_with_odd_column_types_is_screened_as_line_by_line(tmp_path, columns):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from policy.load.loader import load_rulebase
+
+    data = {
+        "date": ["2023-01-30", "2014-12-24", "2022-02-26", "2023-01-30"],
+        "exporter": ["KR", "DE", "NO", "CH"],
+        "recipient": ["UA", "PL", "SA", "KP"],
+        "item": ["ML3", "155mm-shell", "ML13", "ML4"],
+        **columns,
+    }
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table(data), src)
+    base = load_rulebase([str(ROOT / "rules")])
+    got = []
+    for columnar in (True, False):
+        out = tmp_path / f"out{columnar}.jsonl"
+        errors: list = []
+        job = BatchJob(str(src), str(out), "parquet", "jsonl", workers=1, columnar=columnar)
+        tally = run_batch(base, job, lambda *e, errors=errors: errors.append(e))
+        got.append((out.read_bytes(), errors, tally))
+    assert got[0] == got[1] and got[0][2].read == 4

@@ -88,12 +88,12 @@ class Columns:
     lethal: Sequence[Any]
     id: Sequence[Any]
     slow: list[int] = field(default_factory=list)  # chunk positions for the per-line path
-    rest: Sequence[tuple[Any, Any, Any, Any]] | None = None  # (item, end user, transfer, lethal), if at hand
+    rest: Sequence[tuple[Any, ...]] | None = None  # (exporter, recipient, item, end user, transfer, lethal)
 
-    def rest_tuples(self) -> Sequence[tuple[Any, Any, Any, Any]]:
+    def rest_tuples(self) -> Sequence[tuple[Any, ...]]:
         if self.rest is not None:
             return self.rest
-        return list(zip(self.item, self.end_user, self.transfer, self.lethal))
+        return list(zip(self.exporter, self.recipient, self.item, self.end_user, self.transfer, self.lethal))
 
 
 class ColumnarScreener:
@@ -117,7 +117,7 @@ class ColumnarScreener:
         self.end_users = {v: i for i, v in enumerate(END_USERS)}
         self.transfers = {v: i for i, v in enumerate(TRANSFERS)}
         self._raw_day: dict[Any, int] = {}
-        self._raw_country: dict[Any, int] = {}
+        self._raw_country: dict[Any, int] = {}  # raw value -> country id (``_country_id``)
         self._raw_item: dict[Any, int] = {}
         self._raw_rest: dict[Any, int] = {}
         self._end_user = self._choice(self.end_users, "military")
@@ -203,22 +203,26 @@ class ColumnarScreener:
         except ValueError:
             return _BAD
 
-    def _rest(self, v: tuple[Any, Any, Any, Any]) -> int:
-        """(item, end user, transfer, lethal) packed into one id, or ``_BAD``."""
-        item = self._raw_item.get(v[0])
-        if item is None:
-            if len(self._raw_item) > _TABLE_LIMIT:
-                self._raw_item.clear()
-            item = self._raw_item[v[0]] = self._item_id(v[0])
-        parts = (
-            item,
-            self._end_user(v[1]),
-            self._transfer(v[2]),
-            self._lethal(v[3]),
-        )
-        if min(parts) < 0:
+    def _rest(self, v: tuple[Any, Any, Any, Any, Any, Any]) -> int:
+        """(exporter, recipient, item, end user, transfer, lethal) packed into one id, or ``_BAD``."""
+        ids = []
+        for raw, table, convert in (
+            (v[0], self._raw_country, self._country_id),
+            (v[1], self._raw_country, self._country_id),
+            (v[2], self._raw_item, self._item_id),
+        ):
+            hit = table.get(raw)
+            if hit is None:
+                if len(table) > _TABLE_LIMIT:
+                    table.clear()
+                hit = table[raw] = convert(raw)
+            ids.append(hit)
+        exp, rec, item = ids
+        parts = (exp, rec, item, self._end_user(v[3]), self._transfer(v[4]), self._lethal(v[5]))
+        if min(parts) < 0 or exp == rec:
             return _BAD
-        return (((parts[0] << self.b_choice | parts[1]) << self.b_choice) | parts[2]) << 2 | parts[3]
+        rest = (((item << self.b_choice | parts[3]) << self.b_choice) | parts[4]) << 2 | parts[5]
+        return (((exp << self.b_country) | rec) << self.b_rest) | rest
 
     def _ids(self, col: Sequence[Any], table: dict[Any, int], convert: Callable[[Any], int]) -> Any:
         """The column as an int64 array of ids (``_BAD`` for a value the contract refuses)."""
@@ -261,11 +265,13 @@ class ColumnarScreener:
         if len(self.distinct) > _RESULT_LIMIT or len(self.item_list) > _TABLE_LIMIT:
             self.reset()  # bounded memory: start afresh between chunks
         day = self._ids(cols.date, self._raw_day, self._day)
-        exp = self._ids(cols.exporter, self._raw_country, self._country_id)
-        rec = self._ids(cols.recipient, self._raw_country, self._country_id)
-        # item, end user, transfer and `lethal` take few values: one lookup of the four together
-        rest = self._ids(cols.rest_tuples(), self._raw_rest, self._rest)
-        good = (day >= 0) & (exp >= 0) & (rec >= 0) & (rest >= 0) & (exp != rec)
+        # the other fields take few values together (exporter, recipient, item, end user, transfer,
+        # `lethal`): one lookup of the six, packed as (exporter, recipient, the rest)
+        packed = self._ids(cols.rest_tuples(), self._raw_rest, self._rest)
+        exp = packed >> (self.b_country + self.b_rest)
+        rec = (packed >> self.b_rest) & ((1 << self.b_country) - 1)
+        rest = packed & ((1 << self.b_rest) - 1)
+        good = (day >= 0) & (packed >= 0)
         rows = cols.rows
         slow = cols.slow
         keep = None
@@ -395,10 +401,11 @@ class ColumnarScreener:
     def _texts(self, n0: int, rows: list[int], ids: Sequence[Any], which: list[int], out_fmt: str) -> list[str]:
         distinct = self.distinct
         if out_fmt == "jsonl":
-            tails = [distinct[w][1] for w in which]
             enc = encode_basestring
-            idents = [str(v) if type(v) is int else "null" if v is None else enc(v) for v in ids]
-            return [f'{{"line":{n0 + r},"id":{i},{t}\n' for r, i, t in zip(rows, idents, tails)]
+            return [
+                f'{{"line":{n0 + r},"id":{v if type(v) is int else "null" if v is None else enc(v)},{distinct[w][1]}\n'
+                for r, v, w in zip(rows, ids, which)
+            ]
         ctails = [self._csv_tail(w) for w in which]
         cells = [str(v) if type(v) is int else "" if v is None else _csv_cell(v) for v in ids]
         return [f"{n0 + r},{c},{t}" for r, c, t in zip(rows, cells, ctails)]
@@ -584,15 +591,15 @@ class JsonLines:
         return Columns(
             rows,
             [d.date for d in decoded],
-            [d.exporter for d in decoded],
-            [d.recipient for d in decoded],
+            (),
+            (),
             (),
             (),
             (),
             (),
             [d.id for d in decoded],
             slow,
-            [(d.item, d.end_user, d.transfer, d.lethal) for d in decoded],
+            [(d.exporter, d.recipient, d.item, d.end_user, d.transfer, d.lethal) for d in decoded],
         )
 
 
@@ -769,9 +776,14 @@ class ParquetInput:
         import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
         id_type = schema.field("id").type if "id" in self.names else pa.string()
-        self.plain_ids = (
-            pa.types.is_integer(id_type) or pa.types.is_string(id_type) or pa.types.is_large_string(id_type)
-        )
+        t = pa.types
+        plain = t.is_integer(id_type) or t.is_string(id_type) or t.is_large_string(id_type)
+        # `lethal` as numbers would meet `true` in the lookup tables (1 == True), and lists or
+        # records where a value belongs cannot be table keys: such a file goes line by line
+        flag_type = schema.field("lethal").type if "lethal" in self.names else pa.bool_()
+        plain = plain and (t.is_boolean(flag_type) or t.is_string(flag_type) or t.is_null(flag_type))
+        scalar = ("date", "exporter", "recipient", "item", "end_user", "transfer")
+        self.plain_ids = plain and not any(t.is_nested(schema.field(k).type) for k in scalar if k in self.names)
         self.rows: int = self.file.metadata.num_rows
 
     def batches(self, size: int) -> Iterable[tuple[int, _Rows, Columns]]:
