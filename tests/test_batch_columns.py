@@ -159,6 +159,8 @@ def _csv_text(book: list[str]) -> str:
             buf.write('"' + ",".join(str(x) for x in row) + "\n")  # an open quote
         elif roll < 0.03:
             buf.write(",".join(str(x) for x in row) + "\r\n")
+        elif roll < 0.2:
+            csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(row)  # a spreadsheet's export
         else:
             w.writerow(row)
     return buf.getvalue()

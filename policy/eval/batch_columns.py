@@ -604,7 +604,12 @@ class JsonLines:
 
 
 class CsvLines:
-    """Splits a chunk of CSV lines into :class:`Columns`; a line with a quote, a stray CR or NUL goes per line."""
+    """Splits a chunk of CSV lines into :class:`Columns`, each line on its own as the per-line path reads it.
+
+    A line without quotes is split at its commas (what the csv module does with it); one with
+    quotes is read by the csv module; a line it refuses, with a NUL, blank or of the wrong width
+    goes to the per-line path, which reports it.
+    """
 
     def __init__(self, header: list[str]) -> None:
         self.header = header
@@ -625,10 +630,17 @@ class CsvLines:
                 continue
             if text.endswith("\r"):
                 text = text.rstrip("\r")
-            if '"' in text or "\r" in text or "\x00" in text or not text.strip() or (n0 + i == 1):
+            if "\x00" in text or not text.strip() or (n0 + i == 1):
                 slow.append(i)
                 continue
-            parts = text.split(",")
+            if '"' in text or "\r" in text:  # read as the per-line path reads it
+                try:
+                    parts = next(csv.reader([text], strict=True))
+                except csv.Error:
+                    slow.append(i)
+                    continue
+            else:
+                parts = text.split(",")
             if len(parts) != width or any(parts[k] for k in self.special):
                 slow.append(i)
                 continue
