@@ -334,24 +334,23 @@ class BatchJob:
 
 
 def default_workers(size: int, columnar: bool) -> int:
-    """Processes for an input of ``size`` bytes: two only where a second core is idle and pays for itself.
+    """Processes for an input of ``size`` bytes: what was fastest on 2 cores (``benchmarks/run.py``).
 
-    Measured on 2 cores (``benchmarks/run.py``): the per-line path gains from a second process
-    above 1 MiB; the columnar path costs so little per line that forking, and passing the output
-    back through a pipe, cost more than they save below about 64 MiB (~600k lines). With no idle
-    core (the load average says so) a second process only adds CPU time: one process then.
+    The columnar path: one process at any size. A second one repeats the screening of every
+    meaning the first has also met, and the output crosses a pipe: at 1M lines two workers took
+    7.1 s CPU and 8.1 s wall against one worker's 4.7 s CPU and 5.1 s wall (load average 1.2).
+    The per-line path: two processes above 1 MiB when a core is idle (the load average says so).
     """
     cores = os.cpu_count() or 1
+    if columnar or cores < 2:
+        return 1
     try:
         idle = cores - os.getloadavg()[0]
     except OSError:  # no load average on this system
         idle = cores - 1
-    if cores < 2 or idle < 1:
-        return 1
-    return 2 if size > (COLUMNAR_PARALLEL_BYTES if columnar else PARALLEL_BYTES) else 1
+    return 2 if size > PARALLEL_BYTES and idle >= 1 else 1
 
 
-COLUMNAR_PARALLEL_BYTES = 64 << 20
 COLUMNAR_SLICE_BYTES = 1 << 20
 PARQUET_ROWS = 65_536
 
@@ -462,9 +461,9 @@ def run_batch(
 
             assert target is not None
             writer = pq.ParquetWriter(target.tmp, OUT_SCHEMA())
-        n_workers = job.workers or default_workers(size, job.columnar)
         bs = BatchScreener(base, text=header is not None)
         cs = ChunkScreener(bs, header, job.in_fmt, job.out_fmt, job.columnar)
+        n_workers = job.workers or default_workers(size, cs.decoder is not None)
         results: Iterator[tuple[Any, int, int, list[Any]]]
         if parquet_in is not None:
             results = _parquet_results(parquet_in, cs, read_to)
