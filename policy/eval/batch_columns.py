@@ -126,6 +126,7 @@ class ColumnarScreener:
         self._breaks: dict[int, Any] = {}
         self.relevance = Relevance(bs)
         self.meanings: dict[tuple[Any, ...], int] = {}  # Relevance.key -> index in `distinct`
+        self._first: dict[tuple[int, int, int], tuple[int, int, int, int]] = {}  # first key of some fields
         self.known = np.zeros(0, dtype=np.int64)  # packed keys screened so far, sorted
         self.known_at = np.zeros(0, dtype=np.int64)  # their index into `distinct`
         self.distinct: list[tuple[Any, str]] = []  # (Screening, JSON tail)
@@ -144,7 +145,7 @@ class ColumnarScreener:
 
     def reset(self) -> None:
         """Forget every result and item id (the packed keys name item ids)."""
-        self.distinct, self._tails_by_text, self._csv_tails, self.meanings = [], {}, {}, {}
+        self.distinct, self._tails_by_text, self._csv_tails, self.meanings, self._first = [], {}, {}, {}, {}
         self.known = self.known_at = np.zeros(0, dtype=np.int64)
         self.items, self.item_list = {}, []
         self._raw_item.clear()
@@ -356,8 +357,24 @@ class ColumnarScreener:
         Many packed keys mean the same question: ``Relevance.key`` keeps of the date only the
         intervals of the rules that can apply to the line, and of the world data only the facts
         the rules read. One screening answers for all keys with the same meaning.
+
+        The first key of a transfer's other fields is screened without working out its meaning
+        (most transfers of a small input are met once); the second works out both.
         """
-        meaning = self.relevance.key(lambda: self._key_of(day, exp, rec, rest), day, (exp, rec, rest), se, sr)
+        ids = (exp, rec, rest)
+        first = self._first.get(ids)
+        if first is None:
+            if len(self._first) > _TABLE_LIMIT:
+                self._first.clear()
+            at = self._screen(self._key_of(day, exp, rec, rest))
+            self._first[ids] = (day, se, sr, at)
+            return at
+        if first[3] >= 0:
+            d, s1, s2, at = first
+            m = self.relevance.key(lambda: self._key_of(d, exp, rec, rest), d, ids, s1, s2)
+            self.meanings.setdefault(m, at)
+            self._first[ids] = (0, 0, 0, -1)
+        meaning = self.relevance.key(lambda: self._key_of(day, exp, rec, rest), day, ids, se, sr)
         hit = self.meanings.get(meaning)
         if hit is None:
             if len(self.meanings) > _RESULT_LIMIT:
