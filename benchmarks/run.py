@@ -140,54 +140,68 @@ def transfers_jsonl(path: Path, n: int, seed: int = 0) -> None:
             )
 
 
-PLAIN_LOOP = """
+FLOOR_LOOP = """
 import json, sys
 with open(sys.argv[1], encoding="utf-8") as f, open(sys.argv[2], "w", encoding="utf-8") as out:
-    for line in f:
+    for n, line in enumerate(f, 1):
         d = json.loads(line)
-        out.write(json.dumps(d) + "\\n")
+        out.write(json.dumps({"line": n, "id": d.get("id"), "verdict": "allowed"}) + "\\n")
 """
 
 RSS = """
 import resource, subprocess, sys, time
 t0 = time.perf_counter()
 rc = subprocess.run(sys.argv[1:]).returncode
-print(time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc)
+wall = time.perf_counter() - t0
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, rc)
 """
 
 
-def run_measured(cmd: list[str]) -> tuple[float, int]:
+def run_measured(cmd: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds of the process and its workers, peak RSS in KiB) of one whole-process run."""
     res = subprocess.run([PY, "-c", RSS, *cmd], capture_output=True, text=True, cwd=ROOT)
-    secs, rss, rc = res.stdout.split()
+    secs, cpu, rss, rc = res.stdout.split()
     if rc not in ("0", "2"):
         raise SystemExit(f"failed: {' '.join(cmd)}\n{res.stderr[-2000:]}")
-    return float(secs), int(rss)
+    return float(secs), float(cpu), int(rss)
 
 
-def batch(lines_small: int, lines_big: int, repeats: int) -> dict:
-    """`policy batch` and the plain loop, run alternately on the same file; median of the pairwise ratios."""
+def batch(sizes: list[int], repeats: int) -> dict:
+    """`policy batch` beside the floor (a loop that reads and parses each line and writes a verdict).
+
+    Both are whole processes on the same file (the batch's start-up and rule loading included);
+    the runs alternate floor, batch, size after size, ``repeats`` rounds, so load on the machine
+    falls on both alike; ratios are medians of the pairwise ratios.
+    """
     policy = str(Path(PY).with_name("policy"))
-    out = {}
+    runs: dict[int, list[tuple[float, float, float, float, int]]] = {n: [] for n in sizes}
     with tempfile.TemporaryDirectory() as tmp:
-        for n in (lines_small, lines_big):
-            src, dst = Path(tmp) / f"in{n}.jsonl", Path(tmp) / f"out{n}.jsonl"
-            transfers_jsonl(src, n)
-            plain, runs, rss = [], [], []
-            for _ in range(repeats):
-                t_plain, _ = run_measured([PY, "-c", PLAIN_LOOP, str(src), str(dst)])
-                t_batch, peak = run_measured([policy, "batch", str(src), "-o", str(dst)])
-                plain.append(t_plain)
-                runs.append(t_batch)
-                rss.append(peak)
-            ratios = [b / p for b, p in zip(runs, plain)]
-            out[n] = {
-                "plain_s": statistics.median(plain),
-                "batch_s": statistics.median(runs),
-                "ratio": statistics.median(ratios),
-                "ratio_range": (min(ratios), max(ratios)),
-                "peak_rss_mb": max(rss) / 1024,
-                "lines_per_s": n / statistics.median(runs),
-            }
+        files = {}
+        for n in sizes:
+            files[n] = Path(tmp) / f"in{n}.jsonl", Path(tmp) / f"out{n}.jsonl"
+            transfers_jsonl(files[n][0], n)
+        for _ in range(repeats):
+            for n in sizes:
+                src, dst = files[n]
+                f_wall, f_cpu, _ = run_measured([PY, "-c", FLOOR_LOOP, str(src), str(dst)])
+                b_wall, b_cpu, peak = run_measured([policy, "batch", str(src), "-o", str(dst)])
+                runs[n].append((f_wall, f_cpu, b_wall, b_cpu, peak))
+    out = {}
+    for n, rs in runs.items():
+        wall = [b / f for f, _, b, _, _ in rs]
+        cpu = [b / f for _, f, _, b, _ in rs]
+        out[n] = {
+            "floor_s": statistics.median(r[0] for r in rs),
+            "batch_s": statistics.median(r[2] for r in rs),
+            "floor_cpu_s": statistics.median(r[1] for r in rs),
+            "batch_cpu_s": statistics.median(r[3] for r in rs),
+            "wall_ratio": statistics.median(wall),
+            "wall_range": (min(wall), max(wall)),
+            "cpu_ratio": statistics.median(cpu),
+            "peak_rss_mb": max(r[4] for r in rs) / 1024,
+            "lines_per_s": n / statistics.median(r[2] for r in rs),
+        }
     return out
 
 
@@ -381,13 +395,19 @@ def main() -> None:
         f"{c['decisions_per_s'] / 1e6:.2f} M decisions/s (encoding the columns once: {c['encode_s']:.2f} s; "
         f"hand-written loop: {c['reference_loop_per_s'] / 1e6:.2f} M/s)"
     )
-    b = batch(20_000 if args.quick else 100_000, 100_000 if args.quick else 1_000_000, 3)
-    print("\npolicy batch on JSON Lines (shipped rulebase) vs a plain read-parse-write loop over the same file:")
+    sizes = [10_000, 50_000, 200_000] if args.quick else [10_000, 100_000, 1_000_000]
+    b = batch(sizes, 3)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        "\npolicy batch on JSON Lines (shipped rulebase, whole process with start-up) vs the floor "
+        f"(read, parse, write a verdict per line); load average {load:.1f}:"
+    )
     for k, v in b.items():
         print(
-            f"  {k:>9,} lines: batch {v['batch_s']:.2f} s ({v['lines_per_s']:,.0f}/s), plain loop {v['plain_s']:.2f} s,"
-            f" ratio {v['ratio']:.2f}× (runs {v['ratio_range'][0]:.2f}–{v['ratio_range'][1]:.2f}),"
-            f" peak RSS {v['peak_rss_mb']:.0f} MB"
+            f"  {k:>9,} lines: batch {v['batch_s']:.2f} s wall, {v['batch_cpu_s']:.2f} s CPU "
+            f"({v['lines_per_s']:,.0f}/s); floor {v['floor_s']:.2f} s wall, {v['floor_cpu_s']:.2f} s CPU; "
+            f"ratio wall {v['wall_ratio']:.2f}× (runs {v['wall_range'][0]:.2f}–{v['wall_range'][1]:.2f}), "
+            f"CPU {v['cpu_ratio']:.2f}×; peak RSS {v['peak_rss_mb']:.0f} MB"
         )
     s = load_and_scale(repeats)
     print(

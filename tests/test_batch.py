@@ -159,13 +159,13 @@ def test_batch_cache_gives_uncached_results_on_every_date_boundary(shipped):
     import datetime as dt
     import random
 
-    from policy.eval.batch import BatchScreener, LineChecker, _scenario, _tail
+    from policy.eval.batch import BatchScreener, LineChecker, screening_tail, transfer_scenario
     from policy.eval.compiled import Screener
 
     bs = BatchScreener(shipped)
     fresh = Screener(shipped)
     days: set[dt.date] = set()
-    for cuts in list(bs._state_cuts.values()) + [bs._regime_cuts] + list(fresh.builder.breaks.values()):
+    for cuts in list(bs.state_cuts.values()) + [bs.regime_cuts] + list(fresh.builder.breaks.values()):
         for d in cuts:
             days.update({d - dt.timedelta(days=1), d, d + dt.timedelta(days=1)})
     days = {d for d in days if dt.date(1990, 1, 1) <= d <= dt.date(2030, 12, 31)}
@@ -193,12 +193,12 @@ def test_batch_cache_gives_uncached_results_on_every_date_boundary(shipped):
             if len(set(chain)) < len(chain):
                 continue
             t = LineChecker(shipped).check(line)
-            assert bs.screen(t)[1] == _tail(fresh.screen(_scenario(t.key))), line
+            assert bs.screen(t)[1] == screening_tail(fresh.screen(transfer_scenario(t.key))), line
             checked += 1
         # a rule that names a catalogue item: the category alone (screened first) must not answer for it
         for item in ({"item": "ML10", "lethal": True}, {"item": "f-35-parts"}):
             t = LineChecker(shipped).check({"date": day.isoformat(), "exporter": "NL", "recipient": "IL", **item})
-            assert bs.screen(t)[1] == _tail(fresh.screen(_scenario(t.key))), (day, item)
+            assert bs.screen(t)[1] == screening_tail(fresh.screen(transfer_scenario(t.key))), (day, item)
     assert checked > 1000 and len(bs.cache) < checked  # the cache was hit, and hits were checked
 
 

@@ -191,6 +191,7 @@ class TableFormat(str, Enum):
 class LineFormat(str, Enum):
     jsonl = "jsonl"
     csv = "csv"
+    parquet = "parquet"
 
 
 class CheckFormat(str, Enum):

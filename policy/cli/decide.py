@@ -180,17 +180,19 @@ def where(rules: Optional[list[str]] = RulesOpt, fmt: Format = FormatOpt) -> Non
 @guarded
 def batch(
     input: str = typer.Argument(
-        ..., metavar="INPUT", help="JSON Lines (.jsonl) or CSV (.csv) file of transfers; - for stdin."
+        ...,
+        metavar="INPUT",
+        help="JSON Lines (.jsonl), CSV (.csv) or Parquet (.parquet) file of transfers; - for stdin.",
     ),
     output: Optional[str] = typer.Option(
-        None, "--output", "-o", metavar="FILE", help="Output file (.jsonl or .csv); default stdout."
+        None, "--output", "-o", metavar="FILE", help="Output file (.jsonl, .csv or .parquet); default stdout."
     ),
     rules: Optional[list[str]] = RulesOpt,
     overlays: Optional[list[str]] = WithOpt,
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad line; write nothing."),
     partial: bool = typer.Option(False, "--partial", help="On Ctrl-C, write the lines screened so far."),
     workers: int = typer.Option(
-        0, "--workers", min=0, metavar="N", help="Processes for a file (0: both cores for files over 1 MiB)."
+        0, "--workers", min=0, metavar="N", help="Processes for a file (0: what is fastest for its size)."
     ),
     input_format: Optional[LineFormat] = typer.Option(None, "--input-format", help="Default: by extension."),
     output_format: Optional[LineFormat] = typer.Option(None, "--output-format", help="Default: by extension."),
@@ -206,8 +208,8 @@ def batch(
 
     from policy.eval.batch_run import BatchJob, Interrupted, StrictStop, run_batch
 
-    in_fmt = input_format.value if input_format else ("csv" if input.endswith(".csv") else "jsonl")
-    out_fmt = output_format.value if output_format else ("csv" if (output or "").endswith(".csv") else "jsonl")
+    in_fmt = input_format.value if input_format else _by_extension(input)
+    out_fmt = output_format.value if output_format else _by_extension(output or "")
     base = rulebase_from(rules, overlays)
     name = input if input != "-" else "<stdin>"
     show = sys.stderr.isatty()
@@ -244,6 +246,10 @@ def batch(
     typer.echo(tally.summary(), err=True)
     if tally.bad:
         raise typer.Exit(2)
+
+
+def _by_extension(path: str) -> str:
+    return "csv" if path.endswith(".csv") else "parquet" if path.endswith(".parquet") else "jsonl"
 
 
 def progress_line(done: int, bad: int, rate: float, fraction: float | None) -> str:

@@ -106,7 +106,7 @@ class LineChecker:
         self._countries: dict[Any, str] = {}
         self._items: dict[str, tuple[str, str | None, bool | None]] = {}
 
-    def _day(self, v: Any) -> dt.date:
+    def day(self, v: Any) -> dt.date:
         day = self._days.get(v) if isinstance(v, str) else None
         if day is None:
             day = _contract("date", read_date, v)
@@ -115,7 +115,7 @@ class LineChecker:
             self._days[v] = day
         return day
 
-    def _country(self, v: Any, field: str) -> str:
+    def country(self, v: Any, field: str) -> str:
         code = self._countries.get(v) if isinstance(v, str) else None
         if code is None:
             code = _contract(field, read_country, v)
@@ -132,9 +132,9 @@ class LineChecker:
             raw = [v.strip() for v in raw.split(";")]
         elif not isinstance(raw, list):
             raise LineError(f"`{field}`: expected a list of states, got `{json.dumps(raw)}`", "bad-value")
-        return tuple(self._country(v, field) for v in raw if v)
+        return tuple(self.country(v, field) for v in raw if v)
 
-    def _item(self, item: Any) -> tuple[str, str | None, bool | None]:
+    def item(self, item: Any) -> tuple[str, str | None, bool | None]:
         """(category, catalogue id or None, the catalogue's lethality or None)."""
         hit = self._items.get(item) if isinstance(item, str) else None
         if hit is None:
@@ -162,9 +162,9 @@ class LineChecker:
         for req in _REQUIRED:
             if get(req) is None:
                 raise LineError(f"missing `{req}`", "missing-field")
-        day = self._day(d["date"])
-        exporter = self._country(d["exporter"], "exporter")
-        recipient = self._country(d["recipient"], "recipient")
+        day = self.day(d["date"])
+        exporter = self.country(d["exporter"], "exporter")
+        recipient = self.country(d["recipient"], "recipient")
         end_user = get("end_user")
         end_user = "military" if end_user in (None, "") else _contract("end_user", read_choice, end_user, END_USERS)
         transfer = get("transfer")
@@ -174,13 +174,13 @@ class LineChecker:
             lethal = _contract("lethal", read_flag, lethal, self.text)
         else:
             lethal = None
-        category, item_id, item_lethal = self._item(d["item"])
+        category, item_id, item_lethal = self.item(d["item"])
         if lethal is None:
             lethal = item_lethal
         origin = get("origin")
-        origin = self._country(origin, "origin") if origin not in (None, "") else None
+        origin = self.country(origin, "origin") if origin not in (None, "") else None
         licence = get("licence")
-        licence = self._country(licence, "licence") if licence not in (None, "") else None
+        licence = self.country(licence, "licence") if licence not in (None, "") else None
         via = self._states(get("via"), "via")
         transit = self._states(get("transit"), "transit")
         pos, problem = check_chain(exporter, via, transit, recipient)
@@ -231,7 +231,7 @@ class _Lite:
 _NO_ASSUMPTIONS: dict[str, Any] = {}
 
 
-def _scenario(key: tuple[Any, ...]) -> Any:
+def transfer_scenario(key: tuple[Any, ...]) -> Any:
     day, exporter, recipient, end_user, transfer, category, item_id, lethal, origin, licence, via, transit = key
     item = _Lite(
         {
@@ -260,7 +260,7 @@ def _scenario(key: tuple[Any, ...]) -> Any:
     )
 
 
-def _tail(s: Screening) -> str:
+def screening_tail(s: Screening) -> str:
     """The JSON of a screening after `{"line":..,"id":..,` (codes and ids are plain ASCII, checked at load)."""
     juris = ",".join(f'"{c}/{r}":"{v.value}"' for c, r, v in s.jurisdictions)
     rules = ",".join(f'"{r}"' for r in s.deciding_rules)
@@ -288,25 +288,26 @@ class BatchScreener:
         self.screener = Screener(base)
         self.cache: dict[tuple[Any, ...], tuple[Screening, str]] = {}
         self.cache_size = cache_size
-        self.check = LineChecker(base, text).check
+        self.checker = LineChecker(base, text)
+        self.check = self.checker.check
         self._slot = self.screener.builder._slot
-        self._state_cuts = {code: jf.change_dates() for code, jf in base.jurisdictions.items() if jf.kind != "regime"}
-        self._regime_cuts: set[dt.date] = set()
+        self.state_cuts = {code: jf.change_dates() for code, jf in base.jurisdictions.items() if jf.kind != "regime"}
+        self.regime_cuts: set[dt.date] = set()
         for jf in base.jurisdictions.values():
             if jf.kind == "regime":
-                self._regime_cuts |= jf.change_dates()
+                self.regime_cuts |= jf.change_dates()
         # Which catalogue item a line names matters only to rules that test `item.id`.
         self._item_id_states = {code for code, jf in base.jurisdictions.items() if _tests(jf, "item.id")}
         self._cuts: dict[tuple[str, ...], tuple[list[dt.date], bool]] = {}
         self._shared: dict[str, tuple[Screening, str]] = {}
 
-    def _participants(self, states: tuple[str, ...]) -> tuple[list[dt.date], bool]:
+    def participants(self, states: tuple[str, ...]) -> tuple[list[dt.date], bool]:
         """For the states that take part: their rules' cut dates, and whether any tests `item.id`."""
         hit = self._cuts.get(states)
         if hit is None:
-            union = set(self._regime_cuts)
+            union = set(self.regime_cuts)
             for s in states:
-                union |= self._state_cuts.get(s, set())
+                union |= self.state_cuts.get(s, set())
             item_id = bool(self._item_id_states.intersection(states)) or any(
                 self.base.jurisdictions[c].kind == "regime" for c in self._item_id_states
             )
@@ -321,7 +322,7 @@ class BatchScreener:
         day, exporter, recipient, origin, licence, via, transit = k[0], k[1], k[2], k[8], k[9], k[10], k[11]
         slot = self._slot
         if origin is None and licence is None and not via and not transit:
-            cuts, item_id = self._participants((exporter,))
+            cuts, item_id = self.participants((exporter,))
             return (
                 bisect_right(cuts, day),
                 slot(exporter, day),
@@ -331,7 +332,7 @@ class BatchScreener:
                 *k[7:],
             )
         states = tuple(s for s in (exporter, origin, licence, *via, *transit) if s)
-        cuts, item_id = self._participants(states)
+        cuts, item_id = self.participants(states)
         return (
             bisect_right(cuts, day),
             slot(recipient, day),
@@ -345,12 +346,12 @@ class BatchScreener:
         """The screening and its JSON tail (everything after the line number and id)."""
         if t.scenario is not None:
             s = self.screener.screen(t.scenario)
-            return s, _tail(s)
+            return s, screening_tail(s)
         key = self.key(t)
         hit = self.cache.get(key)
         if hit is None:
-            s = self.screener.screen(_scenario(t.key))
-            tail = _tail(s)
+            s = self.screener.screen(transfer_scenario(t.key))
+            tail = screening_tail(s)
             hit = self._shared.setdefault(tail, (s, tail))  # many keys share few distinct results
             if len(self.cache) >= self.cache_size:
                 self.cache.clear()  # bounded memory; a clear is cheaper than LRU bookkeeping

@@ -5,8 +5,11 @@
   UTF-8 is a bad line like any other and every physical line is accounted for;
 - a pipe streams: each chunk is what the producer has written so far, so
   ``tail -f orders.jsonl | policy batch -`` answers line by line (one process); a file is read in
-  slices of whole lines and, when larger than 1 MiB, screened on both cores, each worker reading
-  its own slices;
+  slices of whole lines and, when large and a core is idle (``default_workers``), screened on
+  both cores, each worker reading its own slices;
+- each chunk is screened by column (``policy.eval.batch_columns``) where it can, the rest line by
+  line in its place: the output is the same either way;
+- Parquet in (batches of rows) and out (an Arrow table per chunk) need the ``columnar`` extra;
 - CSV rows are one physical line each: a malformed quote spoils only its own line;
 - the output goes to a temporary file renamed over the target at the end (``policy.files``);
   Ctrl-C stops the workers and writes nothing, or with ``partial`` the finished prefix.
@@ -108,7 +111,7 @@ def _chunks_lines(fh: BinaryIO) -> Iterator[list[tuple[int, bytes]]]:
 SLICE_BYTES = 1 << 18
 
 
-def _slices(fd: int, start: int, size: int) -> Iterator[tuple[int, int, int]]:
+def _slices(fd: int, start: int, size: int, slice_bytes: int = SLICE_BYTES) -> Iterator[tuple[int, int, int]]:
     """(first line number, offset, length) of consecutive whole-line slices of a regular file.
 
     Workers read their slice themselves (``os.pread`` on the inherited descriptor), so the pool
@@ -117,7 +120,7 @@ def _slices(fd: int, start: int, size: int) -> Iterator[tuple[int, int, int]]:
     """
     off, n = start, 1
     while off < size:
-        want = SLICE_BYTES
+        want = slice_bytes
         while True:
             block = os.pread(fd, want, off)
             cut = block.rfind(b"\n")
@@ -130,14 +133,6 @@ def _slices(fd: int, start: int, size: int) -> Iterator[tuple[int, int, int]]:
         yield n, off, length
         n += block.count(b"\n", 0, length)
         off += length
-
-
-def _slice_lines(fd: int, sl: tuple[int, int, int]) -> list[tuple[int, bytes]]:
-    n, off, length = sl
-    parts = os.pread(fd, length, off).split(b"\n")
-    if parts and parts[-1] == b"":
-        parts.pop()
-    return [(n + i, p) for i, p in enumerate(parts)]
 
 
 def _decode(n: int, raw: bytes) -> str:
@@ -214,6 +209,22 @@ def screen_chunk(
     return "".join(out), len(out), blank, errors
 
 
+def screen_records(
+    items: list[tuple[int, Any]], bs: BatchScreener, out_fmt: str
+) -> tuple[str, int, int, list[tuple[int, str, str]]]:
+    """The per-line path for transfers already read as mappings (Parquet rows)."""
+    out: list[str] = []
+    errors: list[tuple[int, str, str]] = []
+    for n, data in items:
+        try:
+            t = bs.check(data)
+        except LineError as exc:
+            errors.append((n, exc.code, str(exc)))
+            continue
+        out.append(_record(n, t, bs, out_fmt))
+    return "".join(out), len(out), 0, errors
+
+
 def _record(n: int, t: Transfer, bs: BatchScreener, out_fmt: str) -> str:
     s, tail = bs.screen(t)
     if out_fmt == "jsonl":
@@ -223,8 +234,66 @@ def _record(n: int, t: Transfer, bs: BatchScreener, out_fmt: str) -> str:
     return format_record(result_record(n, t, s), out_fmt)
 
 
+class ChunkScreener:
+    """Screens a chunk of raw lines (line ``n0`` first): by column when it can, else line by line.
+
+    Both give the same output (``tests/test_batch_columns.py``); ``columnar=False`` forces the
+    per-line path. Parquet output (``out_fmt == "parquet"``) is an Arrow table per chunk.
+    """
+
+    def __init__(self, bs: BatchScreener, header: list[str] | None, in_fmt: str, out_fmt: str, columnar: bool) -> None:
+        self.bs, self.header, self.out_fmt = bs, header, out_fmt
+        self.line_fmt = "jsonl" if out_fmt == "parquet" else out_fmt
+        self.columns: Any = None
+        self.decoder: Any = None
+        self.columnar = columnar
+        if columnar or "parquet" in (in_fmt, out_fmt):
+            from policy.eval import batch_columns as bc
+
+            cs = bc.ColumnarScreener(bs)
+            if in_fmt == "csv" and header is not None and cs.usable:
+                self.columns, self.decoder = cs, bc.CsvLines(header)
+            elif in_fmt == "jsonl" and cs.usable and bc.msgspec_available():
+                self.columns, self.decoder = cs, bc.JsonLines()
+            if "parquet" in (in_fmt, out_fmt):
+                self.columns = cs
+            if not columnar:
+                self.decoder = None
+
+    def per_line(self, chunk: list[tuple[int, bytes]]) -> tuple[str, int, int, list[tuple[int, str, str]]]:
+        return screen_chunk(chunk, self.bs, self.header, self.line_fmt)
+
+    def per_record(self, items: list[tuple[int, Any]]) -> tuple[str, int, int, list[tuple[int, str, str]]]:
+        return screen_records(items, self.bs, self.line_fmt)
+
+    def records(self, n0: int, rows: Any, cols: Any) -> tuple[Any, int, int, list[Any]]:
+        """A batch of Parquet rows (row ``n0`` first) as columns ``cols``."""
+        from policy.eval import batch_columns as bc
+
+        if not self.columnar:
+            cols = bc.Columns(list(range(0)), [], [], [], [], [], [], [], [], list(range(len(rows))))
+        if self.out_fmt == "parquet":
+            return bc.chunk_table(self.columns, n0, rows, cols, self.per_record)
+        return self.columns.chunk(n0, rows, cols, self.out_fmt, self.per_record)  # type: ignore[no-any-return]
+
+    def __call__(self, n0: int, lines: list[bytes], blob: bytes | None = None) -> tuple[Any, int, int, list[Any]]:
+        from policy.eval import batch_columns as bc
+
+        if self.decoder is None:
+            cols = bc.Columns(list(range(0)), [], [], [], [], [], [], [], [], list(range(len(lines))))
+        elif isinstance(self.decoder, bc.CsvLines):
+            cols = self.decoder.columns(n0, lines)
+        else:
+            cols = self.decoder.columns(b"\n".join(lines) if blob is None else blob, lines)
+        if self.out_fmt == "parquet":
+            return bc.chunk_table(self.columns, n0, lines, cols, self.per_line)
+        if self.decoder is None:
+            return self.per_line([(n0 + i, raw) for i, raw in enumerate(lines)])
+        return self.columns.chunk(n0, lines, cols, self.out_fmt, self.per_line)  # type: ignore[no-any-return]
+
+
 _WORKER: list[Any] = []
-"""The forked worker's (screener, header, out_fmt), inherited from the parent at fork."""
+"""The forked worker's (chunk screener, file descriptor), inherited from the parent at fork."""
 
 
 def _init_worker(args: tuple[Any, ...]) -> None:
@@ -232,9 +301,17 @@ def _init_worker(args: tuple[Any, ...]) -> None:
     _WORKER[:] = [args]
 
 
-def _worker_slice(sl: tuple[int, int, int]) -> tuple[str, int, int, list[tuple[int, str, str]]]:
-    bs, header, out_fmt, fd = _WORKER[0]
-    return screen_chunk(_slice_lines(fd, sl), bs, header, out_fmt)
+def _screen_slice(cs: ChunkScreener, fd: int, sl: tuple[int, int, int]) -> tuple[Any, int, int, list[Any]]:
+    n, off, length = sl
+    blob = os.pread(fd, length, off)
+    from policy.eval.batch_columns import json_lines
+
+    return cs(n, json_lines(n, blob), blob)
+
+
+def _worker_slice(sl: tuple[int, int, int]) -> tuple[Any, int, int, list[Any]]:
+    cs, fd = _WORKER[0]
+    return _screen_slice(cs, fd, sl)
 
 
 # ------------------------------------------------------------------ the run
@@ -246,13 +323,49 @@ class BatchJob:
 
     input: str  # a path, or "-" for standard input
     output: str | None  # a path, or None for standard output
-    in_fmt: str = "jsonl"
-    out_fmt: str = "jsonl"
+    in_fmt: str = "jsonl"  # jsonl, csv or parquet
+    out_fmt: str = "jsonl"  # jsonl, csv or parquet
     strict: bool = False
-    workers: int = 0  # 0: both cores for a file over 1 MiB
+    workers: int = 0  # 0: what is fastest for the input's size (see `default_workers`)
     partial: bool = False
     stdin: BinaryIO | None = None
     stdout: IO[str] | None = None
+    columnar: bool = True  # False: every line on the per-line path (same output, slower)
+
+
+def default_workers(size: int, columnar: bool) -> int:
+    """Processes for an input of ``size`` bytes: what was fastest on 2 cores (``benchmarks/run.py``).
+
+    The columnar path: one process at any size. A second one repeats the screening of every
+    meaning the first has also met, and the output crosses a pipe: at 1M lines two workers took
+    7.1 s CPU and 8.1 s wall against one worker's 4.7 s CPU and 5.1 s wall (load average 1.2).
+    The per-line path: two processes above 1 MiB when a core is idle (the load average says so).
+    """
+    cores = os.cpu_count() or 1
+    if columnar or cores < 2:
+        return 1
+    try:
+        idle = cores - os.getloadavg()[0]
+    except OSError:  # no load average on this system
+        idle = cores - 1
+    return 2 if size > PARALLEL_BYTES and idle >= 1 else 1
+
+
+COLUMNAR_SLICE_BYTES = 1 << 20
+PARQUET_ROWS = 65_536
+
+
+def _needs(name: str, what: str) -> LoadError:
+    return LoadError(
+        [
+            Diagnostic(
+                "missing-extra",
+                f"{what} needs pyarrow",
+                SourceSpan(name),
+                "install the columnar extra: pip install 'policy[columnar]'",
+            )
+        ]
+    )
 
 
 def run_batch(
@@ -267,6 +380,15 @@ def run_batch(
     case no output file is left unless ``partial`` asked for the finished prefix.
     """
     name = "<stdin>" if job.input == "-" else job.input
+    if job.out_fmt == "parquet" and not job.output:
+        raise LoadError(
+            [Diagnostic("bad-option", "Parquet output needs a file", SourceSpan(name), "give -o out.parquet")]
+        )
+    if "parquet" in (job.in_fmt, job.out_fmt):
+        try:
+            import pyarrow.parquet  # type: ignore[import-untyped,unused-ignore]  # noqa: F401
+        except ImportError:
+            raise _needs(name, "Parquet") from None
     # Ctrl-C only sets a flag; the run stops between chunks, where stopping the workers is safe
     # (a KeyboardInterrupt raised inside the pool's machinery can leave it hanging).
     stop = threading.Event()
@@ -274,13 +396,17 @@ def run_batch(
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     if job.input == "-":
+        if job.in_fmt == "parquet":
+            raise LoadError(
+                [Diagnostic("bad-option", "Parquet input must be a file", SourceSpan(name), "give the file's path")]
+            )
         src: BinaryIO = job.stdin or sys.stdin.buffer
         try:
             info = os.fstat(src.fileno())
         except (OSError, ValueError, AttributeError):  # an in-memory stream (tests, embedding)
             info = None
         regular = info is not None and stat.S_ISREG(info.st_mode)
-        size = info.st_size if regular else 0
+        size = info.st_size if info is not None and regular else 0
     else:
         try:
             src = open(job.input, "rb")
@@ -292,11 +418,15 @@ def run_batch(
         regular = True
     tally = Tally()
     target: AtomicFile | None = None
+    writer: Any = None
     pool: Any = None
     try:
         header: list[str] | None = None
         read_to = [0]
-        if regular:
+        parquet_in: Any = None
+        if job.in_fmt == "parquet":
+            parquet_in = parquet_reader(name, src)
+        elif regular:
             fd = src.fileno()
             start = os.lseek(fd, 0, os.SEEK_CUR)
             first_line = 1
@@ -306,9 +436,10 @@ def run_batch(
                     header = csv_header(name, head)
                     start += len(head) + 1
                     first_line = 2
+            want = COLUMNAR_SLICE_BYTES if job.columnar else SLICE_BYTES
 
             def slices() -> Iterator[tuple[int, int, int]]:
-                for n, off, length in _slices(fd, start, size):
+                for n, off, length in _slices(fd, start, size, want):
                     read_to[0] = off + length
                     yield n + first_line - 1, off, length
 
@@ -323,24 +454,38 @@ def run_batch(
         out = target.handle if target else (job.stdout or sys.stdout)
         if job.out_fmt == "csv":
             out.write(",".join(OUT_FIELDS) + "\n")
-        n_workers = job.workers or (2 if size > PARALLEL_BYTES and (os.cpu_count() or 1) > 1 else 1)
+        if job.out_fmt == "parquet":
+            import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
+
+            from policy.eval.batch_columns import OUT_SCHEMA
+
+            assert target is not None
+            writer = pq.ParquetWriter(target.tmp, OUT_SCHEMA())
         bs = BatchScreener(base, text=header is not None)
-        if n_workers > 1 and regular:
+        cs = ChunkScreener(bs, header, job.in_fmt, job.out_fmt, job.columnar)
+        n_workers = job.workers or default_workers(size, cs.decoder is not None)
+        results: Iterator[tuple[Any, int, int, list[Any]]]
+        if parquet_in is not None:
+            results = _parquet_results(parquet_in, cs, read_to)
+            size = parquet_in.rows
+        elif n_workers > 1 and regular:
             import multiprocessing as mp
 
-            pool = mp.get_context("fork").Pool(
-                n_workers, initializer=_init_worker, initargs=((bs, header, job.out_fmt, fd),)
-            )
+            pool = mp.get_context("fork").Pool(n_workers, initializer=_init_worker, initargs=((cs, fd),))
             results = _ordered(pool, slices(), 2 * n_workers, stop)
+        elif regular:
+            results = (_screen_slice(cs, fd, sl) for sl in slices())
         else:
-            feed = (_slice_lines(fd, sl) for sl in slices()) if regular else chunks
-            results = (screen_chunk(c, bs, header, job.out_fmt) for c in feed)
+            results = (cs(c[0][0], [raw for _, raw in c]) for c in chunks if c)
         for text, screened, blank, errors in results:
             if stop.is_set():
                 raise KeyboardInterrupt
-            out.write(text)
-            if target is None:
-                out.flush()
+            if writer is not None:
+                writer.write_table(text)
+            else:
+                out.write(text)
+                if target is None:
+                    out.flush()
             tally.screened += screened
             tally.blank += blank
             tally.bad += len(errors)
@@ -355,6 +500,9 @@ def run_batch(
             pool.close()
             pool.join()
             pool = None
+        if writer is not None:
+            writer.close()
+            writer = None
         if target:
             target.commit()
             target = None
@@ -366,6 +514,9 @@ def run_batch(
             pool = None
         written = False
         if target is not None and job.partial:
+            if writer is not None:
+                writer.close()
+                writer = None
             target.commit()
             target, written = None, True
         raise Interrupted(tally, written) from None
@@ -375,10 +526,32 @@ def run_batch(
         if pool is not None:
             pool.terminate()
             pool.join()
+        if writer is not None:
+            writer.close()
         if target is not None:
             target.discard()
         if job.input != "-":
             src.close()
+
+
+def parquet_reader(name: str, src: BinaryIO) -> Any:
+    """A Parquet input: its columns are checked as a CSV header is (an unknown column is an error)."""
+    from policy.eval.batch_columns import ParquetInput
+
+    try:
+        return ParquetInput(name, src)
+    except LoadError:
+        raise
+    except Exception as exc:  # pyarrow's errors for a file that is not Parquet
+        raise LoadError(
+            [Diagnostic("bad-parquet", f"unreadable Parquet file: {exc}", SourceSpan(name), "check the file")]
+        ) from None
+
+
+def _parquet_results(pin: Any, cs: ChunkScreener, read_to: list[int]) -> Iterator[tuple[Any, int, int, list[Any]]]:
+    for n0, rows, cols in pin.batches(PARQUET_ROWS):
+        read_to[0] = n0 - 1 + len(rows)
+        yield cs.records(n0, rows, cols)
 
 
 def _prepend(

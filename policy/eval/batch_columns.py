@@ -1,0 +1,844 @@
+"""Columnar batch screening: a chunk of lines decoded into columns, checked, keyed and written by column.
+
+A chunk of JSON Lines is decoded in one call (msgspec, typed), a chunk of CSV lines split into
+cells, a Parquet batch read as columns. Each column's distinct values are checked once with the
+transfer contract (``LineChecker``); the cache key of every line is computed with numpy (the
+intervals between the dates where a verdict can change, ``searchsorted`` per country); a key
+not seen before is reduced to its meaning (``Relevance``) and only new meanings are screened
+(``Screener.screen``); the output is built per column.
+
+A line the columns cannot take — a bad value, a missing field, `via`, `transit`, `origin`,
+`licence` or `items`, anything msgspec will not decode as a plain transfer — is handed, in
+its place, to the per-line path, which writes the same result or error it always did. So the
+output is byte-identical to the per-line path's (``tests/test_batch_columns.py`` checks it).
+
+Needs msgspec (JSON Lines) and pyarrow (Parquet): the ``columnar`` extra. Without msgspec a
+JSON Lines input takes the per-line path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from json.encoder import encode_basestring
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from policy.eval.batch import BatchScreener, LineError, screening_tail, transfer_scenario
+from policy.model.contract import read_choice, read_flag
+from policy.model.facts import END_USERS, TRANSFERS
+
+ChunkResult = tuple[str, int, int, list[tuple[int, str, str]]]
+"""(output text, screened, blank, [(line, code, message)]), as ``batch_run.screen_chunk`` returns."""
+
+PerLine = Callable[[list[tuple[int, bytes]]], ChunkResult]
+"""The per-line path for raw lines (``batch_run.screen_chunk`` with the screener bound)."""
+
+_SPECIAL = ("via", "transit", "origin", "licence", "items", "contract_date", "existing_licence")
+_TABLE_LIMIT = 50_000
+_RESULT_LIMIT = 200_000
+_BAD = -1
+_NO_FLAG = 2  # `lethal` not given
+
+
+def msgspec_available() -> bool:
+    try:
+        import msgspec  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _line_decoder() -> Any:
+    """A msgspec decoder for a plain transfer line; anything else fails to decode (and goes per line).
+
+    A line with `via`, `transit`, `origin`, `licence`, `items` or an unknown field does not decode.
+    """
+    import msgspec
+
+    class Line(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+        date: str | None = None
+        exporter: str | None = None
+        recipient: str | None = None
+        item: str | None = None
+        end_user: str | None = None
+        transfer: str | None = None
+        lethal: bool | None = None
+        id: int | str | None = None
+
+    return msgspec.json.Decoder(Line)
+
+
+@dataclass
+class Columns:
+    """One chunk as columns of raw values; ``rows[i]`` is the chunk position of the i-th value."""
+
+    rows: list[int]
+    date: Sequence[Any]
+    exporter: Sequence[Any]
+    recipient: Sequence[Any]
+    item: Sequence[Any]
+    end_user: Sequence[Any]
+    transfer: Sequence[Any]
+    lethal: Sequence[Any]
+    id: Sequence[Any]
+    slow: list[int] = field(default_factory=list)  # chunk positions for the per-line path
+    rest: Sequence[tuple[Any, ...]] | None = None  # (exporter, recipient, item, end user, transfer, lethal)
+
+    def rest_tuples(self) -> Sequence[tuple[Any, ...]]:
+        if self.rest is not None:
+            return self.rest
+        return list(zip(self.exporter, self.recipient, self.item, self.end_user, self.transfer, self.lethal))
+
+
+class ColumnarScreener:
+    """Screens chunks by column with a :class:`BatchScreener`'s checker and screener.
+
+    Raw values map to small integer ids once (bounded tables); a line's key packs into one int64:
+    the interval of the exporter's cut dates, the world-data intervals of exporter and recipient,
+    both states, and end user, transfer, item (category, catalogue id, lethality) and `lethal`
+    together. The packed key holds everything ``BatchScreener.key`` holds, so lines with the same
+    packed key have the same result; new packed keys are screened once per meaning.
+    """
+
+    def __init__(self, bs: BatchScreener) -> None:
+        self.bs = bs
+        self.checker = bs.checker
+        self.text = bs.checker.text
+        self.countries: dict[str, int] = {}  # canonical code -> id
+        self.codes: list[str] = []
+        self.items: dict[tuple[str, str | None, bool | None], int] = {}
+        self.item_list: list[tuple[str, str | None, bool | None]] = []
+        self.end_users = {v: i for i, v in enumerate(END_USERS)}
+        self.transfers = {v: i for i, v in enumerate(TRANSFERS)}
+        self._raw_day: dict[Any, int] = {}
+        self._raw_country: dict[Any, int] = {}  # raw value -> country id (``_country_id``)
+        self._raw_item: dict[Any, int] = {}
+        self._raw_rest: dict[Any, int] = {}
+        self._end_user = self._choice(self.end_users, "military")
+        self._transfer = self._choice(self.transfers, "sale")
+        self._cuts: dict[int, tuple[Any, bool]] = {}
+        self._breaks: dict[int, Any] = {}
+        self.relevance = Relevance(bs)
+        self.meanings: dict[tuple[Any, ...], int] = {}  # Relevance.key -> index in `distinct`
+        self._first: dict[tuple[int, int, int], tuple[int, int, int, int]] = {}  # first key of some fields
+        self.known = np.zeros(0, dtype=np.int64)  # packed keys screened so far, sorted
+        self.known_at = np.zeros(0, dtype=np.int64)  # their index into `distinct`
+        self.distinct: list[tuple[Any, str]] = []  # (Screening, JSON tail)
+        self._tails_by_text: dict[str, int] = {}
+        self._csv_tails: dict[int, str] = {}
+        # bit widths of the packed key
+        breaks = self.bs.screener.builder.breaks
+        n_cuts = len(bs.regime_cuts) + max((len(c) for c in bs.state_cuts.values()), default=0)
+        self.b_cut = (n_cuts + 1).bit_length()
+        self.b_slot = (max((len(b) for b in breaks.values()), default=0) + 1).bit_length()
+        self.b_country = 9
+        self.b_choice = 3
+        self.b_item = 62 - self.b_cut - 2 * self.b_slot - 2 * self.b_country - 2 * self.b_choice - 2
+        self.b_rest = self.b_item + 2 * self.b_choice + 2
+        self.usable = self.b_item >= 8 and len(END_USERS) < 8 and len(TRANSFERS) < 8
+
+    def reset(self) -> None:
+        """Forget every result and item id (the packed keys name item ids)."""
+        self.distinct, self._tails_by_text, self._csv_tails, self.meanings, self._first = [], {}, {}, {}, {}
+        self.known = self.known_at = np.zeros(0, dtype=np.int64)
+        self.items, self.item_list = {}, []
+        self._raw_item.clear()
+        self._raw_rest.clear()
+
+    # ---------------------------------------------------------------- raw values to ids
+
+    def _country_id(self, v: Any) -> int:
+        try:
+            code = self.checker.country(v, "exporter")
+        except LineError:
+            return _BAD
+        cid = self.countries.get(code)
+        if cid is None:
+            if len(self.codes) >= 1 << self.b_country:
+                return _BAD  # leaves the columns for the per-line path; never for ISO codes
+            cid = self.countries[code] = len(self.codes)
+            self.codes.append(code)
+        return cid
+
+    def _day(self, v: Any) -> int:
+        try:
+            return self.checker.day(v).toordinal()
+        except LineError:
+            return _BAD
+
+    def _item_id(self, v: Any) -> int:
+        try:
+            hit = self.checker.item(v)
+        except LineError:
+            return _BAD
+        iid = self.items.get(hit)
+        if iid is None:
+            if len(self.item_list) >= 1 << self.b_item:
+                return _BAD
+            iid = self.items[hit] = len(self.item_list)
+            self.item_list.append(hit)
+        return iid
+
+    def _choice(self, ids: dict[str, int], default: str) -> Callable[[Any], int]:
+        def read(v: Any) -> int:
+            if v is None or v == "":
+                return ids[default]
+            try:
+                return ids[read_choice(v, ids)]
+            except ValueError:
+                return _BAD
+
+        return read
+
+    def _lethal(self, v: Any) -> int:
+        if v is None or (self.text and v == ""):
+            return _NO_FLAG
+        try:
+            return int(read_flag(v, self.text))
+        except ValueError:
+            return _BAD
+
+    def _rest(self, v: tuple[Any, Any, Any, Any, Any, Any]) -> int:
+        """(exporter, recipient, item, end user, transfer, lethal) packed into one id, or ``_BAD``."""
+        ids = []
+        for raw, table, convert in (
+            (v[0], self._raw_country, self._country_id),
+            (v[1], self._raw_country, self._country_id),
+            (v[2], self._raw_item, self._item_id),
+        ):
+            hit = table.get(raw)
+            if hit is None:
+                if len(table) > _TABLE_LIMIT:
+                    table.clear()
+                hit = table[raw] = convert(raw)
+            ids.append(hit)
+        exp, rec, item = ids
+        parts = (exp, rec, item, self._end_user(v[3]), self._transfer(v[4]), self._lethal(v[5]))
+        if min(parts) < 0 or exp == rec:
+            return _BAD
+        rest = (((item << self.b_choice | parts[3]) << self.b_choice) | parts[4]) << 2 | parts[5]
+        return (((exp << self.b_country) | rec) << self.b_rest) | rest
+
+    def _ids(self, col: Sequence[Any], table: dict[Any, int], convert: Callable[[Any], int]) -> Any:
+        """The column as an int64 array of ids (``_BAD`` for a value the contract refuses)."""
+        count = len(col)
+        try:
+            return np.fromiter(map(table.__getitem__, col), dtype=np.int64, count=count)
+        except KeyError:
+            pass
+        if len(table) > _TABLE_LIMIT:
+            table.clear()
+        for v in dict.fromkeys(col):
+            if v not in table:
+                table[v] = convert(v)
+        return np.fromiter(map(table.__getitem__, col), dtype=np.int64, count=count)
+
+    # ---------------------------------------------------------------- per-country tables
+
+    def _cut_table(self, cid: int) -> tuple[Any, bool]:
+        hit = self._cuts.get(cid)
+        if hit is None:
+            cuts, item_id = self.bs.participants((self.codes[cid],))
+            hit = self._cuts[cid] = (np.array([d.toordinal() for d in cuts], dtype=np.int64), item_id)
+        return hit
+
+    def _break_table(self, cid: int) -> Any:
+        hit = self._breaks.get(cid)
+        if hit is None:
+            b = self.bs.screener.builder.breaks.get(self.codes[cid], [])
+            hit = self._breaks[cid] = np.array([d.toordinal() for d in b], dtype=np.int64)
+        return hit
+
+    # ---------------------------------------------------------------- screening
+
+    def screen(self, cols: Columns) -> tuple[list[int], Any, Any, list[int]]:
+        """(chunk positions screened by column, which of the columns' values they are (None: all),
+        their index into ``distinct``, chunk positions left for the per-line path)."""
+        n = len(cols.rows)
+        if not n:
+            return [], None, np.zeros(0, dtype=np.int64), sorted(cols.slow)
+        if len(self.distinct) > _RESULT_LIMIT or len(self.item_list) > _TABLE_LIMIT:
+            self.reset()  # bounded memory: start afresh between chunks
+        day = self._ids(cols.date, self._raw_day, self._day)
+        # the other fields take few values together (exporter, recipient, item, end user, transfer,
+        # `lethal`): one lookup of the six, packed as (exporter, recipient, the rest)
+        packed = self._ids(cols.rest_tuples(), self._raw_rest, self._rest)
+        exp = packed >> (self.b_country + self.b_rest)
+        rec = (packed >> self.b_rest) & ((1 << self.b_country) - 1)
+        rest = packed & ((1 << self.b_rest) - 1)
+        good = (day >= 0) & (packed >= 0)
+        rows = cols.rows
+        slow = cols.slow
+        keep = None
+        if not good.all():
+            bad_at = np.flatnonzero(~good)
+            slow = slow + [rows[i] for i in bad_at.tolist()]
+            keep = np.flatnonzero(good)
+            day, exp, rec, rest = (a[keep] for a in (day, exp, rec, rest))
+            rows = [rows[i] for i in keep.tolist()]
+        if not rows:
+            return [], keep, np.zeros(0, dtype=np.int64), sorted(slow)
+        # the date's intervals, per exporter and per state (searchsorted over each country's cut dates)
+        days, day_at = np.unique(day, return_inverse=True)
+        exporters, exp_at = np.unique(exp, return_inverse=True)
+        cut = np.empty((len(exporters), len(days)), dtype=np.int64)
+        for i, cid in enumerate(exporters.tolist()):
+            cut[i] = np.searchsorted(self._cut_table(cid)[0], days, side="right")
+        states = np.unique(np.concatenate([exporters, np.unique(rec)]))
+        slot = np.empty((len(states), len(days)), dtype=np.int64)
+        for i, cid in enumerate(states.tolist()):
+            slot[i] = np.searchsorted(self._break_table(cid), days, side="right")
+        p = cut[exp_at, day_at]
+        se = slot[np.searchsorted(states, exp), day_at]
+        sr = slot[np.searchsorted(states, rec), day_at]
+        key = p
+        for col, bits in ((se, self.b_slot), (sr, self.b_slot), (exp, self.b_country), (rec, self.b_country)):
+            key = (key << bits) | col
+        key = (key << self.b_rest) | rest
+        return rows, keep, self._lookup(key, (day, exp, rec, rest, se, sr)), sorted(slow)
+
+    def _lookup(self, key: Any, cols: tuple[Any, ...]) -> Any:
+        """Each packed key's index into ``distinct``: known keys by one ``searchsorted``, new ones screened."""
+        known, at = self.known, self.known_at
+        pos = np.searchsorted(known, key)
+        np.minimum(pos, len(known) - 1, out=pos)
+        found = known[pos] == key if len(known) else np.zeros(len(key), dtype=bool)
+        if found.all():
+            return at[pos]
+        missing = np.flatnonzero(~found)
+        new, first = np.unique(key[missing], return_index=True)
+        lines = missing[first]
+        picked = [c[lines].tolist() for c in cols]
+        new_at = np.array([self._new_key(*args) for args in zip(*picked)], dtype=np.int64)
+        if len(known) + len(new) > _RESULT_LIMIT:  # bounded memory: start afresh
+            known, at = new, new_at
+        else:
+            known = np.concatenate([known, new])
+            at = np.concatenate([at, new_at])
+            order = np.argsort(known, kind="stable")
+            known, at = known[order], at[order]
+        self.known, self.known_at = known, at
+        pos = np.searchsorted(known, key)
+        return at[pos]
+
+    def _key_of(self, day: int, exp: int, rec: int, rest: int) -> tuple[Any, ...]:
+        """The ``Transfer.key`` of a line from its ids."""
+        import datetime as dt
+
+        let = rest & 3
+        tr = (rest >> 2) & ((1 << self.b_choice) - 1)
+        eu = (rest >> (2 + self.b_choice)) & ((1 << self.b_choice) - 1)
+        category, item_id, item_lethal = self.item_list[rest >> (2 + 2 * self.b_choice)]
+        lethal = item_lethal if let == _NO_FLAG else bool(let)
+        return (
+            dt.date.fromordinal(day),
+            self.codes[exp],
+            self.codes[rec],
+            END_USERS[eu],
+            TRANSFERS[tr],
+            category,
+            item_id,
+            lethal,
+            None,
+            None,
+            (),
+            (),
+        )
+
+    def _new_key(self, day: int, exp: int, rec: int, rest: int, se: int, sr: int) -> int:
+        """A packed key not seen before: its index into ``distinct``, screened only if its meaning is new.
+
+        Many packed keys mean the same question: ``Relevance.key`` keeps of the date only the
+        intervals of the rules that can apply to the line, and of the world data only the facts
+        the rules read. One screening answers for all keys with the same meaning.
+
+        The first key of a transfer's other fields is screened without working out its meaning
+        (most transfers of a small input are met once); the second works out both.
+        """
+        ids = (exp, rec, rest)
+        first = self._first.get(ids)
+        if first is None:
+            if len(self._first) > _TABLE_LIMIT:
+                self._first.clear()
+            at = self._screen(self._key_of(day, exp, rec, rest))
+            self._first[ids] = (day, se, sr, at)
+            return at
+        if first[3] >= 0:
+            d, s1, s2, at = first
+            m = self.relevance.key(lambda: self._key_of(d, exp, rec, rest), d, ids, s1, s2)
+            self.meanings.setdefault(m, at)
+            self._first[ids] = (0, 0, 0, -1)
+        meaning = self.relevance.key(lambda: self._key_of(day, exp, rec, rest), day, ids, se, sr)
+        hit = self.meanings.get(meaning)
+        if hit is None:
+            if len(self.meanings) > _RESULT_LIMIT:
+                self.meanings.clear()
+            hit = self.meanings[meaning] = self._screen(self._key_of(day, exp, rec, rest))
+        return hit
+
+    def _screen(self, key: tuple[Any, ...]) -> int:
+        """Screen one transfer: its index into ``distinct``."""
+        s = self.bs.screener.screen(transfer_scenario(key))
+        tail = screening_tail(s)
+        at = self._tails_by_text.get(tail)
+        if at is None:
+            at = self._tails_by_text[tail] = len(self.distinct)
+            self.distinct.append((s, tail))
+        return at
+
+    # ---------------------------------------------------------------- a chunk, end to end
+
+    def chunk(self, n0: int, lines: list[bytes], cols: Columns, out_fmt: str, per_line: PerLine) -> ChunkResult:
+        """Screen one chunk (line ``n0`` first) by column; the lines left over by the per-line path."""
+        rows, keep, which, slow = self.screen(cols)
+        ids = cols.id
+        if keep is not None:  # some lines left the columns: their ids too
+            ids = [ids[i] for i in keep.tolist()]
+        texts = self._texts(n0, rows, ids, which.tolist(), out_fmt)
+        if not slow:
+            return "".join(texts), len(rows), 0, []
+        out: list[str] = [""] * len(lines)
+        for r, t in zip(rows, texts):
+            out[r] = t
+        screened, blank, errors = len(rows), 0, []
+        for r in slow:
+            text, s, b, e = per_line([(n0 + r, lines[r])])
+            out[r] = text
+            screened += s
+            blank += b
+            errors.extend(e)
+        return "".join(out), screened, blank, errors
+
+    def _texts(self, n0: int, rows: list[int], ids: Sequence[Any], which: list[int], out_fmt: str) -> list[str]:
+        distinct = self.distinct
+        if out_fmt == "jsonl":
+            enc = encode_basestring
+            return [
+                f'{{"line":{n0 + r},"id":{v if type(v) is int else "null" if v is None else enc(v)},{distinct[w][1]}\n'
+                for r, v, w in zip(rows, ids, which)
+            ]
+        ctails = [self._csv_tail(w) for w in which]
+        cells = [str(v) if type(v) is int else "" if v is None else _csv_cell(v) for v in ids]
+        return [f"{n0 + r},{c},{t}" for r, c, t in zip(rows, cells, ctails)]
+
+    def _csv_tail(self, w: int) -> str:
+        hit = self._csv_tails.get(w)
+        if hit is None:
+            s = self.distinct[w][0]
+            buf = io.StringIO()
+            csv.writer(buf, lineterminator="\n").writerow(
+                [
+                    s.verdict.value,
+                    ";".join(f"{c}/{r}={v.value}" for c, r, v in s.jurisdictions),
+                    ";".join(s.deciding_rules),
+                ]
+            )
+            hit = self._csv_tails[w] = buf.getvalue()
+        return hit
+
+    def results_of(self, which: Iterable[int]) -> list[tuple[str, dict[str, str], list[str]]]:
+        out = []
+        for w in which:
+            s = self.distinct[w][0]
+            out.append((s.verdict.value, {f"{c}/{r}": v.value for c, r, v in s.jurisdictions}, list(s.deciding_rules)))
+        return out
+
+
+class Relevance:
+    """What of a plain transfer's date can change its screening: a coarser cache key than ``BatchScreener.key``.
+
+    For the transfer's fields other than the date (exporter, recipient, end user, transfer, item),
+    a rule whose condition is already false on those fields cannot apply on any day, so the days
+    where it starts, ends or flips a `date` test do not matter; the others (and every view's and
+    binding condition's days) cut the calendar into intervals. The world data enter only through
+    the derived facts the rules read (``FactBuilder``): intervals of the world data with the same
+    facts are one. A condition with an `exists` test, or a jurisdiction whose views name a field,
+    is kept whole. ``tests/test_batch_columns.py`` checks the key on each side of every date that
+    matters, against uncached screening.
+    """
+
+    STATIC = ("exporter", "recipient", "end_user", "transfer", "via", "item.id", "item.category", "item.lethal")
+
+    def __init__(self, bs: BatchScreener) -> None:
+        import datetime as dt
+
+        from policy.eval.compiled import compile_condition
+        from policy.model import iter_leaves
+
+        base = bs.base
+        groups = base.world.group_kinds()
+        self.builder = bs.screener.builder
+        self.regimes = sorted(c for c, jf in base.jurisdictions.items() if jf.kind == "regime")
+        self.states = {c for c, jf in base.jurisdictions.items() if jf.kind != "regime"}
+        one = dt.timedelta(days=1)
+
+        def flips(cond: Any) -> set[int]:
+            days: set[int] = set()
+            for leaf, _ in iter_leaves(cond):
+                if leaf.fact in ("date", "contract_date") and leaf.op != "exists":
+                    for v in leaf.value if isinstance(leaf.value, list) else [leaf.value]:
+                        d = v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
+                        days.update({d.toordinal(), (d + one).toordinal()})
+            return days
+
+        self.files: dict[str, tuple[frozenset[int], list[tuple[Any, frozenset[int], bool]]]] = {}
+        for code, jf in base.jurisdictions.items():
+            always = flips(jf.binds)
+            for v in jf.views:
+                always |= {d.toordinal() for d in (v.from_, v.until and v.until + one) if d}
+            whole = any(v.fact in self.STATIC for v in jf.views)
+            rules = []
+            for r in jf.rules:
+                days = flips(r.when) | {d.toordinal() for d in (r.from_, r.until and r.until + one) if d}
+                keep = whole or any(leaf.op == "exists" for leaf, _ in iter_leaves(r.when))
+                rules.append((compile_condition(r.when, groups), frozenset(days), keep))
+            self.files[code] = (frozenset(always), rules)
+        self._cuts: dict[tuple[int, int, int], list[int]] = {}
+        self._exporter: dict[tuple[int, int], int] = {}
+        self._recipient: dict[tuple[int, int, int], int] = {}
+        self._classes: dict[tuple[Any, ...], int] = {}
+        self.generation = 0
+
+    def cuts(self, key: tuple[Any, ...]) -> list[int]:
+        """The days (ordinals) where a rule that can apply to this transfer starts, ends or flips."""
+        _, exporter, recipient, end_user, transfer, category, item_id, lethal = key[:8]
+        static = {
+            "exporter": exporter,
+            "recipient": recipient,
+            "end_user": end_user,
+            "transfer": transfer,
+            "via": (),
+            "item.category": category,
+        }
+        if item_id is not None:
+            static["item.id"] = item_id
+        if lethal is not None:
+            static["item.lethal"] = lethal
+        days: set[int] = set()
+        for code in ([exporter] if exporter in self.states else []) + self.regimes:
+            always, rules = self.files[code]
+            days |= always
+            for pred, when, keep in rules:
+                if when and (keep or pred(static) is not False):
+                    days |= when
+        return sorted(days)
+
+    def _class(self, values: tuple[Any, ...]) -> int:
+        return self._classes.setdefault(values, len(self._classes))
+
+    def key(
+        self, make: Callable[[], tuple[Any, ...]], day: int, ids: tuple[int, int, int], se: int, sr: int
+    ) -> tuple[Any, ...]:
+        """The meaning of a line given by its ids (``make`` builds its ``Transfer.key`` when needed)."""
+        exp, rec, rest = ids
+        key: tuple[Any, ...] | None = None
+        if len(self._cuts) > _TABLE_LIMIT or len(self._classes) > _TABLE_LIMIT:
+            self._cuts.clear()
+            self._exporter.clear()
+            self._recipient.clear()
+            self._classes.clear()
+            self.generation += 1  # class ids start again: older meanings must not match newer ones
+        cuts = self._cuts.get(ids)
+        if cuts is None:
+            key = make()
+            cuts = self._cuts[ids] = self.cuts(key)
+        e = self._exporter.get((exp, se))
+        r = self._recipient.get((rec, sr, rest))
+        if e is None or r is None:
+            sc = transfer_scenario(key or make())
+            facts = self.builder.build(sc, sc.items[0])
+            b = self.builder
+            e = self._exporter[exp, se] = self._class(("e", *(facts.get(n) for n in b.exporter_names)))
+            r = self._recipient[rec, sr, rest] = self._class(
+                ("r", *(facts.get(n) for n in b.recipient_names), *(facts.get(n) for n in b.embargo_names))
+            )
+        return (self.generation, exp, rec, rest, bisect_right(cuts, day), e, r)
+
+
+_PLAIN_CELL = re.compile(r"[A-Za-z0-9_.:/+@#-]*")
+
+
+def _csv_cell(v: Any) -> str:
+    """A value as the csv module writes it in the middle of a row."""
+    if isinstance(v, str) and _PLAIN_CELL.fullmatch(v):
+        return v
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(["", v, ""])
+    return buf.getvalue()[1:-2]
+
+
+# -------------------------------------------------------------------- decoding chunks into columns
+
+
+class JsonLines:
+    """Decodes a chunk of JSON Lines into :class:`Columns` (msgspec, typed; one call for a clean chunk)."""
+
+    def __init__(self) -> None:
+        import msgspec
+
+        self.decoder = _line_decoder()
+        self.error: type[Exception] = msgspec.DecodeError
+
+    def columns(self, blob: bytes, lines: list[bytes]) -> Columns:
+        dec = self.decoder
+        rows: list[int] | None = None
+        slow: list[int] = []
+        decoded: list[Any]
+        try:
+            decoded = dec.decode_lines(blob)
+            if len(decoded) != len(lines):  # a blank line: decode_lines skips it
+                raise self.error("blank line")
+        except self.error:
+            decoded, rows = [], []
+            for i, raw in enumerate(lines):
+                try:
+                    decoded.append(dec.decode(raw))
+                except self.error:
+                    slow.append(i)
+                    continue
+                rows.append(i)
+        if rows is None:
+            rows = list(range(len(lines)))
+        return Columns(
+            rows,
+            [d.date for d in decoded],
+            (),
+            (),
+            (),
+            (),
+            (),
+            (),
+            [d.id for d in decoded],
+            slow,
+            [(d.exporter, d.recipient, d.item, d.end_user, d.transfer, d.lethal) for d in decoded],
+        )
+
+
+class CsvLines:
+    """Splits a chunk of CSV lines into :class:`Columns`, each line on its own as the per-line path reads it.
+
+    A line without quotes is split at its commas (what the csv module does with it); one with
+    quotes is read by the csv module; a line it refuses, with a NUL, blank or of the wrong width
+    goes to the per-line path, which reports it.
+    """
+
+    def __init__(self, header: list[str]) -> None:
+        self.header = header
+        self.width = len(header)
+        self.pos = {name: i for i, name in enumerate(header)}
+        self.special = [self.pos[k] for k in _SPECIAL if k in self.pos]
+
+    def columns(self, n0: int, lines: list[bytes]) -> Columns:
+        rows: list[int] = []
+        cells: list[list[str]] = []
+        slow: list[int] = []
+        width = self.width
+        for i, raw in enumerate(lines):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                slow.append(i)
+                continue
+            if text.endswith("\r"):
+                text = text.rstrip("\r")
+            if "\x00" in text or not text.strip() or (n0 + i == 1):
+                slow.append(i)
+                continue
+            if '"' in text or "\r" in text:  # read as the per-line path reads it
+                try:
+                    parts = next(csv.reader([text], strict=True))
+                except csv.Error:
+                    slow.append(i)
+                    continue
+            else:
+                parts = text.split(",")
+            if len(parts) != width or any(parts[k] for k in self.special):
+                slow.append(i)
+                continue
+            rows.append(i)
+            cells.append(parts)
+        cols = list(zip(*cells)) if cells else [() for _ in range(width)]
+        none: list[Any] = [None] * len(rows)
+
+        def col(name: str) -> Sequence[Any]:
+            at = self.pos.get(name)
+            return none if at is None else cols[at]
+
+        return Columns(
+            rows,
+            col("date"),
+            col("exporter"),
+            col("recipient"),
+            col("item"),
+            col("end_user"),
+            col("transfer"),
+            col("lethal"),
+            col("id"),
+            slow,
+        )
+
+
+def json_lines(n0: int, blob: bytes) -> list[bytes]:
+    """A chunk's lines (without their line ends); the last piece is dropped when the chunk ends a line."""
+    lines = blob.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return lines
+
+
+def jsonl_tail_record(text: str) -> tuple[int, Any, tuple[str, dict[str, str], list[str]]]:
+    """(line, id, result) from one JSON output line of the per-line path."""
+    rec = json.loads(text)
+    return rec["line"], rec["id"], (rec["verdict"], rec["jurisdictions"], rec["deciding_rules"])
+
+
+# -------------------------------------------------------------------- Parquet
+
+
+def OUT_SCHEMA() -> Any:  # noqa: N802 - a constant built on first use (pyarrow is imported lazily)
+    """The Parquet output: one row per screened line, as the JSON output's fields."""
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+
+    return pa.schema(
+        [
+            ("line", pa.int64()),
+            ("id", pa.string()),
+            ("verdict", pa.string()),
+            ("jurisdictions", pa.map_(pa.string(), pa.string())),
+            ("deciding_rules", pa.list_(pa.string())),
+        ]
+    )
+
+
+def id_text(v: Any) -> str | None:
+    """An id in the Parquet output: text (a number as its digits; a list or object as its JSON)."""
+    if v is None or type(v) is str:
+        return v
+    if type(v) is int:
+        return str(v)
+    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+
+
+def chunk_table(cs: ColumnarScreener, n0: int, lines: Sequence[Any], cols: Columns, per_line: Any) -> ChunkResult:
+    """Like :meth:`ColumnarScreener.chunk`, for Parquet output: the chunk's rows as an Arrow table."""
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+
+    rows, keep, which, slow = cs.screen(cols)
+    ids: Sequence[Any] = cols.id
+    if keep is not None:
+        ids = [ids[i] for i in keep.tolist()]
+    used = np.unique(which)
+    results = cs.results_of(used.tolist())
+    local = np.searchsorted(used, which).tolist()
+    entries = list(zip(rows, ids, local))
+    screened, blank, errors = len(rows), 0, []
+    for r in slow:
+        text, s, b, e = per_line([(n0 + r, lines[r])])
+        screened += s
+        blank += b
+        errors.extend(e)
+        if text:
+            rec = json.loads(text)
+            entries.append((r, rec["id"], len(results)))
+            results.append((rec["verdict"], rec["jurisdictions"], rec["deciding_rules"]))
+    if slow:
+        entries.sort(key=lambda x: x[0])
+    at = pa.array([x[2] for x in entries], type=pa.int64())
+    schema = OUT_SCHEMA()
+    table = pa.table(
+        [
+            pa.array([n0 + x[0] for x in entries], type=pa.int64()),
+            pa.array([id_text(x[1]) for x in entries], type=pa.string()),
+            pa.array([r[0] for r in results], type=pa.string()).take(at),
+            pa.array([list(r[1].items()) for r in results], type=schema.field("jurisdictions").type).take(at),
+            pa.array([r[2] for r in results], type=pa.list_(pa.string())).take(at),
+        ],
+        schema=schema,
+    )
+    return table, screened, blank, errors
+
+
+class _Rows:
+    """A Parquet batch's rows as mappings, built only for the rows the per-line path takes."""
+
+    def __init__(self, names: list[str], cols: list[list[Any]]) -> None:
+        self.names, self.cols = names, cols
+
+    def __len__(self) -> int:
+        return len(self.cols[0]) if self.cols else 0
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return {k: c[i] for k, c in zip(self.names, self.cols) if c[i] is not None}
+
+
+class ParquetInput:
+    """A Parquet file of transfers, read in batches of rows (memory stays flat); row numbers count from 1."""
+
+    def __init__(self, name: str, src: Any) -> None:
+        import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
+
+        from policy.eval.batch import CSV_FIELDS
+        from policy.model.errors import Diagnostic, LoadError, SourceSpan
+
+        self.file = pq.ParquetFile(src)
+        schema = self.file.schema_arrow
+        self.names: list[str] = list(schema.names)
+        for col in self.names:
+            if col not in CSV_FIELDS or self.names.count(col) > 1:
+                why = "repeated" if col in CSV_FIELDS else "unknown"
+                raise LoadError(
+                    [
+                        Diagnostic(
+                            "unknown-field",
+                            f"{why} column `{col}` in the Parquet file",
+                            SourceSpan(name),
+                            f"columns: {', '.join(CSV_FIELDS)}",
+                        )
+                    ]
+                )
+        import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+
+        id_type = schema.field("id").type if "id" in self.names else pa.string()
+        t = pa.types
+        plain = t.is_integer(id_type) or t.is_string(id_type) or t.is_large_string(id_type)
+        # `lethal` as numbers would meet `true` in the lookup tables (1 == True), and lists or
+        # records where a value belongs cannot be table keys: such a file goes line by line
+        flag_type = schema.field("lethal").type if "lethal" in self.names else pa.bool_()
+        plain = plain and (t.is_boolean(flag_type) or t.is_string(flag_type) or t.is_null(flag_type))
+        scalar = ("date", "exporter", "recipient", "item", "end_user", "transfer")
+        self.plain_ids = plain and not any(t.is_nested(schema.field(k).type) for k in scalar if k in self.names)
+        self.rows: int = self.file.metadata.num_rows
+
+    def batches(self, size: int) -> Iterable[tuple[int, _Rows, Columns]]:
+        n0 = 1
+        special = [k for k in _SPECIAL if k in self.names]
+        for batch in self.file.iter_batches(batch_size=size):
+            data = {k: batch.column(k).to_pylist() for k in self.names}
+            count = batch.num_rows
+            none: list[Any] = [None] * count
+            if not self.plain_ids:
+                rows, slow = [], list(range(count))
+            elif special:
+                lists = [data[k] for k in special]
+                flags = [all(c[i] is None for c in lists) for i in range(count)]
+                rows = [i for i in range(count) if flags[i]]
+                slow = [i for i in range(count) if not flags[i]]
+            else:
+                rows, slow = list(range(count)), []
+
+            picked = {
+                k: data.get(k, none) if len(rows) == count else [data.get(k, none)[i] for i in rows]
+                for k in ("date", "exporter", "recipient", "item", "end_user", "transfer", "lethal", "id")
+            }
+            yield (
+                n0,
+                _Rows(self.names, [data[k] for k in self.names]),
+                Columns(rows, **picked, slow=slow),
+            )
+            n0 += count
