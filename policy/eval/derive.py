@@ -9,9 +9,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from policy.model import FIGHTING_ROLES, Conflict, Role, RuleFile, Scenario, ScenarioItem, Source, category_within
+from policy.model import FIGHTING_ROLES, Conflict, RuleFile, Scenario, ScenarioItem, Source, category_within
 from policy.model.facts import CONFLICT_FACTS, STATIC_FACTS, fact_spec
-from policy.model.rulebase import World
+from policy.model.rulebase import World, listed_category
 
 
 @dataclass(frozen=True)
@@ -111,9 +111,7 @@ class Facts:
             attr = name[5:]
             value = getattr(self.item, attr, None)
             if attr == "lethal" and value is None and self.item.category:
-                cat = self.item.category
-                while cat and cat not in self.lethality:
-                    cat = cat.rpartition(".")[0]
+                cat = listed_category(self.item.category, self.lethality)
                 if cat:
                     word = "lethal" if self.lethality[cat] else "non-lethal"
                     return FactValue(
@@ -212,20 +210,6 @@ class Facts:
         if fact_spec(name, world.group_kinds()) is None:  # pragma: no cover - the loader rejects these
             raise KeyError(name)
         return FactValue(name, None, "unknown", "no data")  # pragma: no cover
-
-
-def consent_claimants(sc: Any, item: Any) -> list[tuple[Role, str]]:
-    """The states besides the exporter that may claim a say in this item's transfer, and why: the
-    producer, the licensor and every earlier exporter in the item's history (end-use undertakings).
-    Each is asked only if its own rules claim that role. The one list both backends use.
-    """
-    out: list[tuple[Role, str]] = []
-    candidates = [(Role.original_producer, item.origin), (Role.licence_origin, item.licence_origin)]
-    candidates += [(Role.earlier_exporter, h.from_) for h in getattr(sc, "history", ())]
-    for role, state in candidates:
-        if state and state != sc.exporter and (role, state) not in out:
-            out.append((role, state))
-    return out
 
 
 CONTRACT_FACTS = ("contract_date", "licence.existing")
@@ -336,7 +320,8 @@ def _conflict_holds(c: Conflict, country: str, day: dt.date, name: str) -> tuple
 def conflict_fact(world: World, country: str, day: dt.date, name: str) -> FactValue:
     """A conflict fact about ``country`` on ``day``: true, false, or unknown where the data does not decide."""
     unsure: Conflict | None = None
-    for c in world.conflicts:
+    involved = world.conflicts_about(country)
+    for c in involved:
         if not c.active(day):
             continue
         holds, certain = _conflict_holds(c, country, day, name)
@@ -354,7 +339,7 @@ def conflict_fact(world: World, country: str, day: dt.date, name: str) -> FactVa
             f"world data does not decide whether {country} {what} `{unsure.id}` ({unsure.name}): contested",
             _cite(unsure.sources),
         )
-    truce = [c for c in world.conflicts if c.covers(day) and not c.active(day) and c.parties_on(country, day)]
+    truce = [c for c in involved if c.covers(day) and not c.active(day) and c.parties_on(country, day)]
     note = f" (`{truce[0].id}` is in a truce or ceasefire)" if truce else ""
     return FactValue(
         name, False, "derived", f"world data: no encoded conflict makes this true for {country} on {day}{note}"
