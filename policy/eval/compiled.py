@@ -113,7 +113,7 @@ def judge(
     if not claims_say(role, (st for _, st in active)):
         return Verdict.permitted, ()
     cands = [(candidate(r, direct(cj) if direct is not None and r.consent_test() else None), st) for r, st in active]
-    v, settled = settled_verdict(settle(cj.if_no_rule_applies, cands))
+    v, settled = settled_verdict(settle(cj.if_no_rule_applies, cands, cj.settled))
     return v, tuple(settled[0]) if settled is not None else ()
 
 
@@ -255,6 +255,9 @@ class _LazyDirect:
         return judge(cj, Role.exporter, facts, dsc.date)[0]
 
 
+_ROLE_NAMES = {r: r.value for r in Role}
+
+
 def _binds_on(facts: Mapping[str, Any]) -> Callable[[CompiledJurisdiction], bool | None]:
     """A regime's ``binds`` condition tested (as a closure) on one item's facts."""
 
@@ -291,19 +294,27 @@ class Screener:
         compiled = self.compiled
         for item in sc.items:
             facts = self._facts(sc, item)
-            for p in parties(sc, item, self.regimes, _binds_on(facts)):
-                cj = compiled.get(p.state)
+            direct = _LazyDirect(self, sc, item)
+            for state, role, shown, psc, pitem, main, claim, binds in parties(sc, item, self.regimes, _binds_on(facts)):
+                cj = compiled.get(state)
                 res: tuple[Verdict, tuple[str, ...]]
                 if cj is None:
                     res = (NO_RULES, ())
-                elif regime_say(p.binds) is not None:
+                elif binds is not True and regime_say(binds) is not None:
                     res = (Verdict.undetermined, ())
-                else:
-                    seen = self.seen_by(cj, p.scenario, facts if p.main else self._facts(p.scenario, p.item))
-                    if p.claim and not claims_say_in(cj, p.role, seen, day):
+                elif main:
+                    seen = self.seen_by(cj, sc, facts) if cj.views else facts
+                    if claim and not claims_say_in(cj, role, seen, day):
                         continue
-                    res = judge(cj, p.role, seen, day, _LazyDirect(self, p.scenario, p.item))
-                out.append((p.state, p.shown.value, res[0]))
+                    fast = cj.fast[role]
+                    hit = fast(seen, day) if fast is not None else None
+                    res = hit if hit is not None else judge(cj, role, seen, day, direct)
+                else:
+                    seen = self.seen_by(cj, psc, self._facts(psc, pitem))
+                    if claim and not claims_say_in(cj, role, seen, day):
+                        continue
+                    res = judge(cj, role, seen, day, _LazyDirect(self, psc, pitem))
+                out.append((state, _ROLE_NAMES[shown], res[0]))
                 decided.append(res)
         verdict = overall_verdict(v for _, _, v in out)
         return Screening(verdict, tuple(out), deciding_rules(decided, verdict))

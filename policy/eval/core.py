@@ -47,6 +47,9 @@ ALWAYS_HEARD = frozenset({Role.exporter, Role.regime})
 
 # ---------------------------------------------------------------- the compiled form
 
+Resolution = tuple[list[str], list[tuple[str, str]], dict[str, list[str]]]
+"""Determining rule ids, conflicting pairs, and which rules defeated which (read-only: shared)."""
+
 
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
@@ -63,14 +66,15 @@ class CompiledRule:
     test: Explained  # the condition for explained evaluation (with a trace)
     rule: Rule
     candidate: Candidate | None  # how default logic sees it when it applies; None: a consent test
+    always: bool  # in force on every day (no start, no end): ``in_force`` need not be asked
 
     def in_force(self, day: dt.date) -> bool:
         """Whether the rule is in force on ``day``: the rule's own period test."""
-        return self.rule.in_force(day)
+        return self.always or self.rule.in_force(day)
 
     def dated(self) -> bool:
-        """Whether some day falls outside the rule's period (it has a start or an end)."""
-        return self.from_ is not None or self.until is not None
+        """Whether some day falls outside the rule's period."""
+        return not self.always
 
     def consent_test(self) -> bool:
         return self.candidate is None
@@ -89,6 +93,8 @@ class CompiledJurisdiction:
     file: RuleFile | None = None
     binds_test: Explained | None = None
     groups: dict[str, str] = field(default_factory=dict)
+    settled: dict[Any, dict[Verdict, Resolution]] = field(default_factory=dict)  # ``settle``'s memo
+    views: bool = False  # the file states views of its own (``derive.view_values``)
 
     def rules_for(self, role: Role) -> tuple[CompiledRule, ...]:
         """The rules a party in ``role`` applies, in file order."""
@@ -119,6 +125,7 @@ def compile_rule(r: Rule, groups: dict[str, str]) -> CompiledRule:
         explained(r.when),
         r,
         cand,
+        r.from_ is None and r.until is None,
     )
 
 
@@ -137,6 +144,8 @@ def compile_jurisdiction(jf: RuleFile, groups: dict[str, str]) -> CompiledJurisd
         jf,
         explained(jf.binds) if jf.binds is not None else None,
         groups,
+        {},
+        bool(jf.views),
     )
 
 
@@ -162,19 +171,16 @@ def candidate(r: CompiledRule, verdict: Verdict | None = None) -> Candidate:
 # ---------------------------------------------------------------- who has a say
 
 
-@dataclass(slots=True)
-class Say:
-    """A state with a say in one item's transfer, the role it answers in, and the transfer it judges."""
+Say = tuple[str, Role, Role, Any, Any, bool, bool, "bool | None"]
+"""A state with a say in one item's transfer, as a plain tuple (built per item, so kept cheap):
 
-    state: str
-    role: Role  # whose rules it applies
-    shown: Role  # the role reported (a via holder applies its exporter rules as re-exporter)
-    scenario: Any  # the transfer as this party judges it (a via holder: its onward re-export)
-    item: Any
-    label: str
-    main: bool  # judged on the item's own facts (False: a component or an onward transfer)
-    claim: bool  # heard only if its rules claim a say (``claims_say``)
-    binds: bool | None = True  # a regime: whether it binds the exporter (None: unknown)
+``(state, role, shown, scenario, item, main, claim, binds)``: the state; the role whose rules it
+applies; the role reported (a via holder applies its exporter rules as re-exporter); the transfer
+and item as it judges them (a via holder: its onward re-export; a component's origin: the
+component); whether that is the item's own transfer (else its facts are its own); whether it is
+heard only if its rules claim a say (``claims_say``); for a regime, whether it binds the exporter
+(None: unknown; ``regime_say``), True for the others.
+"""
 
 
 def consent_claimants(sc: Any, item: Any) -> list[tuple[Role, str]]:
@@ -182,9 +188,12 @@ def consent_claimants(sc: Any, item: Any) -> list[tuple[Role, str]]:
     producer, the licensor and every earlier exporter in the item's history (end-use undertakings).
     Each is asked only if its own rules claim that role.
     """
+    history = getattr(sc, "history", ())
+    if not (item.origin or item.licence_origin or history):
+        return []
     out: list[tuple[Role, str]] = []
     candidates = [(Role.original_producer, item.origin), (Role.licence_origin, item.licence_origin)]
-    candidates += [(Role.earlier_exporter, h.from_) for h in getattr(sc, "history", ())]
+    candidates += [(Role.earlier_exporter, h.from_) for h in history]
     for role, state in candidates:
         if state and state != sc.exporter and (role, state) not in out:
             out.append((role, state))
@@ -207,36 +216,38 @@ def parties(
     intermediate holder (its own re-export to the final recipient); each regime that may bind the
     exporter (``binds`` tests a regime's ``binds`` condition on the item's facts).
     """
-    label = item_label(item)
-    out = [Say(sc.exporter, Role.exporter, Role.exporter, sc, item, label, True, False)]
+    exporter = sc.exporter
+    out: list[Say] = [(exporter, _EXPORTER, _EXPORTER, sc, item, True, False, True)]
     for role, state in consent_claimants(sc, item):
-        out.append(Say(state, role, role, sc, item, label, True, True))
+        out.append((state, role, role, sc, item, True, True, True))
     for comp in item.components:
-        if comp.origin == sc.exporter:
+        if comp.origin == exporter:
             continue
         comp_item = ScenarioItem.model_validate(
             {
-                "name": f"{comp.name} (in {label})",
+                "name": f"{comp.name} (in {item_label(item)})",
                 "category": comp.category or item.category,
                 "lethal": item.lethal if comp.lethal is None else comp.lethal,
                 "origin": comp.origin,
             }
         )
-        role = Role.component_origin
-        out.append(Say(comp.origin, role, role, sc, comp_item, comp_item.name or label, False, True))
+        out.append((comp.origin, Role.component_origin, Role.component_origin, sc, comp_item, False, True, True))
     for state in getattr(sc, "transit", ()):
         # a transit state's own rules for goods crossing its territory (e.g. Poland's transit licence)
-        out.append(Say(state, Role.transit, Role.transit, sc, item, label, True, True))
+        out.append((state, Role.transit, Role.transit, sc, item, True, True, True))
     for holder in sc.via:
         # an intermediate holder passes the item on: its own rules for a re-export to the final recipient
         onward = sc.model_copy(update={"exporter": holder, "via": [], "transfer": "re-export"})
-        held = item.model_copy(update={"origin": item.origin or sc.exporter})
-        out.append(Say(holder, Role.exporter, Role.re_exporter, onward, held, label, False, False))
+        held = item.model_copy(update={"origin": item.origin or exporter})
+        out.append((holder, _EXPORTER, Role.re_exporter, onward, held, False, False, True))
     for cj in regimes:
         b = binds(cj) if cj.binds is not None else True
         if b is not False:
-            out.append(Say(cj.code, Role.regime, Role.regime, sc, item, label, True, False, b))
+            out.append((cj.code, _REGIME, _REGIME, sc, item, True, False, b))
     return out
+
+
+_EXPORTER, _REGIME = Role.exporter, Role.regime
 
 
 def regimes_of(compiled: dict[str, CompiledJurisdiction]) -> list[CompiledJurisdiction]:
@@ -260,7 +271,7 @@ def _statuses(
     cj: CompiledJurisdiction, role: Role, facts: Any, day: dt.date
 ) -> Iterator[tuple[CompiledRule, bool | None]]:
     for r in cj.rules_for(role):
-        if r.in_force(day):
+        if r.always or r.in_force(day):
             st = r.pred(facts)
             if st is not False:
                 yield r, st
@@ -284,17 +295,27 @@ def claims_say_in(cj: CompiledJurisdiction | None, role: Role, facts: Any, day: 
 
 # ---------------------------------------------------------------- one jurisdiction's verdict
 
-Resolution = tuple[list[str], list[tuple[str, str]], dict[str, list[str]]]
-"""Determining rule ids, conflicting pairs, and which rules defeated which."""
 
-
-def settle(if_none: Verdict, active: Sequence[tuple[Candidate, bool | None]]) -> dict[Verdict, Resolution]:
+def settle(
+    if_none: Verdict,
+    active: Sequence[tuple[Candidate, bool | None]],
+    memo: dict[Any, dict[Verdict, Resolution]] | None = None,
+) -> dict[Verdict, Resolution]:
     """Every verdict the rules that may apply can give, with the first resolution giving each.
 
     ``active`` holds each rule that may apply (status True: applies; None: unknown) as default
     logic sees it. Every combination of the unknown ones is resolved; with more than
-    ``MAX_UNKNOWN_RULES`` unknown, none is, and the result is empty (undetermined).
+    ``MAX_UNKNOWN_RULES`` unknown, none is, and the result is empty (undetermined). With a
+    ``memo`` (one per jurisdiction, since ``if_none`` is its own), results are kept per ``active``.
     """
+    if memo is not None:
+        key = tuple(active)
+        hit = memo.get(key)
+        if hit is None:
+            if len(memo) > 4096:
+                memo.clear()
+            hit = memo[key] = settle(if_none, active)
+        return hit
     unknown = [i for i, (_, st) in enumerate(active) if st is None]
     if not unknown:
         v, det, conflicts, defeats = resolve([c for c, _ in active], if_none)
@@ -341,8 +362,11 @@ def direct_transfer(sc: Any, item: Any, state: str) -> tuple[Any, Any]:
 
 
 def overall_verdict(verdicts: Iterable[Verdict]) -> Verdict:
-    """The transfer's verdict: the most severe of its parties' (undetermined for none)."""
-    return Verdict.most_severe(list(verdicts))
+    """The transfer's verdict: the most severe of its parties' (``Verdict.severity``; undetermined for none)."""
+    return max(verdicts, key=_SEVERITY.__getitem__, default=Verdict.undetermined)
+
+
+_SEVERITY = {v: v.severity for v in Verdict}
 
 
 def deciding_rules(results: Iterable[tuple[Verdict, Sequence[str]]], verdict: Verdict) -> tuple[str, ...]:

@@ -142,32 +142,14 @@ class Facts:
         world = self.world
         recipient = self.scenario.recipient
         if name in CONFLICT_FACTS:
-            return conflict_fact(world, recipient, day, name)
+            return world.remember((name, recipient, day), lambda: conflict_fact(world, recipient, day, name))
         parts = name.split(".")
         if len(parts) == 3 and parts[1] in ("member_of", "party_to"):
             country = getattr(self.scenario, parts[0])
-            group = world.groups[parts[2]]
-            m = world.membership(country, parts[2], day)
-            if m is not None:
-                since = f" since {m.from_}" if m.from_ else ""
-                srcs = [s for s in group.sources if s.id == m.source] or group.sources
-                return FactValue(name, True, "derived", f"world data: {country} in `{group.id}`{since}", _cite(srcs))
-            return FactValue(name, False, "derived", f"world data: {country} not in `{group.id}` on {day}")
+            return world.remember((name, country, day), lambda: _membership_fact(world, name, country, day))
         if len(parts) == 3 and parts[1] == "under_embargo" and parts[0] == "exporter":
-            by, exporter = parts[2], self.scenario.exporter
-            found = [e for e in world.embargoes_on(exporter, by, day) if e.direction != "supply"]
-            if found:
-                e = found[0]
-                return FactValue(
-                    name,
-                    True,
-                    "derived",
-                    f"world data: `{e.id}`, {e.instrument}, since {e.from_} (procurement ban)",
-                    _cite(e.sources),
-                )
-            return FactValue(
-                name, False, "derived", f"world data: no {by} embargo forbids procuring arms from {exporter} on {day}"
-            )
+            exporter = self.scenario.exporter
+            return world.remember((name, exporter, day), lambda: _procurement_fact(world, name, exporter, day))
         if len(parts) == 3 and parts[1] == "under_embargo":
             by = parts[2]
             cat = self.item.category or ""
@@ -254,6 +236,36 @@ def view_values(jf: RuleFile, sc: Any, assumed: Any = None) -> dict[str, FactVal
                 v.fact, v.value, "view", basis, _cite([s for s in jf.sources if s.id == cite.source])
             )
     return out
+
+
+def _membership_fact(world: World, name: str, country: str, day: dt.date) -> FactValue:
+    """``<party>.member_of.<group>`` / ``party_to``: whether ``country`` is in the group on ``day``."""
+    gid = name.split(".")[2]
+    group = world.groups[gid]
+    m = world.membership(country, gid, day)
+    if m is not None:
+        since = f" since {m.from_}" if m.from_ else ""
+        srcs = [s for s in group.sources if s.id == m.source] or group.sources
+        return FactValue(name, True, "derived", f"world data: {country} in `{group.id}`{since}", _cite(srcs))
+    return FactValue(name, False, "derived", f"world data: {country} not in `{group.id}` on {day}")
+
+
+def _procurement_fact(world: World, name: str, exporter: str, day: dt.date) -> FactValue:
+    """``exporter.under_embargo.<by>``: whether an embargo forbids procuring arms from ``exporter``."""
+    by = name.split(".")[2]
+    found = [e for e in world.embargoes_on(exporter, by, day) if e.direction != "supply"]
+    if found:
+        e = found[0]
+        return FactValue(
+            name,
+            True,
+            "derived",
+            f"world data: `{e.id}`, {e.instrument}, since {e.from_} (procurement ban)",
+            _cite(e.sources),
+        )
+    return FactValue(
+        name, False, "derived", f"world data: no {by} embargo forbids procuring arms from {exporter} on {day}"
+    )
 
 
 def implied_assumptions(assume: Any) -> dict[str, Any]:

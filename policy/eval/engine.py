@@ -19,7 +19,6 @@ from policy.eval.core import (
     NO_RULES,
     CompiledJurisdiction,
     CompiledRule,
-    Say,
     candidate,
     claims_say,
     compile_rulebase,
@@ -108,13 +107,11 @@ def rulebase_digest(base: RuleBase) -> str:
 
 def evaluate(base: RuleBase, scenario: Scenario) -> Decision:
     """Evaluate a transfer under every jurisdiction with a say, on the scenario's date."""
-    compiled = compile_rulebase(base)
-    regimes = base.memo("core.regimes", lambda: regimes_of(compiled))
-    lethality = base.lethality()
+    ctx = base.memo("engine.context", lambda: _Context(base))
     results: list[JurisdictionVerdict] = []
     facts: dict[str, FactValue] = {}
     for item in scenario.items:
-        for jv in _item_verdicts(base, compiled, regimes, lethality, scenario, item):
+        for jv in _item_verdicts(ctx, scenario, item):
             results.append(jv)
             for name, fv in jv.facts.items():
                 shown = (
@@ -127,7 +124,7 @@ def evaluate(base: RuleBase, scenario: Scenario) -> Decision:
     record = {
         "date": scenario.date.isoformat(),
         "policy_version": __version__,
-        "rules_digest": base.digest(),
+        "rules_digest": ctx.digest,
         "rule_files": len(base.files),
     }
     if base.overlays:
@@ -159,43 +156,40 @@ def _read_facts(results: list[JurisdictionVerdict]) -> set[str]:
 
 
 class _Context:
-    """What one evaluation reads besides the facts: the compiled rules and the rulebase."""
+    """What every evaluation on one rulebase reads besides the facts, built once per rulebase."""
 
-    __slots__ = ("base", "compiled", "lethality")
+    __slots__ = ("base", "compiled", "regimes", "lethality", "digest")
 
-    def __init__(self, base: RuleBase, compiled: dict[str, CompiledJurisdiction], lethality: dict[str, bool]) -> None:
-        self.base, self.compiled, self.lethality = base, compiled, lethality
+    def __init__(self, base: RuleBase) -> None:
+        self.base = base
+        self.compiled = compile_rulebase(base)
+        self.regimes = regimes_of(self.compiled)
+        self.lethality = base.lethality()
+        self.digest = base.digest()
 
     def facts(self, sc: Scenario, item: ScenarioItem) -> Facts:
         return Facts(sc, item, self.base.world, self.lethality, self.base.assume)
 
 
-def _item_verdicts(
-    base: RuleBase,
-    compiled: dict[str, CompiledJurisdiction],
-    regimes: list[CompiledJurisdiction],
-    lethality: dict[str, bool],
-    sc: Scenario,
-    item: ScenarioItem,
-) -> list[JurisdictionVerdict]:
-    ctx = _Context(base, compiled, lethality)
+def _item_verdicts(ctx: _Context, sc: Scenario, item: ScenarioItem) -> list[JurisdictionVerdict]:
     facts = ctx.facts(sc, item)
 
     def binds(cj: CompiledJurisdiction) -> bool | None:
         assert cj.binds_test is not None
         return cj.binds_test.explain(facts)
 
+    compiled = ctx.compiled
     out: list[JurisdictionVerdict] = []
-    for p in parties(sc, item, regimes, binds):
-        cj = compiled.get(p.state)
+    for state, role, shown, psc, pitem, main, _, b in parties(sc, item, ctx.regimes, binds):
+        cj = compiled.get(state)
         if cj is None:
-            out.append(_missing(p))
+            out.append(_missing(state, role, shown, item_label(pitem)))
             continue
-        jv = _judge(ctx, cj, p.role, facts if p.main else ctx.facts(p.scenario, p.item), p.label, ())
+        jv = _judge(ctx, cj, role, facts if main else ctx.facts(psc, pitem), item_label(pitem), ())
         if jv is None:  # a claimant whose rules claim no say
             continue
-        jv.role = p.shown
-        why = regime_say(p.binds)
+        jv.role = shown
+        why = regime_say(b)
         if why is not None:
             jv.verdict, jv.reason, jv.determining = Verdict.undetermined, why, []
         out.append(jv)
@@ -212,17 +206,16 @@ _ROLE_WORDS = {
 }
 
 
-def _missing(p: Say) -> JurisdictionVerdict:
-    """A party with no encoded rules: its say is unknown."""
+def _missing(state: str, role: Role, shown: Role, label: str) -> JurisdictionVerdict:
+    """A party with no encoded rules: its say is unknown (``core.NO_RULES``)."""
     return JurisdictionVerdict(
-        p.state,
-        country_name(p.state),
+        state,
+        country_name(state),
         "missing",
-        p.shown,
-        p.label,
+        shown,
+        label,
         NO_RULES,
-        f"no rules are encoded for {country_name(p.state)} ({p.state}); "
-        f"its say {_ROLE_WORDS.get(p.role, '')} is unknown",
+        f"no rules are encoded for {country_name(state)} ({state}); its say {_ROLE_WORDS.get(role, '')} is unknown",
     )
 
 
@@ -247,7 +240,7 @@ def _judge(
     findings: list[RuleFinding] = []
     active: list[tuple[CompiledRule, RuleFinding, bool | None]] = []
     for r in cj.rules_for(role):
-        if not r.in_force(day):
+        if not r.always and not r.in_force(day):
             findings.append(RuleFinding(r.rule, "not_in_force"))
             continue
         trace: list[LeafResult] = []
@@ -268,7 +261,7 @@ def _judge(
         else:
             f.effect_verdict = c.verdict
         cands.append((c, st))
-    outcomes = settle(cj.if_no_rule_applies, cands)
+    outcomes = settle(cj.if_no_rule_applies, cands, cj.settled)
     unknown = [f for _, f, st in active if st is None]
     missing = sorted({x.fact for f in unknown for x in f.trace if x.result is None and x.actual is None})
     used = facts.used
@@ -306,7 +299,7 @@ def _judge(
             [],
             list(conflicts),
             fact_values,
-            determining,
+            list(determining),
         )
     possible = sorted(outcomes, key=lambda v: -v.severity) if outcomes else []
     could = " or ".join(f"`{v.value}`" for v in possible) or "anything"

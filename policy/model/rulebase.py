@@ -75,6 +75,27 @@ class World:
         self._index[name] = (entries, len(entries), index)
         return index
 
+    def remember(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+        """A value derived from this world data (a fact about one country on one day), computed once
+        and kept while the entry lists stay the same (at most 50,000 values)."""
+        stamp = (
+            id(self.groups),
+            len(self.groups),
+            id(self.conflicts),
+            len(self.conflicts),
+            id(self.embargoes),
+            len(self.embargoes),
+        )
+        memo = self._index.get("remembered")
+        if memo is None or memo[0] != stamp or len(memo[1]) > 50_000:
+            memo = self._index["remembered"] = (stamp, {})
+        values: dict[tuple[Any, ...], Any] = memo[1]
+        if key in values:
+            hit: T = values[key]
+            return hit
+        value = values[key] = build()
+        return value
+
     def membership(self, country: str, group: str, day: dt.date) -> Membership | None:
         """The membership entry that covers ``day``, if any."""
         members = self.groups[group].members
