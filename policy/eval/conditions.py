@@ -21,7 +21,7 @@ from policy.model import All, Any_, Leaf, Not, category_within
 from policy.model.facts import coerce_value, fact_spec
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class LeafResult:
     """One comparison as evaluated: what was tested, what the fact was, and the outcome."""
 
@@ -97,9 +97,13 @@ class _True(Explained):
 
 
 class _Test(Explained):
-    """One leaf: its fact, operator and expected value read once from the rule."""
+    """One leaf: its fact, operator and expected value read once from the rule.
 
-    __slots__ = ("fact", "op", "expected", "dated", "parents")
+    A leaf's result depends only on the fact's value, so results are kept per value (and its
+    type, so that ``1`` and ``true`` stay apart): most evaluations find theirs made.
+    """
+
+    __slots__ = ("fact", "op", "expected", "dated", "parents", "seen")
 
     def __init__(self, leaf: Leaf) -> None:
         self.fact = leaf.fact
@@ -107,19 +111,32 @@ class _Test(Explained):
         self.expected = leaf.value
         self.dated = _as_date(self.expected)  # the expected value compared with a date fact
         self.parents: Sequence[Any] = [self.expected] if isinstance(self.expected, str) else self.expected
+        self.seen: dict[tuple[type, Any], LeafResult] = {}
 
     def explain(self, facts: Facts, trace: Trace | None = None) -> bool | None:
-        r = self.test(facts)
+        actual = facts.get(self.fact).value
+        key = (type(actual), actual)
+        try:
+            r = self.seen.get(key)
+        except TypeError:  # an unhashable value: tested each time
+            r = self.compare(actual)
+        else:
+            if r is None:
+                if len(self.seen) > 256:
+                    self.seen.clear()
+                r = self.seen[key] = self.compare(actual)
         if trace is not None:
             trace.append(r)
         return r.result
 
     def test(self, facts: Facts) -> LeafResult:
+        return self.compare(facts.get(self.fact).value)
+
+    def compare(self, actual: Any) -> LeafResult:
+        """The leaf tested on a fact's value (None: unknown)."""
         op, expected = self.op, self.expected
-        fv = facts.get(self.fact)
-        actual = fv.value
         if op == "exists":
-            return LeafResult(self.fact, op, expected, actual, fv.known == bool(expected))
+            return LeafResult(self.fact, op, expected, actual, (actual is not None) == bool(expected))
         if actual is None:
             return LeafResult(self.fact, op, expected, None, None)
         result: bool

@@ -86,13 +86,17 @@ class Facts:
 
     def _compute(self, name: str) -> FactValue:
         sc = self.scenario
-        if name in sc.assume:
-            return FactValue(name, sc.assume[name], "assumed", "assumed by the user (what-if)")
-        if name in self.assumed:
-            return FactValue(name, self.assumed[name], "assumed", "assumed by an overlay (what-if on the law)")
-        implied = implied_assumptions(sc.assume) or implied_assumptions(self.assumed)
-        if name in implied:
-            return FactValue(name, implied[name], "assumed", f"follows from the assumption {CONFLICT_FACTS[0]}=false")
+        assume, assumed = sc.assume, self.assumed
+        if assume or assumed:
+            if name in assume:
+                return FactValue(name, assume[name], "assumed", "assumed by the user (what-if)")
+            if name in assumed:
+                return FactValue(name, assumed[name], "assumed", "assumed by an overlay (what-if on the law)")
+            implied = implied_assumptions(assume) or implied_assumptions(assumed)
+            if name in implied:
+                return FactValue(
+                    name, implied[name], "assumed", f"follows from the assumption {CONFLICT_FACTS[0]}=false"
+                )
         if name in self.views:
             return self.views[name]
         if name in ("date", "exporter", "recipient", "end_user", "transfer"):

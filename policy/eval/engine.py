@@ -179,13 +179,15 @@ def _item_verdicts(ctx: _Context, sc: Scenario, item: ScenarioItem) -> list[Juri
         return cj.binds_test.explain(facts)
 
     compiled = ctx.compiled
+    label = item_label(item)
     out: list[JurisdictionVerdict] = []
     for state, role, shown, psc, pitem, main, _, b in parties(sc, item, ctx.regimes, binds):
         cj = compiled.get(state)
+        here = label if main else item_label(pitem)
         if cj is None:
-            out.append(_missing(state, role, shown, item_label(pitem)))
+            out.append(_missing(state, role, shown, here))
             continue
-        jv = _judge(ctx, cj, role, facts if main else ctx.facts(psc, pitem), item_label(pitem), ())
+        jv = _judge(ctx, cj, role, facts if main else ctx.facts(psc, pitem), here, ())
         if jv is None:  # a claimant whose rules claim no say
             continue
         jv.role = shown
@@ -225,17 +227,18 @@ def _judge(
     role: Role,
     facts: Facts,
     label: str,
-    stack: tuple[tuple[str, str], ...],
+    stack: tuple[tuple[str, Role], ...],
 ) -> JurisdictionVerdict | None:
     """Apply one jurisdiction's rules of one role to one item; None when it claims no say."""
-    key = (cj.code, role.value)
+    key = (cj.code, role)
     if key in stack:
-        chain = " -> ".join(f"{j} ({r})" for j, r in stack + (key,))
+        chain = " -> ".join(f"{j} ({r.value})" for j, r in stack + (key,))
         raise EvaluationError(f"consent chain loops: {chain}")
     stack = stack + (key,)
     jf = cj.file
     assert jf is not None  # INVARIANT: compiled from a rule file
-    facts = facts.seen_by(jf)
+    if cj.views:
+        facts = facts.seen_by(jf)
     day = facts.scenario.date
     findings: list[RuleFinding] = []
     active: list[tuple[CompiledRule, RuleFinding, bool | None]] = []
@@ -263,17 +266,20 @@ def _judge(
         cands.append((c, st))
     outcomes = settle(cj.if_no_rule_applies, cands, cj.settled)
     unknown = [f for _, f, st in active if st is None]
-    missing = sorted({x.fact for f in unknown for x in f.trace if x.result is None and x.actual is None})
+    missing = (
+        sorted({x.fact for f in unknown for x in f.trace if x.result is None and x.actual is None}) if unknown else []
+    )
     used = facts.used
     fact_values = {k: used[k] for k in sorted({x.fact for f in findings for x in f.trace}) if k in used}
     verdict, settled = settled_verdict(outcomes)
     if settled is not None:
         determining, conflicts, defeats = settled
-        for f in findings:
-            if f.rule.id in defeats:
-                f.status, f.defeated_by = "defeated", defeats[f.rule.id]
-            elif f.status == "fired" and conflicts and any(f.rule.id in pair for pair in conflicts):
-                f.status = "conflict"
+        if defeats or conflicts:
+            for f in findings:
+                if f.rule.id in defeats:
+                    f.status, f.defeated_by = "defeated", list(defeats[f.rule.id])
+                elif f.status == "fired" and conflicts and any(f.rule.id in pair for pair in conflicts):
+                    f.status = "conflict"
         if conflicts:
             pairs = "; ".join(f"`{a}` and `{b}`" for a, b in conflicts)
             reason = f"rules conflict: {pairs} apply with different effects and neither is an exception to the other"
@@ -313,7 +319,7 @@ _STATUS = {True: "fired", False: "not_applicable", None: "unknown"}
 
 
 def _direct(
-    ctx: _Context, cj: CompiledJurisdiction, facts: Facts, label: str, stack: tuple[tuple[str, str], ...]
+    ctx: _Context, cj: CompiledJurisdiction, facts: Facts, label: str, stack: tuple[tuple[str, Role], ...]
 ) -> JurisdictionVerdict:
     """The consent test: the verdict of ``cj``'s state on the direct transfer (``core.direct_transfer``)."""
     direct, item = direct_transfer(facts.scenario, facts.item, cj.code)
