@@ -5,22 +5,25 @@ path (``compiled.py``: closures and generated code) both consume the compiled fo
 (``CompiledJurisdiction`` holding ``CompiledRule``s indexed by role) and call these functions for
 every semantic decision. They differ only in how they test a condition and what they record.
 
-Each point and its one home (``docs/architecture-core.md`` keeps this table):
+Each point and its one home (``docs/architecture-core.md`` keeps this table, checkable with grep):
 
 - who has a say in one item's transfer, in which role and order: ``parties``
 - which states besides the exporter may claim a say (producer, licensor, earlier exporters):
   ``consent_claimants``
-- a claimant has a say only if a rule of its role may apply: ``claims_say``
-- a state without encoded rules: its say is unknown: ``NO_RULES``
-- whether a regime binds the exporter (false: no say; unknown: undetermined): ``regime_say``
-- which rules a role applies (regimes apply their exporter rules): ``rule_role``,
-  ``CompiledJurisdiction.rules_for``
+- a claimant has a say only if one of its rules of that role may apply: ``claims_say``
+  (``claims_say_in`` asks it of closures, for the fast path and the diff)
+- a state with a say but no encoded rules: its say is unknown: ``NO_RULES``
+- a regime that does not bind the exporter has no say (in ``parties``); whether it binds is
+  unknown: undetermined: ``regime_say``
+- which rules a role applies (regimes apply their exporter rules): ``rule_role``
 - the period a rule is in force: ``CompiledRule.in_force`` (the rule's own ``Rule.in_force``)
-- unknown facts: every combination of the unknown rules, up to ``MAX_UNKNOWN_RULES``: ``settle``
+- unknown facts: every combination of the rules whose condition is unknown, up to
+  ``MAX_UNKNOWN_RULES``: ``settle``; one verdict from the possible ones: ``settled_verdict``
 - default logic (exceptions, defaults, conflicts, severity): ``logic.resolve``, called by ``settle``
-- one verdict from the possible ones (several: undetermined): ``settled_verdict``
+- how an applicable rule enters default logic (a consent test with the direct export's verdict):
+  ``candidate``
 - the consent test, as a direct export from the consenting state: ``direct_transfer``
-- the deciding rules of a transfer: ``deciding_rules``; its overall verdict: ``overall_verdict``
+- the overall verdict: ``overall_verdict``; the deciding rules: ``deciding_rules``
 """
 
 from __future__ import annotations

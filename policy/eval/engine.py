@@ -129,11 +129,12 @@ def evaluate(base: RuleBase, scenario: Scenario) -> Decision:
     }
     if base.overlays:
         record["overlays"] = list(base.overlays)
+    read = _read_facts(results) if scenario.assume else set()
     warnings = [
         f"the assumption {name}={json.dumps(scenario.assume[name], default=str)} changed nothing: "
         "no rule that applies reads it"
         for name in sorted(scenario.assume)
-        if name not in _read_facts(results)
+        if name not in read
     ]
     return Decision(scenario, verdict, results, dict(sorted(facts.items())), record, warnings)
 
