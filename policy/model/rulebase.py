@@ -59,6 +59,10 @@ class World:
     embargoes: list[Embargo] = field(default_factory=list)
     _index: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without its indexes and remembered facts (rebuilt on first use)."""
+        return {**self.__dict__, "_index": {}}
+
     def group_kinds(self) -> dict[str, str]:
         return {gid: g.kind for gid, g in self.groups.items()}
 
@@ -129,6 +133,10 @@ class RuleBase:
     assume: dict[str, Any] = field(default_factory=dict)  # facts assumed by overlays, for every transfer
     overlays: list[str] = field(default_factory=list)  # ids of the overlays applied, in order
     _memo: dict[str, tuple[Any, Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without what it computed (compiled rules hold generated code; rebuilt on first use)."""
+        return {**self.__dict__, "_memo": {}}
 
     def memo(self, name: str, build: Callable[[], T]) -> T:
         """A value computed from this rulebase once (the digest, the lethality table, the compiled
