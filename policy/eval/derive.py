@@ -42,6 +42,10 @@ class FactValue:
         }
 
 
+_ASSESSED: dict[str, FactValue] = {}
+"""The default of each assessment fact (the same for every transfer), made once."""
+
+
 def _cite(sources: list[Source]) -> tuple[tuple[str, str | None], ...]:
     return tuple((s.title, s.url) for s in sources)
 
@@ -130,15 +134,19 @@ class Facts:
             if self.item.id and attr in ("category", "lethal"):
                 return FactValue(name, value, "scenario", f"item catalogue entry `{self.item.id}`")
             return FactValue(name, value, "scenario", "stated in the scenario")
+        fv = _ASSESSED.get(name)
+        if fv is not None:
+            return fv
         spec = STATIC_FACTS.get(name)
         if spec is not None and spec.origin == "assessment":
-            return FactValue(
+            fv = _ASSESSED[name] = FactValue(
                 name,
                 spec.default,
                 "default",
                 "not established: an assessment fact is taken as absent unless assumed "
                 f"(use --assume {name}=true to test it)",
             )
+            return fv
         return self._derive(name)
 
     def _derive(self, name: str) -> FactValue:

@@ -82,18 +82,18 @@ class World:
     def remember(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
         """A value derived from this world data (a fact about one country on one day), computed once
         and kept while the entry lists stay the same (at most 50,000 values)."""
-        stamp = (
-            id(self.groups),
-            len(self.groups),
-            id(self.conflicts),
-            len(self.conflicts),
-            id(self.embargoes),
-            len(self.embargoes),
-        )
         memo = self._index.get("remembered")
-        if memo is None or memo[0] != stamp or len(memo[1]) > 50_000:
-            memo = self._index["remembered"] = (stamp, {})
-        values: dict[tuple[Any, ...], Any] = memo[1]
+        if (
+            memo is None
+            or memo[0] is not self.groups
+            or memo[1] is not self.conflicts
+            or memo[2] is not self.embargoes
+            or memo[3] != (len(self.groups), len(self.conflicts), len(self.embargoes))
+            or len(memo[4]) > 50_000
+        ):
+            sizes = (len(self.groups), len(self.conflicts), len(self.embargoes))
+            memo = self._index["remembered"] = (self.groups, self.conflicts, self.embargoes, sizes, {})
+        values: dict[tuple[Any, ...], Any] = memo[4]
         if key in values:
             hit: T = values[key]
             return hit
