@@ -22,6 +22,7 @@ import numpy as np
 from policy.eval.changes import change_dates, change_events
 from policy.eval.columnar import Column, distinct_rows, rule_states
 from policy.eval.compiled import CompiledJurisdiction, FactBuilder, compile_file, judge
+from policy.eval.core import claims_say_in
 from policy.eval.engine import evaluate
 from policy.model import Role, RuleFile, Scenario, Verdict, iter_leaves
 from policy.model.facts import fact_spec
@@ -372,16 +373,8 @@ def _judged(
         b = cj.binds(facts)
         if b is False:
             return NO_SAY, ()
-    if role not in (Role.exporter, Role.regime):
-        active = [
-            r
-            for r in cj.by_role.get(role, ())
-            if (r.from_ is None or r.from_ <= day)
-            and (r.until is None or day <= r.until)
-            and r.pred(facts) is not False
-        ]
-        if not active:
-            return NO_SAY, ()
+    if not claims_say_in(cj, role, facts, day):
+        return NO_SAY, ()
     v, det = judge(cj, role, facts, day, lambda j: judge(j, Role.exporter, facts, day)[0])
     return v.value, tuple(det)
 

@@ -24,7 +24,7 @@ import datetime as dt
 from typing import Any, Iterable
 
 from policy.eval.compiled import FactBuilder
-from policy.eval.derive import consent_claimants
+from policy.eval.core import consent_claimants
 from policy.model import Rule, RuleFile, Scenario, View, iter_leaves
 from policy.model.rulebase import RuleBase
 

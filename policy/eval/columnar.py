@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from policy.eval.compiled import compile_condition
+from policy.eval.conditions import compile_condition
 from policy.model import RESTRICTIVE, All, Any_, Effect, Leaf, Not, Role, RuleFile, Verdict
 from policy.model.facts import fact_spec
 

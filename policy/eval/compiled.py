@@ -8,135 +8,50 @@ explained engine's (a test checks this); only the explanation is left out.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from policy.eval.derive import Facts, consent_claimants, contract_fact, implied_assumptions, view_values
-from policy.eval.logic import Candidate, resolve
-from policy.model import (
-    All,
-    Any_,
-    Effect,
-    Leaf,
-    Not,
-    Role,
-    RuleFile,
-    ScenarioItem,
-    Verdict,
-    category_within,
-    iter_leaves,
+from policy.eval.conditions import Pred, compile_condition, compile_leaf
+from policy.eval.core import (
+    NO_RULES,
+    CompiledJurisdiction,
+    CompiledRule,
+    candidate,
+    claims_say,
+    claims_say_in,
+    deciding_rules,
+    direct_transfer,
+    overall_verdict,
+    parties,
+    regime_say,
+    regimes_of,
+    settle,
+    settled_verdict,
 )
+from policy.eval.core import active_rules as _active
+from policy.eval.core import compile_jurisdiction as _compile_jurisdiction
+from policy.eval.core import compile_rulebase as _compile_rulebase
+from policy.eval.derive import Facts, contract_fact, implied_assumptions, view_values
+from policy.model import All, Any_, Leaf, Not, Role, RuleFile, Verdict, category_within, iter_leaves
 from policy.model.facts import STATIC_FACTS, coerce_value, fact_spec
-from policy.model.rulebase import RuleBase, paused_gc
+from policy.model.rulebase import RuleBase, listed_category
 
-Pred = Callable[[Mapping[str, Any]], "bool | None"]
-MAX_UNKNOWN_RULES = 10
-
-
-def _leaf(leaf: Leaf, groups: dict[str, str]) -> Pred:
-    name, op, raw = leaf.fact, leaf.op, leaf.value
-    spec = fact_spec(name, groups)
-    assert spec is not None  # INVARIANT: the loader rejected unknown facts
-
-    def co(v: Any) -> Any:
-        return coerce_value(spec, v) if spec.type not in ("str",) else v
-
-    if op == "exists":
-        want = bool(raw)
-        return lambda f: (f.get(name) is not None) == want
-    if op == "within":
-        parents = tuple([raw] if isinstance(raw, str) else raw)
-
-        def within(f: Mapping[str, Any]) -> bool | None:
-            v = f.get(name)
-            return None if v is None else any(category_within(v, p) for p in parents)
-
-        return within
-    if op in ("in", "not_in"):
-        values = frozenset(co(v) for v in raw)
-        positive = op == "in"
-        if spec.type == "countries":
-            return lambda f: None if (v := f.get(name)) is None else (not values.isdisjoint(v)) == positive
-        return lambda f: None if (v := f.get(name)) is None else ((v in values) == positive)
-    x = co(raw)
-    if op == "eq":
-        return lambda f: None if (v := f.get(name)) is None else v == x
-    if op == "ne":
-        return lambda f: None if (v := f.get(name)) is None else v != x
-    if op == "lt":
-        return lambda f: None if (v := f.get(name)) is None else v < x
-    if op == "lte":
-        return lambda f: None if (v := f.get(name)) is None else v <= x
-    if op == "gt":
-        return lambda f: None if (v := f.get(name)) is None else v > x
-    return lambda f: None if (v := f.get(name)) is None else v >= x
-
-
-def compile_condition(cond: Any, groups: dict[str, str]) -> Pred:
-    """A closure computing a condition's three-valued truth from a mapping of fact values."""
-    if cond is None:
-        return lambda f: True
-    if isinstance(cond, Leaf):
-        return _leaf(cond, groups)
-    if isinstance(cond, (list, All)):
-        parts = tuple(compile_condition(c, groups) for c in (cond if isinstance(cond, list) else cond.all))
-        if len(parts) == 1:
-            return parts[0]
-
-        def all_(f: Mapping[str, Any]) -> bool | None:
-            out: bool | None = True
-            for p in parts:
-                r = p(f)
-                if r is False:
-                    return False
-                if r is None:
-                    out = None
-            return out
-
-        return all_
-    if isinstance(cond, Any_):
-        parts = tuple(compile_condition(c, groups) for c in cond.any)
-
-        def any_(f: Mapping[str, Any]) -> bool | None:
-            out: bool | None = False
-            for p in parts:
-                r = p(f)
-                if r is True:
-                    return True
-                if r is None:
-                    out = None
-            return out
-
-        return any_
-    if isinstance(cond, Not):
-        inner = compile_condition(cond.not_, groups)
-        return lambda f: None if (r := inner(f)) is None else not r
-    raise TypeError(f"not a condition: {cond!r}")  # pragma: no cover
-
-
-@dataclass(frozen=True)
-class CompiledRule:
-    id: str
-    effect: Effect
-    default: bool
-    exception_to: tuple[str, ...]
-    yields_to: tuple[str, ...]
-    from_: dt.date | None
-    until: dt.date | None
-    pred: Pred
-
-
-@dataclass
-class CompiledJurisdiction:
-    code: str
-    kind: str
-    if_no_rule_applies: Verdict
-    binds: Pred | None
-    by_role: dict[Role, tuple[CompiledRule, ...]] = field(default_factory=dict)
-    fast: dict[Role, Any] = field(default_factory=dict)  # generated evaluators: see _Generated
+__all__ = [
+    "CompiledJurisdiction",
+    "CompiledRule",
+    "Pred",
+    "Screener",
+    "Screening",
+    "FactBuilder",
+    "compile_condition",
+    "compile_file",
+    "compile_leaf",
+    "compile_rulebase",
+    "generate",
+    "judge",
+]
 
 
 class _Generated(dict):  # type: ignore[type-arg]
@@ -156,39 +71,26 @@ class _Generated(dict):  # type: ignore[type-arg]
         return fn
 
 
-def compile_file(jf: RuleFile, groups: dict[str, str]) -> CompiledJurisdiction:
-    by_role: dict[Role, list[CompiledRule]] = {}
-    for r in jf.rules:
-        by_role.setdefault(r.role, []).append(
-            CompiledRule(
-                r.id,
-                r.effect,
-                r.default,
-                tuple(r.exception_to),
-                tuple(r.yields_to),
-                r.from_,
-                r.until,
-                compile_condition(r.when, groups),
-            )
+def _arm(cj: CompiledJurisdiction) -> CompiledJurisdiction:
+    """Attach the generated evaluators to a compiled jurisdiction (once)."""
+    if cj.fast is None:
+        cj.fast = _Generated(
+            lambda role: generate(cj, role), (Role.regime,) if cj.kind == "regime" else (Role.exporter,)
         )
-    cj = CompiledJurisdiction(
-        jf.jurisdiction,
-        jf.kind,
-        Verdict(jf.if_no_rule_applies),
-        compile_condition(jf.binds, groups) if jf.binds is not None else None,
-        {role: tuple(rules) for role, rules in by_role.items()},
-    )
-    cj.fast = _Generated(
-        lambda role: generate(cj, jf, role, groups), (Role.regime,) if jf.kind == "regime" else (Role.exporter,)
-    )
     return cj
 
 
+def compile_file(jf: RuleFile, groups: dict[str, str]) -> CompiledJurisdiction:
+    """One rule file in the core's compiled form, with its generated evaluators."""
+    return _arm(_compile_jurisdiction(jf, groups))
+
+
 def compile_rulebase(base: RuleBase) -> dict[str, CompiledJurisdiction]:
-    """Compile every jurisdiction of a rulebase once."""
-    groups = base.world.group_kinds()
-    with paused_gc():
-        return {code: compile_file(jf, groups) for code, jf in sorted(base.jurisdictions.items())}
+    """Every jurisdiction of a rulebase compiled (once per rulebase, shared with the explained engine)."""
+    compiled = _compile_rulebase(base)
+    for cj in compiled.values():
+        _arm(cj)
+    return compiled
 
 
 DirectFn = Callable[[CompiledJurisdiction], Verdict]
@@ -199,46 +101,20 @@ def judge(
 ) -> tuple[Verdict, tuple[str, ...]]:
     """One jurisdiction's verdict and determining rule ids; no explanation is built.
 
-    ``direct`` computes the nested direct-export verdict for ``as_direct_export`` rules.
+    ``direct`` computes the nested direct-export verdict for ``as_direct_export`` rules. A claimant
+    whose rules claim no say is ``permitted`` here (``Screener`` leaves it out; see ``core.claims_say``).
     """
-    fast = cj.fast[role]
+    fast = cj.fast[role] if cj.fast is not None else None
     if fast is not None:
         res = fast(facts, day)
         if res is not None:
             return res  # type: ignore[no-any-return]
-    rule_role = Role.exporter if role is Role.regime else role
-    active: list[tuple[CompiledRule, bool | None]] = []
-    for r in cj.by_role.get(rule_role, ()):
-        if (r.from_ is not None and day < r.from_) or (r.until is not None and day > r.until):
-            continue
-        st = r.pred(facts)
-        if st is not False:
-            active.append((r, st))
-    if role not in (Role.exporter, Role.regime) and not active:
+    active = _active(cj, role, facts, day)
+    if not claims_say(role, (st for _, st in active)):
         return Verdict.permitted, ()
-
-    def cand(r: CompiledRule) -> Candidate:
-        if r.effect is Effect.as_direct_export:
-            v = direct(cj) if direct is not None else Verdict.undetermined
-            return Candidate(r.id, r.default, r.exception_to, v, True, r.yields_to)
-        return Candidate(r.id, r.default, r.exception_to, Verdict(r.effect.value), False, r.yields_to)
-
-    cands = {r.id: cand(r) for r, _ in active}
-    unknown = [r for r, st in active if st is None]
-    if not unknown:
-        v, det, _, _ = resolve(list(cands.values()), cj.if_no_rule_applies)
-        return v, tuple(det)
-    if len(unknown) > MAX_UNKNOWN_RULES:
-        return Verdict.undetermined, ()
-    outcomes: dict[Verdict, tuple[str, ...]] = {}
-    for combo in itertools.product((False, True), repeat=len(unknown)):
-        on = {r.id for r, v in zip(unknown, combo) if v}
-        applicable = [cands[r.id] for r, st in active if st is True or r.id in on]
-        v, det, _, _ = resolve(applicable, cj.if_no_rule_applies)
-        outcomes.setdefault(v, tuple(det))
-    if len(outcomes) == 1:
-        return next(iter(outcomes.items()))
-    return Verdict.undetermined, ()
+    cands = [(candidate(r, direct(cj) if direct is not None and r.consent_test() else None), st) for r, st in active]
+    v, settled = settled_verdict(settle(cj.if_no_rule_applies, cands, cj.settled))
+    return v, tuple(settled[0]) if settled is not None else ()
 
 
 # ---------------------------------------------------------------- screening real transfers
@@ -262,7 +138,7 @@ class FactBuilder:
 
     def __init__(self, base: RuleBase) -> None:
         self.base = base
-        self.lethality = {code: c.lethal for code, c in base.categories.items()}
+        self.lethality = base.lethality()
         names: set[str] = set()
         for jf in base.jurisdictions.values():
             for cond in [r.when for r in jf.rules] + [jf.binds]:
@@ -321,10 +197,8 @@ class FactBuilder:
         cat = item.category
         lethal = item.lethal
         if lethal is None and cat:
-            c = cat
-            while c and c not in self.lethality:
-                c = c.rpartition(".")[0]
-            lethal = self.lethality.get(c) if c else None
+            c = listed_category(cat, self.lethality)
+            lethal = self.lethality[c] if c else None
         d: dict[str, Any] = {
             "date": sc.date,
             "exporter": sc.exporter,
@@ -367,12 +241,8 @@ class FactBuilder:
         return d
 
 
-_EXPORTER, _REGIME = Role.exporter, Role.regime
-_SEVERITY = {v: v.severity for v in Verdict}
-
-
 class _LazyDirect:
-    """The consent test's direct-export verdict, computed only if a consent rule asks for it."""
+    """The consent test's direct-export verdict (``core.direct_transfer``), computed only if a consent rule asks."""
 
     __slots__ = ("screener", "sc", "item")
 
@@ -380,12 +250,21 @@ class _LazyDirect:
         self.screener, self.sc, self.item = screener, sc, item
 
     def __call__(self, cj: CompiledJurisdiction) -> Verdict:
-        sc, item = self.sc, self.item
-        kind = "sale" if sc.transfer == "re-export" else sc.transfer
-        dsc = sc.model_copy(update={"exporter": cj.code, "via": [], "transfer": kind})
-        ditem = item.model_copy(update={"origin": None, "licence_origin": None, "components": []})
+        dsc, ditem = direct_transfer(self.sc, self.item, cj.code)
         facts = self.screener.seen_by(cj, dsc, self.screener._facts(dsc, ditem))
-        return judge(cj, Role.exporter, facts, sc.date)[0]
+        return judge(cj, Role.exporter, facts, dsc.date)[0]
+
+
+_ROLE_NAMES = {r: r.value for r in Role}
+
+
+def _binds_on(facts: Mapping[str, Any]) -> Callable[[CompiledJurisdiction], bool | None]:
+    """A regime's ``binds`` condition tested (as a closure) on one item's facts."""
+
+    def binds(cj: CompiledJurisdiction) -> bool | None:
+        return cj.binds(facts) if cj.binds is not None else True
+
+    return binds
 
 
 class Screener:
@@ -395,7 +274,7 @@ class Screener:
         self.base = base
         self.compiled = compile_rulebase(base)
         self.builder = FactBuilder(base)
-        self.regimes = [cj for cj in self.compiled.values() if cj.kind == "regime"]
+        self.regimes = regimes_of(self.compiled)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle the rulebase only: the unpickled screener compiles its rules again where it lands.
@@ -410,104 +289,43 @@ class Screener:
 
     def seen_by(self, cj: CompiledJurisdiction, sc: Any, facts: dict[str, Any]) -> dict[str, Any]:
         """The facts as jurisdiction ``cj`` sees them (its `views`; see ``derive.view_values``)."""
-        jf = self.base.jurisdictions.get(cj.code)
+        jf = cj.file
         views = view_values(jf, sc, self.base.assume) if jf is not None and jf.views else None
         return {**facts, **{k: fv.value for k, fv in views.items()}} if views else facts
 
     def screen(self, sc: Any) -> Screening:
-        """The verdict for a scenario, as ``engine.evaluate`` would give it."""
+        """The verdict for a scenario, as ``engine.evaluate`` would give it: the same parties
+        (``core.parties``), each judged by ``judge``."""
         out: list[tuple[str, str, Verdict]] = []
-        deciding: list[tuple[Verdict, tuple[str, ...]]] = []
+        decided: list[tuple[Verdict, tuple[str, ...]]] = []
         day = sc.date
-        undetermined = (Verdict.undetermined, ())
-
-        def run(cj: CompiledJurisdiction, role: Role, facts: dict[str, Any], direct: Any, at: Any = sc) -> Any:
-            facts = self.seen_by(cj, at, facts)
-            fast = cj.fast[role]
-            res = fast(facts, day) if fast is not None else None
-            return res if res is not None else judge(cj, role, facts, day, direct)
-
+        compiled = self.compiled
         for item in sc.items:
             facts = self._facts(sc, item)
             direct = _LazyDirect(self, sc, item)
-            ex = self.compiled.get(sc.exporter)
-            res = run(ex, _EXPORTER, facts, direct) if ex else undetermined
-            out.append((sc.exporter, "exporter", res[0]))
-            deciding.append(res)
-            for role, state in consent_claimants(sc, item):
-                cj = self.compiled.get(state)
+            for state, role, shown, psc, pitem, main, claim, binds in parties(sc, item, self.regimes, _binds_on(facts)):
+                cj = compiled.get(state)
+                res: tuple[Verdict, tuple[str, ...]]
                 if cj is None:
-                    res = undetermined
-                elif self._claims(cj, role, self.seen_by(cj, sc, facts), day):
-                    res = judge(cj, role, self.seen_by(cj, sc, facts), day, direct)
+                    res = (NO_RULES, ())
+                elif binds is not True and regime_say(binds) is not None:
+                    res = (Verdict.undetermined, ())
+                elif main:
+                    seen = self.seen_by(cj, sc, facts) if cj.views else facts
+                    if claim and not claims_say_in(cj, role, seen, day):
+                        continue
+                    fast = cj.fast[role]
+                    hit = fast(seen, day) if fast is not None else None
+                    res = hit if hit is not None else judge(cj, role, seen, day, direct)
                 else:
-                    continue
-                out.append((state, role.value, res[0]))
-                deciding.append(res)
-            for comp in item.components:
-                if comp.origin == sc.exporter:
-                    continue
-                ci = ScenarioItem.model_validate(
-                    {
-                        "name": comp.name,
-                        "category": comp.category or item.category,
-                        "lethal": item.lethal if comp.lethal is None else comp.lethal,
-                        "origin": comp.origin,
-                    }
-                )
-                cj = self.compiled.get(comp.origin)
-                cf = self._facts(sc, ci)
-                if cj is None:
-                    res = undetermined
-                elif self._claims(cj, Role.component_origin, self.seen_by(cj, sc, cf), day):
-                    res = judge(cj, Role.component_origin, self.seen_by(cj, sc, cf), day, _LazyDirect(self, sc, ci))
-                else:
-                    continue
-                out.append((comp.origin, "component-origin", res[0]))
-                deciding.append(res)
-            for state in getattr(sc, "transit", ()):
-                cj = self.compiled.get(state)
-                if cj is None:
-                    res = undetermined
-                elif self._claims(cj, Role.transit, self.seen_by(cj, sc, facts), day):
-                    res = judge(cj, Role.transit, self.seen_by(cj, sc, facts), day, direct)
-                else:
-                    continue
-                out.append((state, "transit", res[0]))
-                deciding.append(res)
-            for holder in sc.via:
-                onward = sc.model_copy(update={"exporter": holder, "via": [], "transfer": "re-export"})
-                held = item.model_copy(update={"origin": item.origin or sc.exporter})
-                cj = self.compiled.get(holder)
-                res = (
-                    run(cj, _EXPORTER, self._facts(onward, held), _LazyDirect(self, onward, held), onward)
-                    if cj
-                    else undetermined
-                )
-                out.append((holder, "re-exporter", res[0]))
-                deciding.append(res)
-            for cj in self.regimes:
-                binds = cj.binds(facts) if cj.binds is not None else True
-                if binds is False:
-                    continue
-                res = run(cj, _REGIME, facts, None) if binds else undetermined
-                out.append((cj.code, "regime", res[0]))
-                deciding.append(res)
-        verdict = max((v for _, _, v in out), key=_SEVERITY.__getitem__)
-        rules = sorted({rid for v, det in deciding if v is verdict for rid in det})
-        return Screening(verdict, tuple(out), tuple(rules))
-
-    @staticmethod
-    def _claims(cj: CompiledJurisdiction, role: Role, facts: Mapping[str, Any], day: dt.date) -> bool:
-        """A state has a say in a consent role only if one of its rules of that role may apply."""
-        for r in cj.by_role.get(role, ()):
-            if (
-                (r.from_ is None or r.from_ <= day)
-                and (r.until is None or day <= r.until)
-                and r.pred(facts) is not False
-            ):
-                return True
-        return False
+                    seen = self.seen_by(cj, psc, self._facts(psc, pitem))
+                    if claim and not claims_say_in(cj, role, seen, day):
+                        continue
+                    res = judge(cj, role, seen, day, _LazyDirect(self, psc, pitem))
+                out.append((state, _ROLE_NAMES[shown], res[0]))
+                decided.append(res)
+        verdict = overall_verdict(v for _, _, v in out)
+        return Screening(verdict, tuple(out), deciding_rules(decided, verdict))
 
 
 # ---------------------------------------------------------------- generated fast path
@@ -556,7 +374,10 @@ class _Gen:
         assert spec is not None
         v = self.var(leaf.fact)
         op, raw = leaf.op, leaf.value
-        co = (lambda x: x) if spec.type == "str" else (lambda x: coerce_value(spec, x))
+
+        def co(x: Any) -> Any:
+            return x if spec.type == "str" else coerce_value(spec, x)
+
         if op == "exists":
             return f"({v} is not None)" if raw else f"({v} is None)"
         if op == "within":
@@ -609,19 +430,22 @@ INLINE_GROUPS = 12
 
 
 def generate(
-    cj: CompiledJurisdiction, jf: RuleFile, role: Role, groups: dict[str, str]
+    cj: CompiledJurisdiction, role: Role
 ) -> Callable[[Mapping[str, Any], dt.date], "tuple[Verdict, tuple[str, ...]] | None"] | None:
     """A generated evaluator for one jurisdiction and role, or None if it has consent tests.
 
     It returns None (use ``judge``) when a fact it needs is unknown; otherwise the same verdict
-    and determining rules as ``judge``. Results of the default logic are cached per set of
-    applicable rules, so a call costs the condition tests plus one dictionary lookup.
+    and determining rules as ``judge``. Only conditions are generated: the rules in force on a
+    day come from ``CompiledRule.in_force`` (one mask per day, memoised) and the verdict from
+    ``core.settle``, cached per set of applicable rules, so a call costs the condition tests
+    plus one dictionary lookup.
     """
-    rule_role = Role.exporter if role is Role.regime else role
-    rules = [r for r in jf.rules if r.role == rule_role]
-    if any(r.effect is Effect.as_direct_export for r in rules):
+    compiled_rules = cj.rules_for(role)
+    if any(r.consent_test() for r in compiled_rules):
         return None
-    g = _Gen(groups)
+    rules = [r.rule for r in compiled_rules]
+    g = _Gen(cj.groups)
+    groups = cj.groups
     # Rules whose condition starts with `<fact> eq <value>` on one common fact (say the exporter)
     # are grouped under one test of that fact, so a call skips the other groups at once.
     key_fact = _partition_fact(rules)
@@ -632,18 +456,11 @@ def generate(
         (groups_of.setdefault(first, []) if first is not None else plain).append((i, rest))
 
     def emit(i: int, cond: Any, indent: str) -> str:
-        r = rules[i]
-        tests = []
-        if r.from_ is not None:
-            tests.append(f"({g.const(r.from_)} <= day)")
-        if r.until is not None:
-            tests.append(f"(day <= {g.const(r.until)})")
-        tests.append(g.cond(cond))
-        return f"{indent}if {' and '.join(tests)}:\n{indent}    fired |= {1 << i}"
+        return f"{indent}if {g.cond(cond)}:\n{indent}    fired |= {1 << i}"
 
     body = [emit(i, cond, "    ") for i, cond in plain]
     group_defs: list[tuple[int, list[str]]] = []
-    if groups_of and len(groups_of) <= INLINE_GROUPS:
+    if groups_of and key_fact is not None and len(groups_of) <= INLINE_GROUPS:
         # a few groups: an if/elif chain on the partition fact, inside the one function
         spec = fact_spec(key_fact, groups)
         assert spec is not None
@@ -651,7 +468,7 @@ def generate(
         for n, (value, members) in enumerate(sorted(groups_of.items(), key=lambda kv_: str(kv_[0]))):
             body.append(f"    {'if' if n == 0 else 'elif'} {kv} == {g.const(coerce_value(spec, value))}:")
             body.extend(emit(i, cond, "        ") for i, cond in members)
-    elif groups_of:
+    elif groups_of and key_fact is not None:
         # one function per value of the partition fact, found by one dictionary lookup
         spec = fact_spec(key_fact, groups)
         assert spec is not None
@@ -679,25 +496,34 @@ def generate(
             + text
             + "\n    return fired\n"
         )
-    cands = [
-        Candidate(r.id, r.default, tuple(r.exception_to), Verdict(r.effect.value), False, tuple(r.yields_to))
-        for r in rules
-    ]
+    cands = [(candidate(r), True) for r in compiled_rules]
     if_none = cj.if_no_rule_applies
     cache: dict[int, tuple[Verdict, tuple[str, ...]]] = {}
 
-    def settle(fired: int) -> tuple[Verdict, tuple[str, ...]]:
+    def settled(fired: int) -> tuple[Verdict, tuple[str, ...]]:
         hit = cache.get(fired)
         if hit is None:
-            applicable = [c for i, c in enumerate(cands) if fired >> i & 1]
-            v, det, _, _ = resolve(applicable, if_none)
-            hit = (v, tuple(det))
+            v, res = settled_verdict(settle(if_none, [c for i, c in enumerate(cands) if fired >> i & 1]))
+            hit = (v, tuple(res[0]) if res is not None else ())
             if len(cache) < 65536:
                 cache[fired] = hit
         return hit
 
-    g.ns["_settle"] = settle
+    masks: dict[dt.date, int] = {}
+
+    def in_force(day: dt.date) -> int:
+        """The rules in force on ``day``, as a bit mask (``CompiledRule.in_force``)."""
+        if len(masks) > 4096:
+            masks.clear()
+        m = masks[day] = sum(1 << i for i, r in enumerate(compiled_rules) if r.in_force(day))
+        return m
+
+    g.ns["_settle"] = settled
     g.ns["_cache"] = cache
+    g.ns["_masks"] = masks
+    g.ns["_in_force"] = in_force
+    dated = any(r.dated() for r in compiled_rules)
+    period = "    m = _masks.get(day)\n    if m is None:\n        m = _in_force(day)\n    fired &= m\n" if dated else ""
     src = (
         group_src
         + "def _judge(facts, day):\n    try:\n"
@@ -705,10 +531,12 @@ def generate(
         + "\n    except KeyError:\n        return None"
         + f"\n    if {guard}:\n        return None\n    fired = 0\n"
         + "\n".join(body)
-        + "\n    hit = _cache.get(fired)\n    return hit if hit is not None else _settle(fired)\n"
+        + "\n"
+        + period
+        + "    hit = _cache.get(fired)\n    return hit if hit is not None else _settle(fired)\n"
     )
-    exec(compile(src, f"<rules {jf.jurisdiction} {role.value}>", "exec"), g.ns)  # noqa: S102 - generated, see _Gen
+    exec(compile(src, f"<rules {cj.code} {role.value}>", "exec"), g.ns)  # noqa: S102 - generated, see _Gen
     g.ns["_groups"] = {f"_g{n}": g.ns[f"_g{n}"] for n, _ in group_defs}
     fn = g.ns["_judge"]
-    fn.__source__ = src  # type: ignore[attr-defined]
+    fn.__source__ = src
     return fn  # type: ignore[no-any-return]

@@ -9,9 +9,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from policy.model import FIGHTING_ROLES, Conflict, Role, RuleFile, Scenario, ScenarioItem, Source, category_within
+from policy.model import FIGHTING_ROLES, Conflict, RuleFile, Scenario, ScenarioItem, Source, category_within
 from policy.model.facts import CONFLICT_FACTS, STATIC_FACTS, fact_spec
-from policy.model.rulebase import World
+from policy.model.rulebase import World, listed_category
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,10 @@ class FactValue:
             "basis": self.basis,
             "sources": [{"title": t, "url": u} for t, u in self.sources],
         }
+
+
+_ASSESSED: dict[str, FactValue] = {}
+"""The default of each assessment fact (the same for every transfer), made once."""
 
 
 def _cite(sources: list[Source]) -> tuple[tuple[str, str | None], ...]:
@@ -86,13 +90,17 @@ class Facts:
 
     def _compute(self, name: str) -> FactValue:
         sc = self.scenario
-        if name in sc.assume:
-            return FactValue(name, sc.assume[name], "assumed", "assumed by the user (what-if)")
-        if name in self.assumed:
-            return FactValue(name, self.assumed[name], "assumed", "assumed by an overlay (what-if on the law)")
-        implied = implied_assumptions(sc.assume) or implied_assumptions(self.assumed)
-        if name in implied:
-            return FactValue(name, implied[name], "assumed", f"follows from the assumption {CONFLICT_FACTS[0]}=false")
+        assume, assumed = sc.assume, self.assumed
+        if assume or assumed:
+            if name in assume:
+                return FactValue(name, assume[name], "assumed", "assumed by the user (what-if)")
+            if name in assumed:
+                return FactValue(name, assumed[name], "assumed", "assumed by an overlay (what-if on the law)")
+            implied = implied_assumptions(assume) or implied_assumptions(assumed)
+            if name in implied:
+                return FactValue(
+                    name, implied[name], "assumed", f"follows from the assumption {CONFLICT_FACTS[0]}=false"
+                )
         if name in self.views:
             return self.views[name]
         if name in ("date", "exporter", "recipient", "end_user", "transfer"):
@@ -111,9 +119,7 @@ class Facts:
             attr = name[5:]
             value = getattr(self.item, attr, None)
             if attr == "lethal" and value is None and self.item.category:
-                cat = self.item.category
-                while cat and cat not in self.lethality:
-                    cat = cat.rpartition(".")[0]
+                cat = listed_category(self.item.category, self.lethality)
                 if cat:
                     word = "lethal" if self.lethality[cat] else "non-lethal"
                     return FactValue(
@@ -128,15 +134,19 @@ class Facts:
             if self.item.id and attr in ("category", "lethal"):
                 return FactValue(name, value, "scenario", f"item catalogue entry `{self.item.id}`")
             return FactValue(name, value, "scenario", "stated in the scenario")
+        fv = _ASSESSED.get(name)
+        if fv is not None:
+            return fv
         spec = STATIC_FACTS.get(name)
         if spec is not None and spec.origin == "assessment":
-            return FactValue(
+            fv = _ASSESSED[name] = FactValue(
                 name,
                 spec.default,
                 "default",
                 "not established: an assessment fact is taken as absent unless assumed "
                 f"(use --assume {name}=true to test it)",
             )
+            return fv
         return self._derive(name)
 
     def _derive(self, name: str) -> FactValue:
@@ -144,32 +154,14 @@ class Facts:
         world = self.world
         recipient = self.scenario.recipient
         if name in CONFLICT_FACTS:
-            return conflict_fact(world, recipient, day, name)
+            return world.remember((name, recipient, day), lambda: conflict_fact(world, recipient, day, name))
         parts = name.split(".")
         if len(parts) == 3 and parts[1] in ("member_of", "party_to"):
             country = getattr(self.scenario, parts[0])
-            group = world.groups[parts[2]]
-            m = world.membership(country, parts[2], day)
-            if m is not None:
-                since = f" since {m.from_}" if m.from_ else ""
-                srcs = [s for s in group.sources if s.id == m.source] or group.sources
-                return FactValue(name, True, "derived", f"world data: {country} in `{group.id}`{since}", _cite(srcs))
-            return FactValue(name, False, "derived", f"world data: {country} not in `{group.id}` on {day}")
+            return world.remember((name, country, day), lambda: _membership_fact(world, name, country, day))
         if len(parts) == 3 and parts[1] == "under_embargo" and parts[0] == "exporter":
-            by, exporter = parts[2], self.scenario.exporter
-            found = [e for e in world.embargoes_on(exporter, by, day) if e.direction != "supply"]
-            if found:
-                e = found[0]
-                return FactValue(
-                    name,
-                    True,
-                    "derived",
-                    f"world data: `{e.id}`, {e.instrument}, since {e.from_} (procurement ban)",
-                    _cite(e.sources),
-                )
-            return FactValue(
-                name, False, "derived", f"world data: no {by} embargo forbids procuring arms from {exporter} on {day}"
-            )
+            exporter = self.scenario.exporter
+            return world.remember((name, exporter, day), lambda: _procurement_fact(world, name, exporter, day))
         if len(parts) == 3 and parts[1] == "under_embargo":
             by = parts[2]
             cat = self.item.category or ""
@@ -214,20 +206,6 @@ class Facts:
         return FactValue(name, None, "unknown", "no data")  # pragma: no cover
 
 
-def consent_claimants(sc: Any, item: Any) -> list[tuple[Role, str]]:
-    """The states besides the exporter that may claim a say in this item's transfer, and why: the
-    producer, the licensor and every earlier exporter in the item's history (end-use undertakings).
-    Each is asked only if its own rules claim that role. The one list both backends use.
-    """
-    out: list[tuple[Role, str]] = []
-    candidates = [(Role.original_producer, item.origin), (Role.licence_origin, item.licence_origin)]
-    candidates += [(Role.earlier_exporter, h.from_) for h in getattr(sc, "history", ())]
-    for role, state in candidates:
-        if state and state != sc.exporter and (role, state) not in out:
-            out.append((role, state))
-    return out
-
-
 CONTRACT_FACTS = ("contract_date", "licence.existing")
 
 
@@ -270,6 +248,36 @@ def view_values(jf: RuleFile, sc: Any, assumed: Any = None) -> dict[str, FactVal
                 v.fact, v.value, "view", basis, _cite([s for s in jf.sources if s.id == cite.source])
             )
     return out
+
+
+def _membership_fact(world: World, name: str, country: str, day: dt.date) -> FactValue:
+    """``<party>.member_of.<group>`` / ``party_to``: whether ``country`` is in the group on ``day``."""
+    gid = name.split(".")[2]
+    group = world.groups[gid]
+    m = world.membership(country, gid, day)
+    if m is not None:
+        since = f" since {m.from_}" if m.from_ else ""
+        srcs = [s for s in group.sources if s.id == m.source] or group.sources
+        return FactValue(name, True, "derived", f"world data: {country} in `{group.id}`{since}", _cite(srcs))
+    return FactValue(name, False, "derived", f"world data: {country} not in `{group.id}` on {day}")
+
+
+def _procurement_fact(world: World, name: str, exporter: str, day: dt.date) -> FactValue:
+    """``exporter.under_embargo.<by>``: whether an embargo forbids procuring arms from ``exporter``."""
+    by = name.split(".")[2]
+    found = [e for e in world.embargoes_on(exporter, by, day) if e.direction != "supply"]
+    if found:
+        e = found[0]
+        return FactValue(
+            name,
+            True,
+            "derived",
+            f"world data: `{e.id}`, {e.instrument}, since {e.from_} (procurement ban)",
+            _cite(e.sources),
+        )
+    return FactValue(
+        name, False, "derived", f"world data: no {by} embargo forbids procuring arms from {exporter} on {day}"
+    )
 
 
 def implied_assumptions(assume: Any) -> dict[str, Any]:
@@ -336,7 +344,8 @@ def _conflict_holds(c: Conflict, country: str, day: dt.date, name: str) -> tuple
 def conflict_fact(world: World, country: str, day: dt.date, name: str) -> FactValue:
     """A conflict fact about ``country`` on ``day``: true, false, or unknown where the data does not decide."""
     unsure: Conflict | None = None
-    for c in world.conflicts:
+    involved = world.conflicts_about(country)
+    for c in involved:
         if not c.active(day):
             continue
         holds, certain = _conflict_holds(c, country, day, name)
@@ -354,7 +363,7 @@ def conflict_fact(world: World, country: str, day: dt.date, name: str) -> FactVa
             f"world data does not decide whether {country} {what} `{unsure.id}` ({unsure.name}): contested",
             _cite(unsure.sources),
         )
-    truce = [c for c in world.conflicts if c.covers(day) and not c.active(day) and c.parties_on(country, day)]
+    truce = [c for c in involved if c.covers(day) and not c.active(day) and c.parties_on(country, day)]
     note = f" (`{truce[0].id}` is in a truce or ceasefire)" if truce else ""
     return FactValue(
         name, False, "derived", f"world data: no encoded conflict makes this true for {country} on {day}{note}"

@@ -9,25 +9,36 @@ resolved. An unknown fact that could change a verdict makes it ``undetermined``.
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from policy import __version__
 from policy.eval.conditions import LeafResult
-from policy.eval.conditions import evaluate as eval_condition
-from policy.eval.derive import Facts, FactValue, consent_claimants
-from policy.eval.logic import Candidate, resolve
-from policy.model import Effect, Role, Rule, RuleFile, Scenario, ScenarioItem, Verdict
+from policy.eval.core import (
+    NO_RULES,
+    CompiledJurisdiction,
+    CompiledRule,
+    candidate,
+    claims_say,
+    compile_rulebase,
+    deciding_rules,
+    direct_transfer,
+    item_label,
+    overall_verdict,
+    parties,
+    regime_say,
+    regimes_of,
+    settle,
+    settled_verdict,
+)
+from policy.eval.derive import Facts, FactValue
+from policy.eval.logic import Candidate
+from policy.model import Role, Rule, Scenario, ScenarioItem, Verdict
 from policy.model.countries import country_name
 from policy.model.errors import PolicyError
 from policy.model.facts import CONFLICT_FACTS
 from policy.model.rulebase import RuleBase
-
-MAX_UNKNOWN_RULES = 10
-"""Rules with unknown conditions whose combinations are checked exactly; beyond, undetermined."""
 
 
 class EvaluationError(PolicyError):
@@ -61,6 +72,7 @@ class JurisdictionVerdict:
     missing_facts: list[str] = field(default_factory=list)
     conflicts: list[tuple[str, str]] = field(default_factory=list)
     facts: dict[str, FactValue] = field(default_factory=dict)
+    determining: list[str] = field(default_factory=list)  # the rules giving the verdict (default logic)
 
     @property
     def fired(self) -> list[RuleFinding]:
@@ -82,43 +94,47 @@ class Decision:
     def deciding(self) -> list[JurisdictionVerdict]:
         return [j for j in self.jurisdictions if j.verdict == self.verdict]
 
+    @property
+    def deciding_rules(self) -> tuple[str, ...]:
+        """The rules deciding the transfer (``core.deciding_rules``), as the fast path reports them."""
+        return deciding_rules(((j.verdict, j.determining) for j in self.jurisdictions), self.verdict)
+
 
 def rulebase_digest(base: RuleBase) -> str:
-    """A digest of the rule files' contents, independent of their order and paths."""
-    h = hashlib.sha256()
-    for digest in sorted(base.files.values()):
-        h.update(digest.encode())
-    return h.hexdigest()
+    """A digest of the rule files' contents, independent of their order and paths (once per rulebase)."""
+    return base.digest()
 
 
 def evaluate(base: RuleBase, scenario: Scenario) -> Decision:
     """Evaluate a transfer under every jurisdiction with a say, on the scenario's date."""
+    ctx = base.memo("engine.context", lambda: _Context(base))
     results: list[JurisdictionVerdict] = []
     facts: dict[str, FactValue] = {}
     for item in scenario.items:
-        for jv in _item_verdicts(base, scenario, item):
+        for jv in _item_verdicts(ctx, scenario, item):
             results.append(jv)
             for name, fv in jv.facts.items():
                 shown = (
-                    name if not name.startswith("item.") or len(scenario.items) == 1 else f"{name}[{_item_label(item)}]"
+                    name if not name.startswith("item.") or len(scenario.items) == 1 else f"{name}[{item_label(item)}]"
                 )
                 if fv.origin == "view":
                     shown = f"{name} [{jv.jurisdiction}'s view]"
                 facts.setdefault(shown, fv)
-    verdict = Verdict.most_severe([j.verdict for j in results])
+    verdict = overall_verdict(j.verdict for j in results)
     record = {
         "date": scenario.date.isoformat(),
         "policy_version": __version__,
-        "rules_digest": rulebase_digest(base),
+        "rules_digest": ctx.digest,
         "rule_files": len(base.files),
     }
     if base.overlays:
         record["overlays"] = list(base.overlays)
+    read = _read_facts(results) if scenario.assume else set()
     warnings = [
         f"the assumption {name}={json.dumps(scenario.assume[name], default=str)} changed nothing: "
         "no rule that applies reads it"
         for name in sorted(scenario.assume)
-        if name not in _read_facts(results)
+        if name not in read
     ]
     return Decision(scenario, verdict, results, dict(sorted(facts.items())), record, warnings)
 
@@ -140,165 +156,131 @@ def _read_facts(results: list[JurisdictionVerdict]) -> set[str]:
     return names
 
 
-def _lethality(base: RuleBase) -> dict[str, bool]:
-    return {code: c.lethal for code, c in base.categories.items()}
+class _Context:
+    """What every evaluation on one rulebase reads besides the facts, built once per rulebase."""
+
+    __slots__ = ("base", "compiled", "regimes", "lethality", "digest")
+
+    def __init__(self, base: RuleBase) -> None:
+        self.base = base
+        self.compiled = compile_rulebase(base)
+        self.regimes = regimes_of(self.compiled)
+        self.lethality = base.lethality()
+        self.digest = base.digest()
+
+    def facts(self, sc: Scenario, item: ScenarioItem) -> Facts:
+        return Facts(sc, item, self.base.world, self.lethality, self.base.assume)
 
 
-def _item_label(item: ScenarioItem) -> str:
-    return item.name or item.id or item.category or "item"
+def _item_verdicts(ctx: _Context, sc: Scenario, item: ScenarioItem) -> list[JurisdictionVerdict]:
+    facts = ctx.facts(sc, item)
 
+    def binds(cj: CompiledJurisdiction) -> bool | None:
+        assert cj.binds_test is not None
+        return cj.binds_test.explain(facts)
 
-def _item_verdicts(base: RuleBase, sc: Scenario, item: ScenarioItem) -> list[JurisdictionVerdict]:
-    label = _item_label(item)
+    compiled = ctx.compiled
+    label = item_label(item)
     out: list[JurisdictionVerdict] = []
-    facts = Facts(sc, item, base.world, _lethality(base), base.assume)
-    out.append(_judge_party(base, sc.exporter, Role.exporter, facts, label, ()))
-    for role, state in consent_claimants(sc, item):
-        jv = _judge_party(base, state, role, facts, label, ())
-        if jv is not None and (jv.findings or jv.kind == "missing"):
-            out.append(jv)
-    for comp in item.components:
-        if comp.origin == sc.exporter:
+    for state, role, shown, psc, pitem, main, _, b in parties(sc, item, ctx.regimes, binds):
+        cj = compiled.get(state)
+        here = label if main else item_label(pitem)
+        if cj is None:
+            out.append(_missing(state, role, shown, here))
             continue
-        comp_item = ScenarioItem.model_validate(
-            {
-                "name": f"{comp.name} (in {label})",
-                "category": comp.category or item.category,
-                "lethal": item.lethal if comp.lethal is None else comp.lethal,
-                "origin": comp.origin,
-            }
-        )
-        jv = _judge_party(
-            base,
-            comp.origin,
-            Role.component_origin,
-            Facts(sc, comp_item, base.world, _lethality(base), base.assume),
-            comp_item.name or label,
-            (),
-        )
-        if jv is not None and (jv.findings or jv.kind == "missing"):
-            out.append(jv)
-    for state in sc.transit:
-        # A transit state's own rules for goods crossing its territory (e.g. Poland's transit licence).
-        jv = _judge_party(base, state, Role.transit, facts, label, ())
-        if jv.findings or jv.kind == "missing":
-            out.append(jv)
-    for holder in sc.via:
-        # An intermediate holder passes the item on: its own rules for a re-export to the final recipient.
-        onward = sc.model_copy(update={"exporter": holder, "via": [], "transfer": "re-export"})
-        held = item.model_copy(update={"origin": item.origin or sc.exporter})
-        jv = _judge_party(
-            base, holder, Role.exporter, Facts(onward, held, base.world, _lethality(base), base.assume), label, ()
-        )
-        jv.role = Role.re_exporter
-        out.append(jv)
-    for code in sorted(base.jurisdictions):
-        jf = base.jurisdictions[code]
-        if jf.kind != "regime":
+        jv = _judge(ctx, cj, role, facts if main else ctx.facts(psc, pitem), here, ())
+        if jv is None:  # a claimant whose rules claim no say
             continue
-        binds = eval_condition(jf.binds, facts) if jf.binds is not None else True
-        if binds is False:
-            continue
-        jv = _judge(base, jf, Role.regime, facts, label, ())
-        if binds is None:
-            jv.verdict, jv.reason = Verdict.undetermined, "whether this regime binds the exporter is unknown"
+        jv.role = shown
+        why = regime_say(b)
+        if why is not None:
+            jv.verdict, jv.reason, jv.determining = Verdict.undetermined, why, []
         out.append(jv)
     return out
 
 
-def _judge_party(
-    base: RuleBase, state: str, role: Role, facts: Facts, label: str, stack: tuple[tuple[str, str], ...]
-) -> JurisdictionVerdict:
-    jf = base.jurisdictions.get(state)
-    if jf is None:
-        what = {
-            Role.exporter: "as exporter",
-            Role.original_producer: "as original producer (its consent to re-export)",
-            Role.earlier_exporter: "as an earlier exporter (its end-use undertaking)",
-            Role.licence_origin: "as licensor",
-            Role.component_origin: "as origin of a component",
-            Role.transit: "as transit state",
-        }
-        return JurisdictionVerdict(
-            state,
-            country_name(state),
-            "missing",
-            role,
-            label,
-            Verdict.undetermined,
-            f"no rules are encoded for {country_name(state)} ({state}); its say {what.get(role, '')} is unknown",
-        )
-    return _judge(base, jf, role, facts, label, stack)
+_ROLE_WORDS = {
+    Role.exporter: "as exporter",
+    Role.original_producer: "as original producer (its consent to re-export)",
+    Role.earlier_exporter: "as an earlier exporter (its end-use undertaking)",
+    Role.licence_origin: "as licensor",
+    Role.component_origin: "as origin of a component",
+    Role.transit: "as transit state",
+}
+
+
+def _missing(state: str, role: Role, shown: Role, label: str) -> JurisdictionVerdict:
+    """A party with no encoded rules: its say is unknown (``core.NO_RULES``)."""
+    return JurisdictionVerdict(
+        state,
+        country_name(state),
+        "missing",
+        shown,
+        label,
+        NO_RULES,
+        f"no rules are encoded for {country_name(state)} ({state}); its say {_ROLE_WORDS.get(role, '')} is unknown",
+    )
 
 
 def _judge(
-    base: RuleBase, jf: RuleFile, role: Role, facts: Facts, label: str, stack: tuple[tuple[str, str], ...]
-) -> JurisdictionVerdict:
-    """Apply one jurisdiction's rules of one role to one item."""
-    key = (jf.jurisdiction, role.value)
+    ctx: _Context,
+    cj: CompiledJurisdiction,
+    role: Role,
+    facts: Facts,
+    label: str,
+    stack: tuple[tuple[str, Role], ...],
+) -> JurisdictionVerdict | None:
+    """Apply one jurisdiction's rules of one role to one item; None when it claims no say."""
+    key = (cj.code, role)
     if key in stack:
-        chain = " -> ".join(f"{j} ({r})" for j, r in stack + (key,))
+        chain = " -> ".join(f"{j} ({r.value})" for j, r in stack + (key,))
         raise EvaluationError(f"consent chain loops: {chain}")
     stack = stack + (key,)
-    facts = facts.seen_by(jf)
-    rule_role = Role.exporter if role is Role.regime else role
+    jf = cj.file
+    assert jf is not None  # INVARIANT: compiled from a rule file
+    if cj.views:
+        facts = facts.seen_by(jf)
     day = facts.scenario.date
     findings: list[RuleFinding] = []
-    active: list[RuleFinding] = []
-    before = set(facts.used)
-    for rule in jf.rules:
-        if rule.role != rule_role:
-            continue
-        if not rule.in_force(day):
-            findings.append(RuleFinding(rule, "not_in_force"))
+    active: list[tuple[CompiledRule, RuleFinding, bool | None]] = []
+    for r in cj.rules_for(role):
+        if not r.always and not r.in_force(day):
+            findings.append(RuleFinding(r.rule, "not_in_force"))
             continue
         trace: list[LeafResult] = []
-        status = eval_condition(rule.when, facts, trace)
-        f = RuleFinding(rule, {True: "fired", False: "not_applicable", None: "unknown"}[status], trace)
+        status = r.test.explain(facts, trace)
+        f = RuleFinding(r.rule, _STATUS[status], trace)
         findings.append(f)
         if status is not False:
-            active.append(f)
-    if role is not Role.exporter and role is not Role.regime and not active:
-        used = {k: v for k, v in facts.used.items() if k not in before or k in _facts_of(findings)}
-        return JurisdictionVerdict(
-            jf.jurisdiction,
-            jf.name,
-            jf.kind,
-            role,
-            label,
-            Verdict.permitted,
-            "no rule of this role applies: no claim to a say",
-            [],
-            facts=used,
-        )
-    for f in active:
-        if f.rule.effect is Effect.as_direct_export:
-            f.nested = _direct(base, jf, facts, label, stack)
+            active.append((r, f, status))
+    if not claims_say(role, (st for _, _, st in active)):
+        return None
+    cands: list[tuple[Candidate, bool | None]] = []
+    for r, f, st in active:
+        c = r.candidate
+        if c is None:  # a consent test: the verdict on the direct transfer
+            f.nested = _direct(ctx, cj, facts, label, stack)
             f.effect_verdict = f.nested.verdict
+            c = candidate(r, f.effect_verdict)
         else:
-            f.effect_verdict = Verdict(f.rule.effect.value)
-
-    unknown = [f for f in active if f.status == "unknown"]
-    outcomes: dict[Verdict, tuple[list[str], list[tuple[str, str]], dict[str, list[str]]]] = {}
-    if len(unknown) > MAX_UNKNOWN_RULES:
-        combos: list[tuple[bool, ...]] = []
-    else:
-        combos = list(itertools.product((False, True), repeat=len(unknown)))
-    for combo in combos:
-        assumed = {id(f): v for f, v in zip(unknown, combo)}
-        applicable = [f for f in active if f.status == "fired" or assumed.get(id(f))]
-        outcome = _resolve(jf, applicable)
-        outcomes.setdefault(outcome[0], outcome[1:])  # type: ignore[arg-type]
-    missing = sorted({r.fact for f in unknown for r in f.trace if r.result is None and r.actual is None})
-    used_facts = _facts_of(findings)
-    fact_values = {k: facts.used[k] for k in sorted(used_facts) if k in facts.used}
-    if len(outcomes) == 1:
-        verdict, (determining, conflicts, defeats) = next(iter(outcomes.items()))
-        for f in findings:
-            if f.rule.id in defeats:
-                f.status, f.defeated_by = "defeated", defeats[f.rule.id]
-            elif f.status == "fired" and conflicts and any(f.rule.id in pair for pair in conflicts):
-                f.status = "conflict"
+            f.effect_verdict = c.verdict
+        cands.append((c, st))
+    outcomes = settle(cj.if_no_rule_applies, cands, cj.settled)
+    unknown = [f for _, f, st in active if st is None]
+    missing = (
+        sorted({x.fact for f in unknown for x in f.trace if x.result is None and x.actual is None}) if unknown else []
+    )
+    used = facts.used
+    fact_values = {k: used[k] for k in sorted({x.fact for f in findings for x in f.trace}) if k in used}
+    verdict, settled = settled_verdict(outcomes)
+    if settled is not None:
+        determining, conflicts, defeats = settled
+        if defeats or conflicts:
+            for f in findings:
+                if f.rule.id in defeats:
+                    f.status, f.defeated_by = "defeated", list(defeats[f.rule.id])
+                elif f.status == "fired" and conflicts and any(f.rule.id in pair for pair in conflicts):
+                    f.status = "conflict"
         if conflicts:
             pairs = "; ".join(f"`{a}` and `{b}`" for a, b in conflicts)
             reason = f"rules conflict: {pairs} apply with different effects and neither is an exception to the other"
@@ -313,51 +295,35 @@ def _judge(
         if unknown:
             reason += f" (unknown facts {', '.join(missing)} do not change it)"
         return JurisdictionVerdict(
-            jf.jurisdiction, jf.name, jf.kind, role, label, verdict, reason, findings, [], list(conflicts), fact_values
+            cj.code,
+            jf.name,
+            jf.kind,
+            role,
+            label,
+            verdict,
+            reason,
+            findings,
+            [],
+            list(conflicts),
+            fact_values,
+            list(determining),
         )
     possible = sorted(outcomes, key=lambda v: -v.severity) if outcomes else []
     could = " or ".join(f"`{v.value}`" for v in possible) or "anything"
     reason = f"depends on unknown facts {', '.join(f'`{m}`' for m in missing) or '(too many)'}: could be {could}"
     return JurisdictionVerdict(
-        jf.jurisdiction, jf.name, jf.kind, role, label, Verdict.undetermined, reason, findings, missing, [], fact_values
+        cj.code, jf.name, jf.kind, role, label, Verdict.undetermined, reason, findings, missing, [], fact_values
     )
 
 
-def _facts_of(findings: list[RuleFinding]) -> set[str]:
-    return {r.fact for f in findings for r in f.trace}
-
-
-def _resolve(
-    jf: RuleFile, applicable: list[RuleFinding]
-) -> tuple[Verdict, list[str], list[tuple[str, str]], dict[str, list[str]]]:
-    cands = [
-        Candidate(
-            f.rule.id,
-            f.rule.default,
-            tuple(f.rule.exception_to),
-            f.effect_verdict or Verdict.undetermined,
-            f.rule.effect is Effect.as_direct_export,
-            tuple(f.rule.yields_to),
-        )
-        for f in applicable
-    ]
-    return resolve(cands, Verdict(jf.if_no_rule_applies))
+_STATUS = {True: "fired", False: "not_applicable", None: "unknown"}
 
 
 def _direct(
-    base: RuleBase, jf: RuleFile, facts: Facts, label: str, stack: tuple[tuple[str, str], ...]
+    ctx: _Context, cj: CompiledJurisdiction, facts: Facts, label: str, stack: tuple[tuple[str, Role], ...]
 ) -> JurisdictionVerdict:
-    """The hypothetical direct transfer from ``jf``'s state to the final recipient, same date."""
-    sc = facts.scenario
-    kind = "sale" if sc.transfer == "re-export" else sc.transfer
-    direct = sc.model_copy(
-        update={
-            "exporter": jf.jurisdiction,
-            "via": [],
-            "transfer": kind,
-            "id": sc.id + "-direct",
-            "title": f"direct transfer from {jf.jurisdiction}",
-        }
-    )
-    item = facts.item.model_copy(update={"origin": None, "licence_origin": None, "components": []})
-    return _judge(base, jf, Role.exporter, Facts(direct, item, base.world, _lethality(base), base.assume), label, stack)
+    """The consent test: the verdict of ``cj``'s state on the direct transfer (``core.direct_transfer``)."""
+    direct, item = direct_transfer(facts.scenario, facts.item, cj.code)
+    jv = _judge(ctx, cj, Role.exporter, ctx.facts(direct, item), label, stack)
+    assert jv is not None  # INVARIANT: the exporter always has a say
+    return jv
