@@ -289,10 +289,6 @@ class Dim:
 Combo = tuple[tuple[int, Any], ...]  # (dimension index, value), sorted by index
 
 
-def _lethality(base: RuleBase) -> dict[str, bool]:
-    return {code: c.lethal for code, c in base.categories.items()}
-
-
 def _rule_role(role: str) -> Role | None:
     return {
         "exporter": Role.exporter,
@@ -460,7 +456,7 @@ class _Search:
             if read & _CONFLICT and CONFLICT_FACTS[0] not in names:
                 names.insert(0, CONFLICT_FACTS[0])
             names.sort(key=lambda n: (n not in _CONFLICT, CONFLICT_FACTS.index(n) if n in _CONFLICT else 0, n))
-            facts = Facts(sc, items[0], base.world, _lethality(base), base.assume)
+            facts = Facts(sc, items[0], base.world, base.lethality(), base.assume)
             for n in names:
                 now_v = facts.value(n)
                 dims.append(Dim(n, "world", tuple(v for v in (False, True) if v is not now_v)))

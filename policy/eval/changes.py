@@ -35,17 +35,13 @@ _DATE_FACTS = ("date", "contract_date")
 def world_breaks(base: RuleBase, builder: FactBuilder | None = None) -> dict[str, list[dt.date]]:
     """Per country, the sorted days on which a world fact about it can change.
 
-    The screener's ``FactBuilder.breaks`` (memberships, conflicts with truces and parties,
-    embargoes and the end of their grandfather clauses), plus each embargo's
-    ``exempt_contracts_before``: from that day a transfer that states no contract date (so is taken
-    as concluded that day) is no longer spared.
+    The screener's own ``FactBuilder.breaks``, defined once there: memberships, conflicts with
+    truces and parties, embargoes, the end of their exemptions, and each grandfather clause's
+    ``exempt_contracts_before`` (from that day a transfer stating no contract date, so taken as
+    concluded that day, is no longer spared).
     """
     fb = builder if builder is not None else FactBuilder(base)
-    out = {country: set(days) for country, days in fb.breaks.items()}
-    for e in base.world.embargoes:
-        if e.exempt_contracts_before is not None:
-            out.setdefault(e.target, set()).add(e.exempt_contracts_before)
-    return {country: sorted(days) for country, days in sorted(out.items())}
+    return {country: list(days) for country, days in sorted(fb.breaks.items())}
 
 
 def world_change_dates(

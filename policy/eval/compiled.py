@@ -174,6 +174,10 @@ class FactBuilder:
             add(e.target, e.from_, e.until)
             if e.exemption_until:
                 add(e.target, None, e.exemption_until)
+            if e.exempt_contracts_before:
+                # a transfer stating no contract date is taken as concluded on its own date: from
+                # this day the grandfather clause no longer spares it
+                add(e.target, e.exempt_contracts_before, None)
         for country, b in self.breaks.items():
             self.breaks[country] = sorted(set(b))
 

@@ -5,7 +5,7 @@ path (``compiled.py``: closures and generated code) both consume the compiled fo
 (``CompiledJurisdiction`` holding ``CompiledRule``s indexed by role) and call these functions for
 every semantic decision. They differ only in how they test a condition and what they record.
 
-Each point and its one home (``docs/architecture-core.md`` keeps this table, checkable with grep):
+Each point and its one home (``docs/architecture.md`` keeps this table, checkable with grep):
 
 - who has a say in one item's transfer, in which role and order: ``parties``
 - which states besides the exporter may claim a say (producer, licensor, earlier exporters):

@@ -9,7 +9,6 @@ stays the only source of truth.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 from enum import Enum
 from pathlib import Path
@@ -113,11 +112,8 @@ def rules_info(base: RuleBase, paths: list[str], origin: RulesOrigin) -> RulesIn
 
 
 def rulebase_digest(base: RuleBase) -> str:
-    """The digest in each decision's record (engine.rulebase_digest, kept equal by a test)."""
-    h = hashlib.sha256()
-    for digest in sorted(base.files.values()):
-        h.update(digest.encode())
-    return h.hexdigest()
+    """The digest in each decision's record (``RuleBase.digest``, defined once)."""
+    return base.digest()
 
 
 def _kind_of(path: str) -> str:
