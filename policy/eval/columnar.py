@@ -17,7 +17,9 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from policy.eval.conditions import compile_condition
-from policy.model import RESTRICTIVE, All, Any_, Effect, Leaf, Not, Role, RuleFile, Verdict
+from policy.eval.core import Resolution, candidate, compile_rule, rule_role, settle, settled_verdict
+from policy.model import All, Any_, Effect, Leaf, Not, Role, RuleFile, Verdict
+from policy.model.base import in_period
 from policy.model.facts import fact_spec
 
 
@@ -109,68 +111,39 @@ def _compile(cond: Any, groups: dict[str, str]) -> Mask:
 
 
 class ColumnarJurisdiction:
-    """One jurisdiction's rules of one role, compiled for columns."""
+    """One jurisdiction's rules of one role, compiled for columns (two-valued: every fact a rule
+    reads must be known). Which rules apply is computed by column; default logic runs once per
+    distinct pattern of applicable rules, through the semantic core (``core.settle``), never
+    restated here."""
 
     def __init__(self, jf: RuleFile, role: Role, groups: dict[str, str]) -> None:
-        rule_role = Role.exporter if role is Role.regime else role
-        self.rules = [r for r in jf.rules if r.role == rule_role]
+        self.rules = [r for r in jf.rules if r.role == rule_role(role)]
         if any(r.effect is Effect.as_direct_export for r in self.rules):
             raise ValueError(f"`{jf.jurisdiction}` has consent-test rules; use the scalar screening path")
         self.masks = [_compile(r.when, groups) for r in self.rules]
-        self.if_none = Verdict(jf.if_no_rule_applies).severity
+        self.candidates = [candidate(compile_rule(r, groups)) for r in self.rules]
+        self.if_none = Verdict(jf.if_no_rule_applies)
         self.binds = _compile(jf.binds, groups) if jf.binds is not None and role is Role.regime else None
-        ids = [r.id for r in self.rules]
-        index = {rid: i for i, rid in enumerate(ids)}
-        # defeaters[i]: the rules whose application defeats rule i
-        self.defeaters: list[list[int]] = [[] for _ in ids]
-        for i, r in enumerate(self.rules):
-            for t in r.exception_to:
-                if t in index:
-                    self.defeaters[index[t]].append(i)
-            for w in r.yields_to:
-                if w in index:
-                    self.defeaters[i].append(index[w])
-        self.defaults = [i for i, r in enumerate(self.rules) if r.default]
-        self.non_defaults = [i for i, r in enumerate(self.rules) if not r.default]
-        self.severity = [Verdict(r.effect.value).severity for r in self.rules]
-        self.permits = [i for i, r in enumerate(self.rules) if r.effect is Effect.permitted]
-        self.restricts = [i for i, r in enumerate(self.rules) if Verdict(r.effect.value) in RESTRICTIVE]
+        self.settled: dict[Any, dict[Verdict, Resolution]] = {}
 
     def verdicts(self, cols: dict[str, Column]) -> np.ndarray:
         """Verdict severities (see ``Verdict.severity``) for every row; -1 where the regime does not bind."""
         n = len(next(iter(cols.values())).codes)
         date = cols["date"]
-        applies = []
-        for r, mask in zip(self.rules, self.masks):
+        applies = np.zeros((len(self.rules), n), dtype=np.int8)
+        for i, (r, mask) in enumerate(zip(self.rules, self.masks)):
             in_force = np.fromiter(
-                ((r.from_ is None or r.from_ <= d) and (r.until is None or d <= r.until) for d in date.values),
-                dtype=bool,
-                count=len(date.values),
+                (in_period(r.from_, r.until, d) for d in date.values), dtype=bool, count=len(date.values)
             )[date.codes]
-            applies.append(in_force & mask(cols) if in_force.any() else in_force)
-        none = np.zeros(n, dtype=bool)
-        any_non_default = none.copy()
-        for i in self.non_defaults:
-            any_non_default |= applies[i]
-        live = []
-        for i in range(len(self.rules)):
-            defeated = none.copy()
-            for e in self.defeaters[i]:
-                defeated |= applies[e]
-            if i in self.defaults:
-                defeated |= any_non_default
-            live.append(applies[i] & ~defeated)
-        sev = np.full(n, -1, dtype=np.int8)
-        for i, m in enumerate(live):
-            np.maximum(sev, np.where(m, self.severity[i], -1).astype(np.int8), out=sev)
-        permit = none.copy()
-        for i in self.permits:
-            permit |= live[i]
-        restrict = none.copy()
-        for i in self.restricts:
-            restrict |= live[i]
-        out = np.where(sev >= 0, sev, self.if_none).astype(np.int8)
-        out[permit & restrict] = Verdict.undetermined.severity
+            if in_force.any():
+                applies[i] = in_force & mask(cols)
+        first, which = distinct_rows(applies)
+        severity = np.empty(len(first), dtype=np.int8)
+        for k, row in enumerate(first):
+            active = [(self.candidates[i], True) for i in np.flatnonzero(applies[:, row])]
+            verdict, _ = settled_verdict(settle(self.if_none, active, self.settled))
+            severity[k] = verdict.severity
+        out: np.ndarray = severity[which]
         if self.binds is not None:
             out[~self.binds(cols)] = -1
         return out
