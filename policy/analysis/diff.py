@@ -23,7 +23,7 @@ from policy.eval.changes import change_dates, change_events
 from policy.eval.columnar import Column, distinct_rows, rule_states
 from policy.eval.compiled import CompiledJurisdiction, FactBuilder, compile_file, judge
 from policy.eval.core import claims_say_in
-from policy.eval.engine import evaluate
+from policy.eval.engine import Decision, evaluate
 from policy.model import Role, RuleFile, Scenario, Verdict, iter_leaves
 from policy.model.facts import fact_spec
 from policy.model.rulebase import RuleBase
@@ -1392,16 +1392,11 @@ def timeline_steps(base: RuleBase, scenario: Scenario, start: dt.date, end: dt.d
     return rows
 
 
-def _timeline_outcome(d: Any) -> tuple[Verdict, list[str], list[str]]:
+def _timeline_outcome(d: Decision) -> tuple[Verdict, list[str], list[str]]:
     """The verdict, the jurisdictions giving it, and their rules whose effect is that verdict: what
-    what-if shows as deciding, and what the screener (so the atlas) gives as deciding rules."""
-    rules = {
-        f.rule.id
-        for j in d.deciding
-        for f in j.findings
-        if f.status in ("fired", "conflict") and f.effect_verdict == j.verdict
-    }
-    return d.verdict, sorted({j.jurisdiction for j in d.deciding}), sorted(rules)
+    what-if shows as deciding, and what the screener (so the atlas) gives as deciding rules
+    (``core.deciding_rules``)."""
+    return d.verdict, sorted({j.jurisdiction for j in d.deciding}), list(d.deciding_rules)
 
 
 __all__ = [
