@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import random
 
+import pyarrow.parquet as pq  # noqa: E402
 import pytest
 
 from policy.analysis.atlas import OPEN, build_atlas, day_number
@@ -16,9 +17,6 @@ from policy.load.asked import WhatIf, build
 
 from .browser import chromium
 from .conftest import ROOT
-
-pa = pytest.importorskip("pyarrow")  # the `columnar` extra; the `test` extra installs it
-pq = pytest.importorskip("pyarrow.parquet")
 
 
 @pytest.fixture(scope="module")

@@ -13,22 +13,19 @@ import json
 import logging
 import pickle
 import random
-import sys
 
+import dask.dataframe as dd  # noqa: E402  (the `test` extra installs dask, pandas and pyarrow)
+import distributed  # noqa: E402
+import pandas as pd  # noqa: E402
+import pyarrow as pa  # noqa: E402
 import pytest
 
 from policy.cli import app
+from policy.distributed import FrameScreener, csv_lines, jsonl_lines, screen_dask  # noqa: E402
 from policy.eval.compiled import Screener
 
 from .conftest import ROOT
 from .test_compiled import random_scenarios
-
-pd = pytest.importorskip("pandas")
-pa = pytest.importorskip("pyarrow")
-dd = pytest.importorskip("dask.dataframe")
-distributed = pytest.importorskip("distributed")
-
-from policy.distributed import FrameScreener, csv_lines, jsonl_lines, screen_dask  # noqa: E402
 
 RULES = str(ROOT / "rules")
 ROWS = 200_000
@@ -240,28 +237,21 @@ def test_batch_on_dask_refuses_a_bad_or_unreachable_address_in_one_message(runne
     assert "Traceback" not in res.output
 
 
-@pytest.mark.filterwarnings("ignore::FutureWarning")  # pyspark on pandas 3
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_spark_recipe_of_the_docs_gives_the_partition_function_s_rows(shipped, monkeypatch):
-    """Runs only where pyspark (and Java) are installed: it is in no extra."""
-    pyspark_sql = pytest.importorskip("pyspark.sql")
-    monkeypatch.setenv("SPARK_LOCAL_IP", "127.0.0.1")
-    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)  # executors with this environment (policy installed)
+def test_the_spark_shapes_of_the_docs_give_the_partition_function_s_rows(shipped):
+    """`mapInArrow` and `mapInPandas` (docs/distributed.md) call these with an iterator of batches or
+    frames; Spark itself is not installed here (it is in no extra), the functions it calls are tested."""
     rows = transfers(2000, seed=23)
     frame = pd.DataFrame.from_records(rows, columns=["id", "date", "exporter", "recipient", "item", "end_user"])
     screen = FrameScreener(shipped)
-    want = screen(frame)  # Spark numbers each Arrow batch from 1: compared without line numbers
-    spark = pyspark_sql.SparkSession.builder.master("local[2]").appName("policy-test").getOrCreate()
-    try:
-        orders = spark.createDataFrame(frame.astype({"end_user": object}).where(frame.notna(), None))
-        schema = "line long, id long, verdict string, jurisdictions string, deciding_rules string, error string"
-        got = orders.mapInArrow(screen.arrow_batches, schema).toPandas().sort_values("id", ignore_index=True)
-        pandas_got = orders.mapInPandas(screen.pandas_frames, schema).toPandas().sort_values("id", ignore_index=True)
-    finally:
-        spark.stop()
+    want = screen(frame)
+    halves = [frame.iloc[:1000], frame.iloc[1000:]]
+    arrow = [b.to_pandas() for b in screen.arrow_batches(pa.RecordBatch.from_pandas(h) for h in halves)]
+    frames = list(screen.pandas_frames(iter(halves)))
     cols = ["id", "verdict", "jurisdictions", "deciding_rules"]
-    assert got[cols].equals(want[cols].astype(got[cols].dtypes.to_dict()))
-    assert pandas_got[cols].equals(got[cols])
+    got_arrow = pd.concat(arrow, ignore_index=True)[cols]
+    got_pandas = pd.concat(frames, ignore_index=True)[cols]
+    assert got_pandas.astype(str).equals(want[cols].astype(str))
+    assert got_arrow.astype(str).equals(want[cols].astype(str))
 
 
 def test_batch_on_dask_strict_stops_at_the_first_bad_line_and_writes_nothing(cluster, runner, tmp_path):
