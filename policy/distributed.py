@@ -28,6 +28,9 @@ row's position from ``first_line``), ``id`` (as given), ``verdict``, ``jurisdict
 ``error`` (``code: message`` for a row that fails the contract, whose verdict is then missing;
 missing otherwise). The index is the input's. Dask, pandas and pyarrow come with the ``dask``
 extra (``pip install 'policy[dask]'``); this module imports them only when used.
+
+Over 500 lines because it is the whole distributed face: the partition function, the frame
+conversions both ways, and `batch --dask` with the same bad-line reports as `policy batch`.
 """
 
 from __future__ import annotations

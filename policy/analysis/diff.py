@@ -7,6 +7,10 @@ Three parts, as an analyst needs them:
 - *exhaustive*: for each jurisdiction whose rules differ, every combination of the facts its
   rules test (values taken from the rules themselves, dates cut where rules start or stop) is
   evaluated on both sides; the combinations that change are merged into short regions.
+
+Over 500 lines because the three comparisons a diff report makes (rules and world entries, the
+exhaustive grid, the real pairs in the world as it was) share their fact dimensions, their
+judging of one side and their region words; the timeline, the same judging over dates, ends it.
 """
 
 from __future__ import annotations

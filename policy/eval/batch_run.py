@@ -13,6 +13,9 @@
 - CSV rows are one physical line each: a malformed quote spoils only its own line;
 - the output goes to a temporary file renamed over the target at the end (``policy.files``);
   Ctrl-C stops the workers and writes nothing, or with ``partial`` the finished prefix.
+
+Over 500 lines because files, pipes, the worker pool and interruption are one run whose every
+path must account for every input line and leave no partial output.
 """
 
 from __future__ import annotations
