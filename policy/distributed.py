@@ -52,7 +52,7 @@ from collections import deque
 from typing import IO, Any, BinaryIO, Callable, Iterable, Iterator
 
 from policy.eval.batch import CSV_FIELDS, OUT_FIELDS, BatchScreener, LineError
-from policy.eval.batch_run import BatchJob, Interrupted, StrictStop, Tally, csv_header, screen_chunk
+from policy.eval.batch_run import BatchJob, Interrupted, Tally, csv_header, screen_chunk
 from policy.load.atomic import AtomicFile
 from policy.model.errors import Diagnostic, LoadError, SourceSpan
 from policy.model.rulebase import RuleBase
@@ -493,14 +493,7 @@ def run_batch_dask(
             out.write(text)
             if target is None:
                 out.flush()
-            tally.screened += screened
-            tally.blank += blank
-            tally.bad += len(errors)
-            tally.read = tally.screened + tally.bad + tally.blank
-            for n, code, msg in errors:
-                if job.strict:
-                    raise StrictStop(n, code, msg)
-                on_error(n, code, msg)
+            tally.count(screened, blank, errors, job.strict, on_error)
             done[0] += length
             if on_progress:
                 on_progress(tally, done[0] / size if size else None)

@@ -55,6 +55,25 @@ class Tally:
         text = f"{self.read} {unit} read: {self.screened} screened, {self.bad} bad"
         return text + (f", {self.blank} blank" if self.blank else "")
 
+    def count(
+        self,
+        screened: int,
+        blank: int,
+        errors: list[tuple[int, str, str]],
+        strict: bool,
+        on_error: Callable[[int, str, str], None],
+    ) -> None:
+        """Account for one screened chunk, in input order: its lines, then each bad line reported
+        (with ``strict``, the first one ends the run)."""
+        self.screened += screened
+        self.blank += blank
+        self.bad += len(errors)
+        self.read = self.screened + self.bad + self.blank
+        for n, code, msg in errors:
+            if strict:
+                raise StrictStop(n, code, msg)
+            on_error(n, code, msg)
+
 
 class Interrupted(Exception):
     """Ctrl-C during a batch: how far it got, and whether the finished prefix was written."""
@@ -489,14 +508,7 @@ def run_batch(
                 out.write(text)
                 if target is None:
                     out.flush()
-            tally.screened += screened
-            tally.blank += blank
-            tally.bad += len(errors)
-            tally.read = tally.screened + tally.bad + tally.blank
-            for n, code, msg in errors:
-                if job.strict:
-                    raise StrictStop(n, code, msg)
-                on_error(n, code, msg)
+            tally.count(screened, blank, errors, job.strict, on_error)
             if on_progress:
                 on_progress(tally, read_to[0] / size if size else None)
         if pool is not None:
