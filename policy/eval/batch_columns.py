@@ -129,7 +129,6 @@ class ColumnarScreener:
         self._breaks: dict[int, Any] = {}
         self.relevance = Relevance(bs)
         self.meanings: dict[tuple[Any, ...], int] = {}  # Relevance.key -> index in `distinct`
-        self._first: dict[tuple[int, int, int], tuple[int, int, int, int]] = {}  # first key of some fields
         self.known = np.zeros(0, dtype=np.int64)  # packed keys screened so far, sorted
         self.known_at = np.zeros(0, dtype=np.int64)  # their index into `distinct`
         self.distinct: list[tuple[Any, str]] = []  # (Screening, JSON tail)
@@ -148,7 +147,7 @@ class ColumnarScreener:
 
     def reset(self) -> None:
         """Forget every result and item id (the packed keys name item ids)."""
-        self.distinct, self._tails_by_text, self._csv_tails, self.meanings, self._first = [], {}, {}, {}, {}
+        self.distinct, self._tails_by_text, self._csv_tails, self.meanings = [], {}, {}, {}
         self.known = self.known_at = np.zeros(0, dtype=np.int64)
         self.items, self.item_list = {}, []
         self._raw_item.clear()
@@ -358,26 +357,11 @@ class ColumnarScreener:
         """A packed key not seen before: its index into ``distinct``, screened only if its meaning is new.
 
         Many packed keys mean the same question: ``Relevance.key`` keeps of the date only the
-        intervals of the rules that can apply to the line, and of the world data only the facts
-        the rules read. One screening answers for all keys with the same meaning.
-
-        The first key of a transfer's other fields is screened without working out its meaning
-        (most transfers of a small input are met once); the second works out both.
+        intervals of the rules that can apply to the line, of the other fields only what the
+        rules can tell apart, and of the world data only the facts the rules read. One screening
+        answers for all keys with the same meaning.
         """
-        ids = (exp, rec, rest)
-        first = self._first.get(ids)
-        if first is None:
-            if len(self._first) > _TABLE_LIMIT:
-                self._first.clear()
-            at = self._screen(self._key_of(day, exp, rec, rest))
-            self._first[ids] = (day, se, sr, at)
-            return at
-        if first[3] >= 0:
-            d, s1, s2, at = first
-            m = self.relevance.key(lambda: self._key_of(d, exp, rec, rest), d, ids, s1, s2)
-            self.meanings.setdefault(m, at)
-            self._first[ids] = (0, 0, 0, -1)
-        meaning = self.relevance.key(lambda: self._key_of(day, exp, rec, rest), day, ids, se, sr)
+        meaning = self.relevance.key(lambda: self._key_of(day, exp, rec, rest), day, (exp, rec, rest), se, sr)
         hit = self.meanings.get(meaning)
         if hit is None:
             if len(self.meanings) > _RESULT_LIMIT:
@@ -454,24 +438,32 @@ class ColumnarScreener:
 
 
 class Relevance:
-    """What of a plain transfer's date can change its screening: a coarser cache key than ``BatchScreener.key``.
+    """What of a plain transfer can change its screening: a coarser cache key than ``BatchScreener.key``.
 
-    For the transfer's fields other than the date (exporter, recipient, end user, transfer, item),
-    a rule whose condition is already false on those fields cannot apply on any day, so the days
-    where it starts, ends or flips a `date` test do not matter; the others (and every view's and
-    binding condition's days) cut the calendar into intervals. The world data enter only through
-    the derived facts the rules read (``FactBuilder``): intervals of the world data with the same
-    facts are one. A condition with an `exists` test, or a jurisdiction whose views name a field,
-    is kept whole. ``tests/test_batch_columns.py`` checks the key on each side of every date that
-    matters, against uncached screening.
+    *The other fields.* Each rule condition tests a field (recipient, item, end user, transfer)
+    only through its leaves, each of which reads one field: two recipients (or items...) for
+    which every such leaf of the exporter's and the regimes' rules gives the same truth value are
+    the same question to those rules (the *signature*; a view naming the recipient, or a view on
+    one of these fields, keeps the value itself). The world data enter only through the derived
+    facts the rules read (``FactBuilder``): the exporter's and the recipient's facts are kept as
+    values, so intervals and countries with the same facts are one.
+
+    *The date.* For those fields, a rule whose condition is already false cannot apply on any
+    day, so the days where it starts, ends or flips a `date` test do not matter; the others (and
+    every view's and binding condition's days) cut the calendar into intervals.
+
+    ``tests/test_batch_columns.py`` checks the key on each side of every date that matters, and
+    lines over many countries and items, against uncached screening.
     """
 
     STATIC = ("exporter", "recipient", "end_user", "transfer", "via", "item.id", "item.category", "item.lethal")
+    SIGNED = ("recipient", "end_user", "transfer", "item.id", "item.category", "item.lethal")
+    """The fields replaced by their signature (the exporter is kept: it names the parties)."""
 
     def __init__(self, bs: BatchScreener) -> None:
         import datetime as dt
 
-        from policy.eval.compiled import compile_condition
+        from policy.eval.compiled import compile_condition, compile_leaf
         from policy.model import iter_leaves
 
         base = bs.base
@@ -491,25 +483,45 @@ class Relevance:
             return days
 
         self.files: dict[str, tuple[frozenset[int], list[tuple[Any, frozenset[int], bool]]]] = {}
+        # per file: the leaves testing each signed field; the countries its views name; whether
+        # a view names a signed field (then the file's fields are kept as values)
+        self.leaves: dict[str, dict[str, list[Any]]] = {}
+        self.viewed: dict[str, frozenset[str]] = {}
+        self.whole: set[str] = set()
         for code, jf in base.jurisdictions.items():
             always = flips(jf.binds)
             for v in jf.views:
                 always |= {d.toordinal() for d in (v.from_, v.until and v.until + one) if d}
             whole = any(v.fact in self.STATIC for v in jf.views)
+            if whole:
+                self.whole.add(code)
             rules = []
+            per: dict[str, list[Any]] = {}
+            for cond in [jf.binds, *(r.when for r in jf.rules)]:
+                for leaf, _ in iter_leaves(cond):
+                    if leaf.fact in self.SIGNED:
+                        per.setdefault(leaf.fact, []).append(compile_leaf(leaf, groups))
             for r in jf.rules:
                 days = flips(r.when) | {d.toordinal() for d in (r.from_, r.until and r.until + one) if d}
                 keep = whole or any(leaf.op == "exists" for leaf, _ in iter_leaves(r.when))
                 rules.append((compile_condition(r.when, groups), frozenset(days), keep))
             self.files[code] = (frozenset(always), rules)
-        self._cuts: dict[tuple[int, int, int], list[int]] = {}
+            self.leaves[code] = per
+            self.viewed[code] = frozenset(v.country for v in jf.views)
+        self._signs: dict[tuple[str, str, Any], Any] = {}
+        self._static: dict[tuple[int, int, int], tuple[int, list[int]]] = {}
+        self._cuts: dict[int, list[int]] = {}
         self._exporter: dict[tuple[int, int], int] = {}
         self._recipient: dict[tuple[int, int, int], int] = {}
         self._classes: dict[tuple[Any, ...], int] = {}
         self.generation = 0
 
-    def cuts(self, key: tuple[Any, ...]) -> list[int]:
-        """The days (ordinals) where a rule that can apply to this transfer starts, ends or flips."""
+    def _files(self, exporter: str) -> list[str]:
+        return ([exporter] if exporter in self.states else []) + self.regimes
+
+    @staticmethod
+    def static_facts(key: tuple[Any, ...]) -> dict[str, Any]:
+        """The fields of a plain transfer's ``Transfer.key`` as the rules' facts (``via`` empty)."""
         _, exporter, recipient, end_user, transfer, category, item_id, lethal = key[:8]
         static = {
             "exporter": exporter,
@@ -523,14 +535,49 @@ class Relevance:
             static["item.id"] = item_id
         if lethal is not None:
             static["item.lethal"] = lethal
+        return static
+
+    def cuts(self, key: tuple[Any, ...]) -> list[int]:
+        """The days (ordinals) where a rule that can apply to this transfer starts, ends or flips."""
+        static = self.static_facts(key)
         days: set[int] = set()
-        for code in ([exporter] if exporter in self.states else []) + self.regimes:
+        for code in self._files(static["exporter"]):
             always, rules = self.files[code]
             days |= always
             for pred, when, keep in rules:
                 if when and (keep or pred(static) is not False):
                     days |= when
         return sorted(days)
+
+    def _sign(self, exporter: str, fact: str, value: Any) -> Any:
+        """The truth of every leaf on ``fact`` in the exporter's and the regimes' rules, for ``value``."""
+        hit = self._signs.get((exporter, fact, value))
+        if hit is None:
+            files = self._files(exporter)
+            if any(c in self.whole for c in files) or (
+                fact == "recipient" and any(value in self.viewed[c] for c in files)
+            ):
+                hit = ("value", value)
+            else:
+                one = {fact: value}
+                hit = tuple(leaf(one) for c in files for leaf in self.leaves[c].get(fact, ()))
+            self._signs[exporter, fact, value] = hit
+        return hit
+
+    def signature(self, key: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The exporter and the signature of each other field (``item.lethal`` as screening reads it)."""
+        _, exporter, recipient, end_user, transfer, category, item_id, lethal = key[:8]
+        if lethal is None:
+            lethal = self.builder.lethal_of(category)
+        return (
+            exporter,
+            self._sign(exporter, "recipient", recipient),
+            self._sign(exporter, "end_user", end_user),
+            self._sign(exporter, "transfer", transfer),
+            self._sign(exporter, "item.id", item_id),
+            self._sign(exporter, "item.category", category),
+            self._sign(exporter, "item.lethal", lethal),
+        )
 
     def _class(self, values: tuple[Any, ...]) -> int:
         return self._classes.setdefault(values, len(self._classes))
@@ -541,16 +588,23 @@ class Relevance:
         """The meaning of a line given by its ids (``make`` builds its ``Transfer.key`` when needed)."""
         exp, rec, rest = ids
         key: tuple[Any, ...] | None = None
-        if len(self._cuts) > _TABLE_LIMIT or len(self._classes) > _TABLE_LIMIT:
+        if len(self._static) > _TABLE_LIMIT or len(self._classes) > _TABLE_LIMIT:
+            self._static.clear()
+            self._signs.clear()
             self._cuts.clear()
             self._exporter.clear()
             self._recipient.clear()
             self._classes.clear()
             self.generation += 1  # class ids start again: older meanings must not match newer ones
-        cuts = self._cuts.get(ids)
-        if cuts is None:
+        static = self._static.get(ids)
+        if static is None:
             key = make()
-            cuts = self._cuts[ids] = self.cuts(key)
+            sig = self._class(self.signature(key))
+            cuts = self._cuts.get(sig)
+            if cuts is None:
+                cuts = self._cuts[sig] = self.cuts(key)  # the same signature: the same rules can apply
+            static = self._static[ids] = (sig, cuts)
+        sig, cuts = static
         e = self._exporter.get((exp, se))
         r = self._recipient.get((rec, sr, rest))
         if e is None or r is None:
@@ -561,7 +615,7 @@ class Relevance:
             r = self._recipient[rec, sr, rest] = self._class(
                 ("r", *(facts.get(n) for n in b.recipient_names), *(facts.get(n) for n in b.embargo_names))
             )
-        return (self.generation, exp, rec, rest, bisect_right(cuts, day), e, r)
+        return (self.generation, sig, bisect_right(cuts, day), e, r)
 
 
 _PLAIN_CELL = re.compile(r"[A-Za-z0-9_.:/+@#-]*")

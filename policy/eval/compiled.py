@@ -200,12 +200,16 @@ class FactBuilder:
             self.memo[key] = hit
         return hit
 
+    def lethal_of(self, category: str | None) -> bool | None:
+        """An item's lethality when the transfer does not say: its category's, as listed."""
+        c = listed_category(category, self.lethality) if category else None
+        return self.lethality[c] if c else None
+
     def build(self, sc: Any, item: Any) -> dict[str, Any]:
         cat = item.category
         lethal = item.lethal
         if lethal is None and cat:
-            c = listed_category(cat, self.lethality)
-            lethal = self.lethality[c] if c else None
+            lethal = self.lethal_of(cat)
         d: dict[str, Any] = {
             "date": sc.date,
             "exporter": sc.exporter,
@@ -517,12 +521,20 @@ def generate(
         return hit
 
     masks: dict[dt.date, int] = {}
+    # the rules in force change only where a rule's period starts or ends: one mask per interval
+    one = dt.timedelta(days=1)
+    bounds = sorted(
+        {d for r in compiled_rules if r.dated() for d in (r.from_, r.until + one if r.until else None) if d}
+    )
+    slot_masks = [
+        sum(1 << i for i, r in enumerate(compiled_rules) if r.in_force(first)) for first in [dt.date.min, *bounds]
+    ]
 
     def in_force(day: dt.date) -> int:
-        """The rules in force on ``day``, as a bit mask (``CompiledRule.in_force``)."""
+        """The rules in force on ``day``, as a bit mask (``CompiledRule.in_force``, once per interval)."""
         if len(masks) > 4096:
             masks.clear()
-        m = masks[day] = sum(1 << i for i, r in enumerate(compiled_rules) if r.in_force(day))
+        m = masks[day] = slot_masks[bisect_right(bounds, day)]
         return m
 
     g.ns["_settle"] = settled
