@@ -25,7 +25,6 @@ import csv
 import io
 import json
 import re
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from typing import Any, Callable, Iterable, Sequence
@@ -77,6 +76,55 @@ def _line_decoder() -> Any:
     return msgspec.json.Decoder(Line)
 
 
+_CLASS_BITS = 18  # class ids of world facts in a packed meaning (tables are reset at _TABLE_LIMIT)
+_SLOT_BITS = 62 - 2 * _CLASS_BITS
+
+
+class KnownInts:
+    """int64 keys -> int64 values, looked up by column: known keys by ``searchsorted``, new ones computed once."""
+
+    def __init__(self) -> None:
+        self.keys = np.zeros(0, dtype=np.int64)
+        self.values = np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def lookup(self, keys: Any, compute: Callable[[Any, Any], Any]) -> Any:
+        """The value of each key; ``compute(new keys, a position of each in keys)`` gives the new ones."""
+        distinct, at, first = unique(keys)
+        known = self.keys
+        pos = np.searchsorted(known, distinct)
+        if len(known):
+            np.minimum(pos, len(known) - 1, out=pos)
+            found = known[pos] == distinct
+        else:
+            found = np.zeros(len(distinct), dtype=bool)
+        if not found.all():
+            new = np.flatnonzero(~found)
+            values = compute(distinct[new], first[new])
+            merged = np.concatenate([known, distinct[new]])
+            order = np.argsort(merged, kind="stable")
+            self.keys, self.values = merged[order], np.concatenate([self.values, values])[order]
+            pos = np.searchsorted(self.keys, distinct)
+        return self.values[pos][at]
+
+
+def unique(a: Any) -> tuple[Any, Any, Any]:
+    """(sorted distinct values, each value's index among them, each distinct value's first position).
+
+    ``np.unique`` without its check for masked arrays, which imports ``numpy.ma`` (60 ms at start-up).
+    """
+    order = np.argsort(a, kind="stable")
+    ordered = a[order]
+    starts = np.empty(len(a), dtype=bool)
+    starts[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    at = np.empty(len(a), dtype=np.int64)
+    at[order] = np.cumsum(starts) - 1
+    return ordered[starts], at, order[starts]
+
+
 @dataclass
 class Columns:
     """One chunk as columns of raw values; ``rows[i]`` is the chunk position of the i-th value."""
@@ -125,12 +173,18 @@ class ColumnarScreener:
         self._raw_rest: dict[Any, int] = {}
         self._end_user = self._choice(self.end_users, "military")
         self._transfer = self._choice(self.transfers, "sale")
-        self._cuts: dict[int, tuple[Any, bool]] = {}
         self._breaks: dict[int, Any] = {}
         self.relevance = Relevance(bs)
-        self.meanings: dict[tuple[Any, ...], int] = {}  # Relevance.key -> index in `distinct`
-        self.known = np.zeros(0, dtype=np.int64)  # packed keys screened so far, sorted
-        self.known_at = np.zeros(0, dtype=np.int64)  # their index into `distinct`
+        # packed meaning (interval of the signature's days, exporter and recipient classes) -> index in
+        # `distinct`; packed (exporter, recipient, rest) -> signature id; packed (exporter, interval
+        # of its world data) and (recipient, rest, interval) -> class ids (``_meanings``)
+        self.meanings, self._trip_sig, self._e_of, self._r_of = KnownInts(), KnownInts(), KnownInts(), KnownInts()
+        self._sig_ids: dict[tuple[Any, ...], int] = {}  # Relevance.signature -> id
+        self._e_ids: dict[tuple[Any, ...], int] = {}  # the exporter's world facts -> id
+        self._r_ids: dict[tuple[Any, ...], int] = {}  # the recipient's world facts -> id
+        self._sig_days_list: list[list[int]] = []  # per signature id: the days that matter (ordinals)
+        self._sig_days = np.zeros(0, dtype=np.int64)  # all of them, (signature << 22) | day, sorted
+        self._sig_days_stale = True
         self.distinct: list[tuple[Any, str]] = []  # (Screening, JSON tail)
         self._tails_by_text: dict[str, int] = {}
         self._csv_tails: dict[int, str] = {}
@@ -147,8 +201,8 @@ class ColumnarScreener:
 
     def reset(self) -> None:
         """Forget every result and item id (the packed keys name item ids)."""
-        self.distinct, self._tails_by_text, self._csv_tails, self.meanings = [], {}, {}, {}
-        self.known = self.known_at = np.zeros(0, dtype=np.int64)
+        self.distinct, self._tails_by_text, self._csv_tails = [], {}, {}
+        self._forget_meanings()
         self.items, self.item_list = {}, []
         self._raw_item.clear()
         self._raw_rest.clear()
@@ -243,13 +297,6 @@ class ColumnarScreener:
 
     # ---------------------------------------------------------------- per-country tables
 
-    def _cut_table(self, cid: int) -> tuple[Any, bool]:
-        hit = self._cuts.get(cid)
-        if hit is None:
-            cuts, item_id = self.bs.participants((self.codes[cid],))
-            hit = self._cuts[cid] = (np.array([d.toordinal() for d in cuts], dtype=np.int64), item_id)
-        return hit
-
     def _break_table(self, cid: int) -> Any:
         hit = self._breaks.get(cid)
         if hit is None:
@@ -286,48 +333,83 @@ class ColumnarScreener:
             rows = [rows[i] for i in keep.tolist()]
         if not rows:
             return [], keep, np.zeros(0, dtype=np.int64), sorted(slow)
-        # the date's intervals, per exporter and per state (searchsorted over each country's cut dates)
-        days, day_at = np.unique(day, return_inverse=True)
-        exporters, exp_at = np.unique(exp, return_inverse=True)
-        cut = np.empty((len(exporters), len(days)), dtype=np.int64)
-        for i, cid in enumerate(exporters.tolist()):
-            cut[i] = np.searchsorted(self._cut_table(cid)[0], days, side="right")
-        states = np.unique(np.concatenate([exporters, np.unique(rec)]))
+        return rows, keep, self._meanings(day, exp, rec, rest), sorted(slow)
+
+    def _meanings(self, day: Any, exp: Any, rec: Any, rest: Any) -> Any:
+        """Each line's index into ``distinct``, by column, through its meaning (``Relevance``).
+
+        Each step is a :class:`KnownInts` lookup over the chunk's distinct values: Python runs only
+        for a value no earlier chunk had (a new (exporter, recipient, rest), world-data interval or
+        meaning); the rest is numpy over the lines.
+        """
+        if max(len(self._sig_ids), len(self._e_ids), len(self._r_ids), len(self.meanings)) > _TABLE_LIMIT or (
+            len(self._sig_days) + len(self._sig_days_list) >= 1 << _SLOT_BITS
+        ):
+            self._forget_meanings()  # bounded memory: class ids start again
+        # the world-data interval of exporter and recipient (searchsorted over each country's breaks)
+        days, day_at, _ = unique(day)
+        states, _, _ = unique(np.concatenate([exp, rec]))
         slot = np.empty((len(states), len(days)), dtype=np.int64)
         for i, cid in enumerate(states.tolist()):
             slot[i] = np.searchsorted(self._break_table(cid), days, side="right")
-        p = cut[exp_at, day_at]
         se = slot[np.searchsorted(states, exp), day_at]
         sr = slot[np.searchsorted(states, rec), day_at]
-        key = p
-        for col, bits in ((se, self.b_slot), (sr, self.b_slot), (exp, self.b_country), (rec, self.b_country)):
-            key = (key << bits) | col
-        key = (key << self.b_rest) | rest
-        return rows, keep, self._lookup(key, (day, exp, rec, rest, se, sr)), sorted(slow)
+        cols = (day, exp, rec, rest)
+        # the signature of the fields other than the date, once per (exporter, recipient, rest)
+        trip = (((exp << self.b_country) | rec) << self.b_rest) | rest
+        sig = self._trip_sig.lookup(trip, lambda k, at: self._new(self._sig_of, at, cols))
+        # the interval of the date among the days that matter to the signature: one searchsorted
+        # over every signature's days, offset by signature; `span` numbers (signature, interval)
+        if self._sig_days_stale:
+            self._index_sig_days()
+        span = np.searchsorted(self._sig_days, (sig << 22) | day, side="right") + sig
+        # the world facts the rules read, as classes of equal values
+        e = self._e_of.lookup((exp << self.b_slot) | se, lambda k, at: self._new(self._e_class, at, cols))
+        r_key = (((rec << self.b_rest) | rest) << self.b_slot) | sr
+        r = self._r_of.lookup(r_key, lambda k, at: self._new(self._r_class, at, cols))
+        meaning = (((span << _CLASS_BITS) | e) << _CLASS_BITS) | r
+        return self.meanings.lookup(meaning, lambda k, at: self._new(self._answer, at, cols))
 
-    def _lookup(self, key: Any, cols: tuple[Any, ...]) -> Any:
-        """Each packed key's index into ``distinct``: known keys by one ``searchsorted``, new ones screened."""
-        known, at = self.known, self.known_at
-        pos = np.searchsorted(known, key)
-        np.minimum(pos, len(known) - 1, out=pos)
-        found = known[pos] == key if len(known) else np.zeros(len(key), dtype=bool)
-        if found.all():
-            return at[pos]
-        missing = np.flatnonzero(~found)
-        new, first = np.unique(key[missing], return_index=True)
-        lines = missing[first]
-        picked = [c[lines].tolist() for c in cols]
-        new_at = np.array([self._new_key(*args) for args in zip(*picked)], dtype=np.int64)
-        if len(known) + len(new) > _RESULT_LIMIT:  # bounded memory: start afresh
-            known, at = new, new_at
-        else:
-            known = np.concatenate([known, new])
-            at = np.concatenate([at, new_at])
-            order = np.argsort(known, kind="stable")
-            known, at = known[order], at[order]
-        self.known, self.known_at = known, at
-        pos = np.searchsorted(known, key)
-        return at[pos]
+    @staticmethod
+    def _new(fn: Callable[..., int], at: Any, cols: tuple[Any, ...]) -> Any:
+        """``fn(day, exporter, recipient, rest)`` for the lines at ``at`` (one per new value)."""
+        picked = [c[at].tolist() for c in cols]
+        return np.fromiter((fn(*args) for args in zip(*picked)), dtype=np.int64, count=len(at))
+
+    def _forget_meanings(self) -> None:
+        self._sig_ids, self._e_ids, self._r_ids = {}, {}, {}
+        self._trip_sig, self._e_of, self._r_of, self.meanings = KnownInts(), KnownInts(), KnownInts(), KnownInts()
+        self._sig_days_list = []
+        self._sig_days = np.zeros(0, dtype=np.int64)
+        self._sig_days_stale = True
+
+    def _sig_of(self, day: int, exp: int, rec: int, rest: int) -> int:
+        """The signature id of a line's fields other than the date (``Relevance.signature``)."""
+        key = self._key_of(day, exp, rec, rest)
+        sig = self.relevance.signature(key)
+        hit = self._sig_ids.get(sig)
+        if hit is None:
+            hit = self._sig_ids[sig] = len(self._sig_ids)
+            self._sig_days_list.append(self.relevance.cuts(key))  # the same signature: the same days
+            self._sig_days_stale = True
+        return hit
+
+    def _index_sig_days(self) -> None:
+        days = [np.array(d, dtype=np.int64) | (s << 22) for s, d in enumerate(self._sig_days_list)]
+        self._sig_days = np.concatenate(days) if days else np.zeros(0, dtype=np.int64)
+        self._sig_days_stale = False
+
+    def _e_class(self, day: int, exp: int, rec: int, rest: int) -> int:
+        values = self.relevance.exporter_world(self._key_of(day, exp, rec, rest))
+        return self._e_ids.setdefault(values, len(self._e_ids))
+
+    def _r_class(self, day: int, exp: int, rec: int, rest: int) -> int:
+        values = self.relevance.recipient_world(self._key_of(day, exp, rec, rest))
+        return self._r_ids.setdefault(values, len(self._r_ids))
+
+    def _answer(self, day: int, exp: int, rec: int, rest: int) -> int:
+        """The index into ``distinct`` of a new meaning: one of its lines screened."""
+        return self._screen(self._key_of(day, exp, rec, rest))
 
     def _key_of(self, day: int, exp: int, rec: int, rest: int) -> tuple[Any, ...]:
         """The ``Transfer.key`` of a line from its ids."""
@@ -352,22 +434,6 @@ class ColumnarScreener:
             (),
             (),
         )
-
-    def _new_key(self, day: int, exp: int, rec: int, rest: int, se: int, sr: int) -> int:
-        """A packed key not seen before: its index into ``distinct``, screened only if its meaning is new.
-
-        Many packed keys mean the same question: ``Relevance.key`` keeps of the date only the
-        intervals of the rules that can apply to the line, of the other fields only what the
-        rules can tell apart, and of the world data only the facts the rules read. One screening
-        answers for all keys with the same meaning.
-        """
-        meaning = self.relevance.key(lambda: self._key_of(day, exp, rec, rest), day, (exp, rec, rest), se, sr)
-        hit = self.meanings.get(meaning)
-        if hit is None:
-            if len(self.meanings) > _RESULT_LIMIT:
-                self.meanings.clear()
-            hit = self.meanings[meaning] = self._screen(self._key_of(day, exp, rec, rest))
-        return hit
 
     def _screen(self, key: tuple[Any, ...]) -> int:
         """Screen one transfer: its index into ``distinct``."""
@@ -509,12 +575,6 @@ class Relevance:
             self.leaves[code] = per
             self.viewed[code] = frozenset(v.country for v in jf.views)
         self._signs: dict[tuple[str, str, Any], Any] = {}
-        self._static: dict[tuple[int, int, int], tuple[int, list[int]]] = {}
-        self._cuts: dict[int, list[int]] = {}
-        self._exporter: dict[tuple[int, int], int] = {}
-        self._recipient: dict[tuple[int, int, int], int] = {}
-        self._classes: dict[tuple[Any, ...], int] = {}
-        self.generation = 0
 
     def _files(self, exporter: str) -> list[str]:
         return ([exporter] if exporter in self.states else []) + self.regimes
@@ -561,6 +621,8 @@ class Relevance:
             else:
                 one = {fact: value}
                 hit = tuple(leaf(one) for c in files for leaf in self.leaves[c].get(fact, ()))
+            if len(self._signs) > _TABLE_LIMIT:
+                self._signs.clear()
             self._signs[exporter, fact, value] = hit
         return hit
 
@@ -579,43 +641,16 @@ class Relevance:
             self._sign(exporter, "item.lethal", lethal),
         )
 
-    def _class(self, values: tuple[Any, ...]) -> int:
-        return self._classes.setdefault(values, len(self._classes))
+    def exporter_world(self, key: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The derived facts the rules read about the exporter, on the transfer's date."""
+        sc = transfer_scenario(key)
+        return self.builder.exporter_world(sc, sc.items[0])
 
-    def key(
-        self, make: Callable[[], tuple[Any, ...]], day: int, ids: tuple[int, int, int], se: int, sr: int
-    ) -> tuple[Any, ...]:
-        """The meaning of a line given by its ids (``make`` builds its ``Transfer.key`` when needed)."""
-        exp, rec, rest = ids
-        key: tuple[Any, ...] | None = None
-        if len(self._static) > _TABLE_LIMIT or len(self._classes) > _TABLE_LIMIT:
-            self._static.clear()
-            self._signs.clear()
-            self._cuts.clear()
-            self._exporter.clear()
-            self._recipient.clear()
-            self._classes.clear()
-            self.generation += 1  # class ids start again: older meanings must not match newer ones
-        static = self._static.get(ids)
-        if static is None:
-            key = make()
-            sig = self._class(self.signature(key))
-            cuts = self._cuts.get(sig)
-            if cuts is None:
-                cuts = self._cuts[sig] = self.cuts(key)  # the same signature: the same rules can apply
-            static = self._static[ids] = (sig, cuts)
-        sig, cuts = static
-        e = self._exporter.get((exp, se))
-        r = self._recipient.get((rec, sr, rest))
-        if e is None or r is None:
-            sc = transfer_scenario(key or make())
-            facts = self.builder.build(sc, sc.items[0])
-            b = self.builder
-            e = self._exporter[exp, se] = self._class(("e", *(facts.get(n) for n in b.exporter_names)))
-            r = self._recipient[rec, sr, rest] = self._class(
-                ("r", *(facts.get(n) for n in b.recipient_names), *(facts.get(n) for n in b.embargo_names))
-            )
-        return (self.generation, sig, bisect_right(cuts, day), e, r)
+    def recipient_world(self, key: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The derived facts the rules read about the recipient (embargoes on this item and end user
+        included), on the transfer's date."""
+        sc = transfer_scenario(key)
+        return self.builder.recipient_world(sc, sc.items[0])
 
 
 _PLAIN_CELL = re.compile(r"[A-Za-z0-9_.:/+@#-]*")
@@ -790,7 +825,7 @@ def chunk_table(cs: ColumnarScreener, n0: int, lines: Sequence[Any], cols: Colum
     ids: Sequence[Any] = cols.id
     if keep is not None:
         ids = [ids[i] for i in keep.tolist()]
-    used = np.unique(which)
+    used = unique(which)[0]
     results = cs.results_of(used.tolist())
     local = np.searchsorted(used, which).tolist()
     entries = list(zip(rows, ids, local))

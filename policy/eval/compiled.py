@@ -200,6 +200,23 @@ class FactBuilder:
             self.memo[key] = hit
         return hit
 
+    def exporter_world(self, sc: Any, item: Any) -> tuple[Any, ...]:
+        """The derived facts about the exporter that rules read (``exporter_names``), on the transfer's date."""
+        hit = self._derived(self.exporter_names, ("e", sc.exporter, self._slot(sc.exporter, sc.date)), sc, item)
+        return tuple(hit[n] for n in self.exporter_names)
+
+    def recipient_world(self, sc: Any, item: Any) -> tuple[Any, ...]:
+        """The derived facts about the recipient that rules read, embargoes on this item and end user included."""
+        rslot = self._slot(sc.recipient, sc.date)
+        hit = self._derived(self.recipient_names, ("r", sc.recipient, rslot), sc, item)
+        out = tuple(hit[n] for n in self.recipient_names)
+        if self.embargo_names:
+            contract = getattr(sc, "contract_date", None)
+            key = ("m", sc.recipient, rslot, sc.end_user, item.category, contract)
+            m = self._derived(self.embargo_names, key, sc, item)
+            out += tuple(m[n] for n in self.embargo_names)
+        return out
+
     def lethal_of(self, category: str | None) -> bool | None:
         """An item's lethality when the transfer does not say: its category's, as listed."""
         c = listed_category(category, self.lethality) if category else None
