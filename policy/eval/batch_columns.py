@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import operator
 import re
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
@@ -92,8 +93,13 @@ class KnownInts:
 
     def lookup(self, keys: Any, compute: Callable[[Any, Any], Any]) -> Any:
         """The value of each key; ``compute(new keys, a position of each in keys)`` gives the new ones."""
-        distinct, at, first = unique(keys)
         known = self.keys
+        if len(known):  # most chunks: every key known, no sorting
+            pos = np.searchsorted(known, keys)
+            np.minimum(pos, len(known) - 1, out=pos)
+            if (known[pos] == keys).all():
+                return self.values[pos]
+        distinct, at, first = unique(keys)
         pos = np.searchsorted(known, distinct)
         if len(known):
             np.minimum(pos, len(known) - 1, out=pos)
@@ -188,6 +194,7 @@ class ColumnarScreener:
         self.distinct: list[tuple[Any, str]] = []  # (Screening, JSON tail)
         self._tails_by_text: dict[str, int] = {}
         self._csv_tails: dict[int, str] = {}
+        self._line_ends: list[str] = []  # per distinct result: its JSON line after the id
         # bit widths of the packed key
         breaks = self.bs.screener.builder.breaks
         n_cuts = len(bs.regime_cuts) + max((len(c) for c in bs.state_cuts.values()), default=0)
@@ -201,7 +208,7 @@ class ColumnarScreener:
 
     def reset(self) -> None:
         """Forget every result and item id (the packed keys name item ids)."""
-        self.distinct, self._tails_by_text, self._csv_tails = [], {}, {}
+        self.distinct, self._tails_by_text, self._csv_tails, self._line_ends = [], {}, {}, []
         self._forget_meanings()
         self.items, self.item_list = {}, []
         self._raw_item.clear()
@@ -443,6 +450,7 @@ class ColumnarScreener:
         if at is None:
             at = self._tails_by_text[tail] = len(self.distinct)
             self.distinct.append((s, tail))
+            self._line_ends.append(f",{tail}\n")
         return at
 
     # ---------------------------------------------------------------- a chunk, end to end
@@ -470,6 +478,9 @@ class ColumnarScreener:
 
     def _texts(self, n0: int, rows: list[int], ids: Sequence[Any], which: list[int], out_fmt: str) -> list[str]:
         distinct = self.distinct
+        if out_fmt == "jsonl" and all(type(v) is int for v in ids):
+            ends = map(self._line_ends.__getitem__, which)
+            return list(map('{{"line":{},"id":{}{}'.format, [n0 + r for r in rows], ids, ends))
         if out_fmt == "jsonl":
             enc = encode_basestring
             return [
@@ -668,6 +679,11 @@ def _csv_cell(v: Any) -> str:
 # -------------------------------------------------------------------- decoding chunks into columns
 
 
+_DATE = operator.attrgetter("date")
+_ID = operator.attrgetter("id")
+_REST = operator.attrgetter("exporter", "recipient", "item", "end_user", "transfer", "lethal")
+
+
 class JsonLines:
     """Decodes a chunk of JSON Lines into :class:`Columns` (msgspec, typed; one call for a clean chunk)."""
 
@@ -699,16 +715,16 @@ class JsonLines:
             rows = list(range(len(lines)))
         return Columns(
             rows,
-            [d.date for d in decoded],
+            list(map(_DATE, decoded)),
             (),
             (),
             (),
             (),
             (),
             (),
-            [d.id for d in decoded],
+            list(map(_ID, decoded)),
             slow,
-            [(d.exporter, d.recipient, d.item, d.end_user, d.transfer, d.lethal) for d in decoded],
+            list(map(_REST, decoded)),
         )
 
 
