@@ -540,7 +540,7 @@ class Relevance:
     def __init__(self, bs: BatchScreener) -> None:
         import datetime as dt
 
-        from policy.eval.compiled import compile_condition, compile_leaf
+        from policy.eval.compiled import compile_leaf
         from policy.model import iter_leaves
 
         base = bs.base
@@ -578,10 +578,12 @@ class Relevance:
                 for leaf, _ in iter_leaves(cond):
                     if leaf.fact in self.SIGNED:
                         per.setdefault(leaf.fact, []).append(compile_leaf(leaf, groups))
-            for r in jf.rules:
+            compiled = bs.screener.compiled[code]
+            for cr in (cr for role_rules in compiled.by_role.values() for cr in role_rules):
+                r = cr.rule
                 days = flips(r.when) | {d.toordinal() for d in (r.from_, r.until and r.until + one) if d}
                 keep = whole or any(leaf.op == "exists" for leaf, _ in iter_leaves(r.when))
-                rules.append((compile_condition(r.when, groups), frozenset(days), keep))
+                rules.append((cr.pred, frozenset(days), keep))
             self.files[code] = (frozenset(always), rules)
             self.leaves[code] = per
             self.viewed[code] = frozenset(v.country for v in jf.views)
