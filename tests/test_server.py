@@ -360,3 +360,40 @@ def test_load_benchmark_runs_bounded_on_loopback_and_reports_rate_and_percentile
     out = json.loads(res.stdout)
     assert out["requests"] == 60 and out["requests_per_s"] > 0
     assert 0 < out["p50_ms"] <= out["p90_ms"] <= out["p99_ms"]
+
+
+def test_batch_answers_as_policy_batch_does_over_chunks(service: Service, runner, tmp_path):
+    """/batch screens by column in chunks (memos kept between requests): the same results, in place, as
+    `policy batch`, with blank, bad and per-line (via) lines between them."""
+    import random
+
+    rng = random.Random(3)
+    states = ["KR", "DE", "NO", "CH", "JP", "US", "GB", "FR", "SE", "IT", "PL", "TR"]
+    recipients = ["UA", "SA", "TW", "KP", "RU", "IN", "AE", "IL", "PL", "VN"]
+    items = ["ML1", "ML3", "ML4", "ML10", "155mm-shell", "k2-tank", "helmet"]
+    lines = []
+    for i in range(4500):
+        e, r = rng.choice(states), rng.choice(recipients)
+        line = {"id": i, "date": f"{rng.randint(2012, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"}
+        line |= {"exporter": e, "recipient": r if r != e else "BR", "item": rng.choice(items)}
+        if i % 500 == 7:
+            line["via"] = ["US"] if e != "US" else ["GB"]
+        lines.append(json.dumps(line))
+        if i % 700 == 3:
+            lines.append("")
+        if i % 900 == 5:
+            lines.append('{"id": "bad", "date": "2023-02-30", "exporter": "KR", "recipient": "UA", "item": "ML3"}')
+    body = "\n".join(lines) + "\n"
+    (tmp_path / "in.jsonl").write_text(body, encoding="utf-8")
+    res = runner.invoke(cli_app, ["batch", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "out.jsonl")])
+    assert res.exit_code == 2  # the bad lines
+    expected = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    with TestClient(create_app(service, Limits(max_body=4 << 20, max_batch=10_000))) as c:
+        for _ in range(2):  # the second request meets the first one's memos
+            r = c.post("/batch", content=body)
+            assert r.status_code == 200
+            out = [json.loads(x) for x in r.text.splitlines()]
+            assert [o for o in out if "error" not in o] == expected
+            bad = [o for o in out if "error" in o]
+            assert len(bad) == 5 and {o["error"]["code"] for o in bad} == {"bad-date"}
+            assert [o["line"] for o in out] == sorted(o["line"] for o in out)

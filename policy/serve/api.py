@@ -38,7 +38,8 @@ from policy.analysis.catalogue import (
     jurisdictions,
 )
 from policy.eval.batch import BatchScreener
-from policy.eval.batch_run import screen_chunk
+from policy.eval.batch_columns import json_lines
+from policy.eval.batch_run import ChunkScreener
 from policy.eval.engine import evaluate
 from policy.load.asked import WhatIf, build, by_option, option_date
 from policy.load.loader import load_rulebase
@@ -56,6 +57,8 @@ from policy.render.report import decision_json, render_json
 log = logging.getLogger("policy.server")
 T = TypeVar("T")
 JSONL = "application/x-ndjson"
+BATCH_CHUNK = 2000
+"""Lines of a /batch request screened together (by column where they can be), then streamed."""
 
 
 @dataclass(frozen=True)
@@ -177,11 +180,22 @@ class Snapshot:
     _batch: BatchScreener | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    _chunks: ChunkScreener | None = None
+    chunk_lock: threading.Lock = field(default_factory=threading.Lock)  # one request screens at a time
+
     def batch_screener(self) -> BatchScreener:
         with self._lock:
             if self._batch is None:
                 self._batch = BatchScreener(self.base)
             return self._batch
+
+    def chunk_screener(self) -> ChunkScreener:
+        """``policy batch``'s chunk screener (by column where it can): its memos grow between requests."""
+        bs = self.batch_screener()
+        with self._lock:
+            if self._chunks is None:
+                self._chunks = ChunkScreener(bs, None, "jsonl", "jsonl", columnar=True)
+            return self._chunks
 
 
 class Service:
@@ -427,22 +441,26 @@ def create_app(
         """Screen many transfers: JSON Lines in, streamed JSON Lines out (`policy batch`). A bad line gives
         `{"line": N, "error": {...}}` in its place."""
         body = await request.body()
-        lines = [(n, raw) for n, raw in enumerate(body.split(b"\n"), 1) if raw.strip()]
+        raw_lines = json_lines(1, body)
+        lines = [(n, raw) for n, raw in enumerate(raw_lines, 1) if raw.strip()]
         if len(lines) > limits.max_batch:
             return error_response(413, "batch-too-large", f"{len(lines)} lines; the limit is {limits.max_batch}", 2)
         snap = svc.current
-        screener = await run_in_threadpool(snap.batch_screener)
+        screener = await run_in_threadpool(snap.chunk_screener)
         deadline = time.monotonic() + limits.timeout
         record = {"policy_version": __version__, "rules_digest": snap.info.digest}
 
         def chunks() -> Iterator[bytes]:
-            for i in range(0, len(lines), 500):
+            for i in range(0, len(raw_lines), BATCH_CHUNK):
                 if time.monotonic() > deadline:
+                    first = next((n for n, _ in lines if n > i), i + 1)
                     err = {"code": "timeout", "message": f"stopped after {limits.timeout:g} s", "exit_code": 2}
-                    yield (json.dumps({"line": lines[i][0], "error": err}) + "\n").encode()
+                    yield (json.dumps({"line": first, "error": err}) + "\n").encode()
                     return
-                chunk = lines[i : i + 500]
-                out, _, _, errors = screen_chunk(chunk, screener, None, "jsonl")
+                part = raw_lines[i : i + BATCH_CHUNK]
+                chunk = [(i + 1 + k, raw) for k, raw in enumerate(part)]
+                with snap.chunk_lock:  # the screener's memos are not safe to grow from two threads
+                    out, _, _, errors = screener(i + 1, part)
                 if not errors and not audit:
                     yield out.encode()
                     continue
