@@ -28,7 +28,7 @@ import operator
 import re
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence, Sized
 
 import numpy as np
 
@@ -79,6 +79,7 @@ def _line_decoder() -> Any:
 
 _CLASS_BITS = 18  # class ids of world facts in a packed meaning (tables are reset at _TABLE_LIMIT)
 _SLOT_BITS = 62 - 2 * _CLASS_BITS
+_PART_BITS = 20  # signature part ids in a packed pair of parts (tables are reset at _TABLE_LIMIT)
 
 
 class KnownInts:
@@ -182,10 +183,12 @@ class ColumnarScreener:
         self._breaks: dict[int, Any] = {}
         self.relevance = Relevance(bs)
         # packed meaning (interval of the signature's days, exporter and recipient classes) -> index in
-        # `distinct`; packed (exporter, recipient, rest) -> signature id; packed (exporter, interval
+        # `distinct`; packed (exporter, signature parts) -> signature id; packed (exporter, interval
         # of its world data) and (recipient, rest, interval) -> class ids (``_meanings``)
         self.meanings, self._trip_sig, self._e_of, self._r_of = KnownInts(), KnownInts(), KnownInts(), KnownInts()
         self._sig_ids: dict[tuple[Any, ...], int] = {}  # Relevance.signature -> id
+        self._part_ids: dict[tuple[Any, ...], int] = {}  # the recipient's or the rest's signature -> id
+        self._rec_part, self._rest_part = KnownInts(), KnownInts()  # packed (exporter, recipient / rest) -> part id
         self._e_ids: dict[tuple[Any, ...], int] = {}  # the exporter's world facts -> id
         self._r_ids: dict[tuple[Any, ...], int] = {}  # the recipient's world facts -> id
         self._sig_days_list: list[list[int]] = []  # per signature id: the days that matter (ordinals)
@@ -349,8 +352,12 @@ class ColumnarScreener:
         for a value no earlier chunk had (a new (exporter, recipient, rest), world-data interval or
         meaning); the rest is numpy over the lines.
         """
-        if max(len(self._sig_ids), len(self._e_ids), len(self._r_ids), len(self.meanings)) > _TABLE_LIMIT or (
-            len(self._sig_days) + len(self._sig_days_list) >= 1 << _SLOT_BITS
+        tables: tuple[Sized, ...] = (self._sig_ids, self._e_ids, self._r_ids, self._part_ids, self.meanings)
+        memos: tuple[Sized, ...] = (self._trip_sig, self._rec_part, self._rest_part, self._e_of, self._r_of)
+        if (
+            max(len(t) for t in tables) > _TABLE_LIMIT
+            or max(len(t) for t in memos) > _RESULT_LIMIT
+            or len(self._sig_days) + len(self._sig_days_list) >= 1 << _SLOT_BITS
         ):
             self._forget_meanings()  # bounded memory: class ids start again
         # the world-data interval of exporter and recipient (searchsorted over each country's breaks)
@@ -362,9 +369,12 @@ class ColumnarScreener:
         se = slot[np.searchsorted(states, exp), day_at]
         sr = slot[np.searchsorted(states, rec), day_at]
         cols = (day, exp, rec, rest)
-        # the signature of the fields other than the date, once per (exporter, recipient, rest)
-        trip = (((exp << self.b_country) | rec) << self.b_rest) | rest
-        sig = self._trip_sig.lookup(trip, lambda k, at: self._new(self._sig_of, at, cols))
+        # the signature of the fields other than the date: of the recipient once per (exporter,
+        # recipient), of the rest once per (exporter, rest), of both once per pair of parts
+        part_r = self._rec_part.lookup((exp << self.b_country) | rec, lambda k, at: self._new(self._rec_sig, at, cols))
+        part_t = self._rest_part.lookup((exp << self.b_rest) | rest, lambda k, at: self._new(self._rest_sig, at, cols))
+        parts = (((exp << _PART_BITS) | part_r) << _PART_BITS) | part_t
+        sig = self._trip_sig.lookup(parts, lambda k, at: self._new(self._sig_of, at, cols))
         # the interval of the date among the days that matter to the signature: one searchsorted
         # over every signature's days, offset by signature; `span` numbers (signature, interval)
         if self._sig_days_stale:
@@ -384,11 +394,20 @@ class ColumnarScreener:
         return np.fromiter((fn(*args) for args in zip(*picked)), dtype=np.int64, count=len(at))
 
     def _forget_meanings(self) -> None:
-        self._sig_ids, self._e_ids, self._r_ids = {}, {}, {}
+        self._sig_ids, self._e_ids, self._r_ids, self._part_ids = {}, {}, {}, {}
         self._trip_sig, self._e_of, self._r_of, self.meanings = KnownInts(), KnownInts(), KnownInts(), KnownInts()
+        self._rec_part, self._rest_part = KnownInts(), KnownInts()
         self._sig_days_list = []
         self._sig_days = np.zeros(0, dtype=np.int64)
         self._sig_days_stale = True
+
+    def _rec_sig(self, day: int, exp: int, rec: int, rest: int) -> int:
+        part = ("r", self.relevance.recipient_signature(self._key_of(day, exp, rec, rest)))
+        return self._part_ids.setdefault(part, len(self._part_ids))
+
+    def _rest_sig(self, day: int, exp: int, rec: int, rest: int) -> int:
+        part = ("t", self.relevance.rest_signature(self._key_of(day, exp, rec, rest)))
+        return self._part_ids.setdefault(part, len(self._part_ids))
 
     def _sig_of(self, day: int, exp: int, rec: int, rest: int) -> int:
         """The signature id of a line's fields other than the date (``Relevance.signature``)."""
@@ -640,13 +659,17 @@ class Relevance:
         return hit
 
     def signature(self, key: tuple[Any, ...]) -> tuple[Any, ...]:
-        """The exporter and the signature of each other field (``item.lethal`` as screening reads it)."""
-        _, exporter, recipient, end_user, transfer, category, item_id, lethal = key[:8]
+        """The exporter, the recipient's signature and the other fields' (``item.lethal`` as screening reads it)."""
+        return (key[1], self.recipient_signature(key), self.rest_signature(key))
+
+    def recipient_signature(self, key: tuple[Any, ...]) -> Any:
+        return self._sign(key[1], "recipient", key[2])
+
+    def rest_signature(self, key: tuple[Any, ...]) -> tuple[Any, ...]:
+        _, exporter, _, end_user, transfer, category, item_id, lethal = key[:8]
         if lethal is None:
             lethal = self.builder.lethal_of(category)
         return (
-            exporter,
-            self._sign(exporter, "recipient", recipient),
             self._sign(exporter, "end_user", end_user),
             self._sign(exporter, "transfer", transfer),
             self._sign(exporter, "item.id", item_id),
