@@ -39,28 +39,35 @@ def per_call(fn: Callable[[Any], Any], args: list[Any]) -> float:
     return (time.perf_counter() - t) / len(args) * 1e6
 
 
+def measure(n: int = 2000, repeats: int = 5) -> dict[str, float]:
+    """Median µs per decision: "same e"/"same c" (the one question, explained/compiled), "days e"/"days c"
+    (``n`` distinct days), "cold" (the first pass over those days)."""
+    base = load_rulebase([str(ROOT / "rules")])
+    question = WhatIf(exporter="KR", recipient="UA", item=["ML3"], date="2023-01-30")
+    sc = build(base, question)
+    screener = Screener(base)
+    days = [sc.model_copy(update={"date": dt.date(2015, 1, 1) + dt.timedelta(days=i)}) for i in range(n)]
+    for s in [sc, *days[:50]]:
+        assert evaluate(base, s).verdict == screener.screen(s).verdict
+    explain = lambda s: evaluate(base, s)  # noqa: E731
+    same = [sc] * n
+    rows: dict[str, list[float]] = {k: [] for k in ("same e", "same c", "days e", "days c")}
+    cold = per_call(explain, days)  # the first pass over the distinct days: nothing remembered yet
+    for _ in range(repeats):
+        rows["same e"].append(per_call(explain, same))
+        rows["same c"].append(per_call(screener.screen, same))
+        rows["days e"].append(per_call(explain, days))
+        rows["days c"].append(per_call(screener.screen, days))
+    return {**{k: statistics.median(v) for k, v in rows.items()}, "cold": cold}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
-    base = load_rulebase([str(ROOT / "rules")])
-    question = WhatIf(exporter="KR", recipient="UA", item=["ML3"], date="2023-01-30")
-    sc = build(base, question)
-    screener = Screener(base)
-    days = [sc.model_copy(update={"date": dt.date(2015, 1, 1) + dt.timedelta(days=i)}) for i in range(args.n)]
-    for s in [sc, *days[:50]]:
-        assert evaluate(base, s).verdict == screener.screen(s).verdict
-    explain = lambda s: evaluate(base, s)  # noqa: E731
-    same = [sc] * args.n
-    rows: dict[str, list[float]] = {k: [] for k in ("same e", "same c", "days e", "days c")}
-    cold = per_call(explain, days)  # the first pass over the distinct days: nothing remembered yet
-    for _ in range(args.repeats):
-        rows["same e"].append(per_call(explain, same))
-        rows["same c"].append(per_call(screener.screen, same))
-        rows["days e"].append(per_call(explain, days))
-        rows["days c"].append(per_call(screener.screen, days))
-    m = {k: statistics.median(v) for k, v in rows.items()}
+    m = measure(args.n, args.repeats)
+    cold = m["cold"]
     print(f"question: KR -> UA, ML3, military end user; {args.n} calls x {args.repeats} repeats (median)")
     print(f"{'':34}{'explained':>12}{'compiled':>12}{'ratio':>8}")
     for label, e, c in (

@@ -440,7 +440,28 @@ def main() -> None:
     import cold_start  # benchmarks/cold_start.py: whole processes, the rulebase cache warm, cold and off
 
     runs = 5 if args.quick else 10
-    print("\n" + cold_start.summary(cold_start.measure(runs), runs))
+    cold = cold_start.measure(runs)
+    print("\n" + cold_start.summary(cold, runs))
+    import explained  # benchmarks/explained.py: the KR -> UA question in process
+
+    ex = explained.measure(2000, 3 if args.quick else 5)
+    print(
+        f"\nExplained decision KR -> UA, ML3, 2023-01-30, in process: {ex['same e']:.1f} µs "
+        f"(compiled {ex['same c']:.1f} µs); on 2,000 distinct days {ex['days e']:.1f} µs"
+    )
+    conv = next(r for label, r, _ in rows if label.startswith("policy: compiled, converting"))
+    small, large = sizes[0], sizes[1:]
+    checks = [
+        (f"batch at {small:,} lines, start-up included", "≤ 3× floor", b[small]["wall_ratio"], 3.0, "×"),
+        *((f"batch at {n:,} lines", "≤ 1.0× floor", b[n]["wall_ratio"], 1.0, "×") for n in large),
+        ("single call, converting fields", "≤ 2× floor", conv["ratio"] if conv else float("nan"), 2.0, "×"),
+        ("explained decision KR -> UA", "≤ 50 µs", ex["same e"], 50.0, " µs"),
+        ("exhaustive diff, empty -> shipped", "≤ 2 s", e["seconds"], 2.0, " s"),
+        ("cold `policy what-if`, cache warm", "≤ 0.25 s", cold["warm"]["wall_s"], 0.25, " s"),
+    ]
+    print(f"\nIssue 19 targets (this run, load average {os.getloadavg()[0]:.1f}):")
+    for name, target, got, limit, unit in checks:
+        print(f"  {name:<44} {target:<14} {got:8.2f}{unit:<4} {'met' if got <= limit else 'NOT met'}")
 
 
 if __name__ == "__main__":
