@@ -111,13 +111,13 @@ def _primes(
                 if k and k not in inters:
                     nxt.append(k)
         frontier = nxt
-    cands: set[Cube] = set()
+    rests: dict[Cube, None] = {}  # each rest once, however many intersections it is prime in
     for h in inters:
-        for c in _primes(h, sub, memo, masks):
-            cm = masks.cube(c, sub)
-            values = frozenset(v for g, vals in classes if g & cm == cm for v in vals)
-            cands.add((values, *c))
-    out = list(cands)  # in no particular order: callers sort
+        rests.update(dict.fromkeys(_primes(h, sub, memo, masks)))
+    out = []  # in no particular order: callers sort
+    for c in rests:
+        cm = masks.cube(c, sub)
+        out.append((frozenset(v for g, vals in classes if g & cm == cm for v in vals), *c))
     memo[mkey] = out
     return out
 
