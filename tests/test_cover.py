@@ -1,4 +1,5 @@
-"""The bitset cover gives exactly the cubes of the straightforward set-based algorithm it replaced."""
+"""The cover is exact: valid prime cubes, no worse than the straightforward set-based search it
+replaced (and as good wherever that search finished), and the optimum a brute force finds."""
 
 import itertools
 import random
@@ -50,8 +51,10 @@ def _primes(allowed, memo):
 
 
 def reference_cover(on, dc, sizes):
+    """The set-based search (essential-free Petrick branch and bound) and whether it finished
+    within its node budget (then its cover is a minimum)."""
     if not on:
-        return []
+        return [], True
     ps = [c for c in _primes(frozenset(on | dc), {}) if any(_in_cube(p, c) for p in on)]
     ps.sort(key=lambda c: (literals(c, sizes), _key(c)))
     covers = [frozenset(p for p in on if _in_cube(p, c)) for c in ps]
@@ -95,15 +98,59 @@ def reference_cover(on, dc, sizes):
             chosen.pop()
 
     search([], frozenset(on), 0)
-    return [ps[i] for i in sorted(best[0], key=lambda i: _key(ps[i]))]
+    return [ps[i] for i in sorted(best[0], key=lambda i: _key(ps[i]))], nodes[0] <= NODE_BUDGET
 
 
-def test_cover_matches_the_set_based_reference():
+def _score(cover, sizes):
+    return len(cover), sum(literals(c, sizes) for c in cover)
+
+
+def _instances(count, most):
     rng = random.Random(7)
-    for _ in range(200):
-        sizes = [rng.randint(1, 4) for _ in range(rng.randint(0, 4))]
+    for _ in range(count):
+        sizes = [rng.randint(1, most) for _ in range(rng.randint(0, 4))]
         grid = list(itertools.product(*[range(n) for n in sizes]))
         density = rng.random()
         on = {p for p in grid if rng.random() < density}
         dc = {p for p in grid if p not in on and rng.random() < 0.3}
-        assert minimum_cover(on, dc, sizes) == reference_cover(on, dc, sizes), (sizes, on, dc)
+        yield sizes, on, dc
+
+
+def test_cover_is_prime_exact_and_no_worse_than_the_set_based_search():
+    finished = 0
+    for sizes, on, dc in _instances(200, 4):
+        cover = minimum_cover(on, dc, sizes)
+        assert cover == sorted(cover, key=_key)
+        assert minimum_cover(on, dc, sizes) == cover  # deterministic
+        got = {q for c in cover for q in itertools.product(*[sorted(s) for s in c])}
+        assert on <= got <= on | dc, (sizes, on, dc)
+        if on:
+            primes = _primes(frozenset(on | dc), {})
+            assert all(c in primes for c in cover), (sizes, on, dc)
+        ref, done = reference_cover(on, dc, sizes)
+        if done:
+            finished += 1
+            assert _score(cover, sizes) == _score(ref, sizes), (sizes, on, dc)
+        else:  # the old search stopped at its budget: the new cover may only be better
+            assert _score(cover, sizes) <= _score(ref, sizes), (sizes, on, dc)
+    assert finished > 150
+
+
+def test_cover_is_the_optimum_a_brute_force_finds():
+    checked = 0
+    for sizes, on, dc in _instances(300, 3):
+        if not on:
+            continue
+        primes = _primes(frozenset(on | dc), {})
+        if len(primes) > 12:
+            continue
+        points = [frozenset(itertools.product(*[sorted(s) for s in c])) for c in primes]
+        best = min(
+            (len(combo), sum(literals(primes[i], sizes) for i in combo))
+            for r in range(1, len(primes) + 1)
+            for combo in itertools.combinations(range(len(primes)), r)
+            if on <= frozenset().union(*(points[i] for i in combo))
+        )
+        assert _score(minimum_cover(on, dc, sizes), sizes) == best, (sizes, on, dc)
+        checked += 1
+    assert checked > 100

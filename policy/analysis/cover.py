@@ -12,17 +12,20 @@ on-set (ties broken by the fewest constrained facts), as logic minimisers do:
 1. every *prime* cube (a maximal cube inside the allowed set) by recursive cofactoring on the
    first axis, with the axis's values grouped into classes of identical cofactors, so that the
    subsets tried are subsets of classes, not of values (``_primes``);
-2. an exact minimum cover of the on-set by primes: essential primes first, dominated primes
-   dropped, then branch and bound (Petrick's problem); past a node budget the best cover found so
-   far is kept, which is at worst the greedy one.
+2. the covering problem as rows, one per class of on-points covered by the same primes, only the
+   minimal ones (``point_classes``): tens of rows where there were thousands of points;
+3. an exact minimum cover of the rows (``solve``): reduced to its cyclic core (dominated primes
+   and rows dropped, essential primes chosen), split into parts that share no prime, each part
+   by branch and bound (Petrick's problem); past a node budget the best cover found so far is
+   kept, which is at worst the greedy one.
 
 Everything is deterministic: the same points give the same cubes in the same order.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
-from bisect import bisect_right
 from typing import Any, Iterable
 
 import numpy as np
@@ -31,7 +34,9 @@ Point = tuple[int, ...]
 Cube = tuple[frozenset[int], ...]
 
 NODE_BUDGET = 50_000
-"""Branch-and-bound nodes before settling for the best cover found (never reached by the shipped rules)."""
+"""Branch-and-bound nodes per part of a reduced problem before settling for the best cover found.
+Reached by two parts of the shipped rules' exhaustive diff (empty -> shipped), whose rows every
+prime covers alike (56 rows of 64 primes each, 168 of 32): the cover found is not proven minimum."""
 
 
 def in_cube(p: Point, c: Cube) -> bool:
@@ -106,13 +111,13 @@ def _primes(
                 if k and k not in inters:
                     nxt.append(k)
         frontier = nxt
-    cands: set[Cube] = set()
+    rests: dict[Cube, None] = {}  # each rest once, however many intersections it is prime in
     for h in inters:
-        for c in _primes(h, sub, memo, masks):
-            cm = masks.cube(c, sub)
-            values = frozenset(v for g, vals in classes if g & cm == cm for v in vals)
-            cands.add((values, *c))
-    out = list(cands)  # in no particular order: callers sort
+        rests.update(dict.fromkeys(_primes(h, sub, memo, masks)))
+    out = []  # in no particular order: callers sort
+    for c in rests:
+        cm = masks.cube(c, sub)
+        out.append((frozenset(v for g, vals in classes if g & cm == cm for v in vals), *c))
     memo[mkey] = out
     return out
 
@@ -143,19 +148,19 @@ def primes(on: set[Point], dc: set[Point], sizes: list[int]) -> list[Cube]:
 
 
 def _meeting(on: np.ndarray, dc: np.ndarray, on_bits: int, masks: _Masks) -> list[Cube]:
-    """The primes of ``on | dc`` that meet ``on``. The set of primes does not depend on the order
-    of the axes; cofactoring the axes with fewer values first is much quicker."""
-    shape = on.shape
+    """The primes of ``on | dc`` that meet ``on``."""
+    return [c for c in _all_primes(on | dc) if on_bits & masks.cube(c, on.shape)]
+
+
+def _all_primes(allowed: np.ndarray) -> list[Cube]:
+    """The primes of a non-empty grid. The set of primes does not depend on the order of the
+    axes; cofactoring the axes with fewer values first is much quicker."""
+    shape = allowed.shape
     order = sorted(range(len(shape)), key=lambda a: shape[a])
     back = sorted(range(len(shape)), key=lambda a: order[a])
-    allowed = np.transpose(on | dc, order)
-    found = _primes(_bits(allowed.reshape(-1)), allowed.shape, {}, _Masks())
-    out = []
-    for c in found:
-        cube = tuple(c[back[a]] for a in range(len(shape)))
-        if on_bits & masks.cube(cube, shape):
-            out.append(cube)
-    return out
+    turned = np.transpose(allowed, order)
+    found = _primes(_bits(turned.reshape(-1)), turned.shape, {}, _Masks())
+    return [tuple(c[back[a]] for a in range(len(shape))) for c in found]
 
 
 def minimum_cover(on: set[Point], dc: set[Point], sizes: list[int]) -> list[Cube]:
@@ -171,95 +176,206 @@ def _bits(mask: np.ndarray) -> int:
 
 
 def minimum_cover_grid(on: np.ndarray, dc: np.ndarray) -> list[Cube]:
-    """``minimum_cover`` over dense boolean grids (the on-set and the don't-cares, one shape).
-
-    Sets of on-points are integers (one bit per point), so covering, subset and counting tests
-    are a few integer operations whatever the number of points."""
+    """``minimum_cover`` over dense boolean grids (the on-set and the don't-cares, one shape)."""
     if not on.any():
         return []
     sizes = list(on.shape)
     if not sizes:
         return [()]
-    shape = tuple(sizes)
-    masks = _Masks()
-    on_bits = _bits(on.reshape(-1))
-    ps = _meeting(on, dc, on_bits, masks)
+    # every prime: those that meet no on-point cover no row of the problem, and are never chosen
+    ps = _all_primes(on | dc)
     ps.sort(key=lambda c: (literals(c, sizes), _key(c)))
-    coords = np.nonzero(on)  # the on-points in increasing order, as points (tuples) sort
-    n = len(coords[0])
-
-    def inside(c: Cube) -> np.ndarray:
-        m = np.ones(n, dtype=bool)
-        for axis, s in enumerate(c):
-            if len(s) < sizes[axis]:
-                table = np.zeros(sizes[axis], dtype=bool)
-                table[sorted(s)] = True
-                m &= table[coords[axis]]
-        return m
-
-    covers = [on_bits & masks.cube(c, shape) for c in ps]  # as grid points: for the dominance test
     cost = [literals(c, sizes) for c in ps]
-    size = [c.bit_count() for c in covers]
-    # Drop a prime whose points another covers at no more cost (cheap tests first).
-    keep = []
-    largest_first = sorted(range(len(ps)), key=lambda j: -size[j])
-    minus = [-size[j] for j in largest_first]
-    for i in range(len(ps)):
-        ci, ni, ki = covers[i], size[i], cost[i]
-        dominated = any(
-            cost[j] <= ki and j != i and ci & covers[j] == ci and (size[j] > ni or cost[j] < ki or j < i)
-            for j in largest_first[: bisect_right(minus, -ni)]  # the primes covering as many points or more
-        )
-        if not dominated:
-            keep.append(i)
-    # Points renumbered by (how many kept primes cover it, the point): the search branches on the
-    # uncovered point first in that order, which is then the lowest bit.
-    inside_kept = {i: inside(ps[i]) for i in keep}
-    count = np.zeros(n, dtype=np.int64)
-    for m in inside_kept.values():
-        count += m
-    order = np.lexsort((np.arange(n), count))
-    covers = [0] * len(ps)
-    for i, m in inside_kept.items():
-        covers[i] = _bits(m[order])
-    chosen = _branch_and_bound((1 << n) - 1, keep, covers, cost)
+    chosen = solve(point_classes(ps, on), cost)
     return [ps[i] for i in sorted(chosen, key=lambda i: _key(ps[i]))]
 
 
-def _branch_and_bound(on: int, keep: list[int], covers: list[int], cost: list[int]) -> list[int]:
-    # Greedy first: an upper bound, and the answer if the search runs out of budget.
-    greedy: list[int] = []
-    left = on
-    while left:
-        i = max(keep, key=lambda i: ((covers[i] & left).bit_count(), -cost[i], -i))
-        greedy.append(i)
-        left &= ~covers[i]
-    best: list[Any] = [greedy, (len(greedy), sum(cost[i] for i in greedy))]
-    largest = max(covers[i].bit_count() for i in keep)
-    nodes = [0]
-    by_point: dict[int, list[int]] = {}
+def point_classes(ps: list[Cube], on: np.ndarray) -> list[int]:
+    """The covering problem of the on-points by the cubes ``ps`` as its rows: for each class of
+    on-points covered by the same cubes, that set of cubes (bit ``i``: ``ps[i]``). Only the minimal
+    sets are kept (a point whose cubes include another point's is covered whenever that one is),
+    by (how many cubes, first point in C order).
 
-    def search(chosen: list[int], left: int, lits: int) -> None:
+    A point's cubes are those holding its value on every axis, so values of an axis that the
+    same cubes hold are told apart no further: the points are first reduced to their distinct
+    combinations of such value classes."""
+    words = (len(ps) + 63) // 64
+    coords = np.nonzero(on)
+    key = np.zeros(len(coords[0]), dtype=np.int64)
+    tables = []
+    for axis, n in enumerate(on.shape):
+        # bit k of row v: cube k holds value v on this axis
+        held = np.zeros((n, 64 * words), dtype=bool)
+        held[:, : len(ps)] = (
+            (np.array([sum(1 << v for v in c[axis]) for c in ps], dtype=object)[None, :] >> np.arange(n)[:, None]) & 1
+        ).astype(bool)
+        table = np.packbits(held, axis=1, bitorder="little").view("<u8")
+        classes, cls = np.unique(table, axis=0, return_inverse=True)
+        key = key * len(classes) + cls.reshape(-1)[coords[axis]]
+        tables.append(table)
+    _, first = np.unique(key, return_index=True)
+    first.sort()  # the classes by their first point
+    sig = np.full((len(first), words), np.uint64(2**64 - 1), dtype=np.uint64)
+    for axis, table in enumerate(tables):
+        sig &= table[coords[axis][first]]
+    _, distinct = np.unique(
+        np.ascontiguousarray(sig).view(np.dtype((np.void, 8 * words))).reshape(-1), return_index=True
+    )
+    distinct.sort()
+    sig = sig[distinct]
+    count = np.bitwise_count(sig).sum(axis=1)
+    alive = np.ones(len(sig), dtype=bool)
+    rows = []
+    for r in np.argsort(count, kind="stable").tolist():
+        if alive[r]:
+            m = sig[r]
+            alive &= ~np.all((sig & m) == m, axis=1)
+            rows.append(int.from_bytes(m.astype("<u8").tobytes(), "little"))
+    return rows
+
+
+def solve(rows: list[int], cost: list[int]) -> list[int]:
+    """The fewest sets covering every row, ties broken by the least total cost, as set numbers;
+    each row is a bitset of the sets that cover it (at least one). Among equally good choices the
+    search prefers the lower number.
+
+    The problem is first reduced to its cyclic core, as logic minimisers do: a set is dropped when
+    another covers the same rows or more at no more cost (ties: the lower number stays), a row
+    whose sets include another row's is dropped, and a row left with one set makes that set
+    chosen; what remains splits into parts that share no set, each solved apart."""
+    chosen: list[int] = []
+    rows = _minimal(rows)
+    while rows:
+        cov = _transpose(rows)
+        sets = sorted(cov, key=lambda i: (-cov[i].bit_count(), cost[i], i))
+        dropped = 0
+        for a, i in enumerate(sets):
+            ci = cov[i]
+            if any(cost[j] <= cost[i] and ci & cov[j] == ci for j in sets[:a]):
+                dropped |= 1 << i
+        if dropped:
+            rows = _minimal([r & ~dropped for r in rows])
+        single = 0
+        for r in rows:
+            if r & (r - 1) == 0:
+                single |= r
+        if single:
+            chosen += _members(single)
+            rows = [r for r in rows if not r & single]
+        if not dropped and not single:
+            break
+    for part in _parts(rows):
+        # the part's sets renumbered 0, 1, ... in order, so that the same core recurs as one key
+        sets = sorted({i for r in part for i in _members(r)})
+        local = {i: j for j, i in enumerate(sets)}
+        numbered = tuple(sum(1 << local[i] for i in _members(r)) for r in part)
+        chosen += [sets[j] for j in _search(numbered, tuple(cost[i] for i in sets))]
+    return chosen
+
+
+def _members(x: int) -> list[int]:
+    """The bits set in ``x``, lowest first."""
+    out = []
+    while x:
+        low = x & -x
+        out.append(low.bit_length() - 1)
+        x ^= low
+    return out
+
+
+def _transpose(rows: list[int]) -> dict[int, int]:
+    """For each set, the rows (bit ``k``: ``rows[k]``) it covers."""
+    cov: dict[int, int] = {}
+    for k, r in enumerate(rows):
+        for i in _members(r):
+            cov[i] = cov.get(i, 0) | 1 << k
+    return cov
+
+
+def _minimal(rows: list[int]) -> list[int]:
+    """The rows no other row is a subset of (the first of equal rows), by (size, given order)."""
+    out: list[int] = []
+    for r in sorted(dict.fromkeys(rows), key=int.bit_count):
+        if not any(q & r == q for q in out):
+            out.append(r)
+    return out
+
+
+def _parts(rows: list[int]) -> list[list[int]]:
+    """The rows in groups that share no set, each in the given order, the groups by first row."""
+    groups: list[tuple[int, list[int]]] = []
+    for r in rows:
+        union, members, rest = r, [r], []
+        for g in groups:
+            if g[0] & r:
+                union |= g[0]
+                members += g[1]
+            else:
+                rest.append(g)
+        groups = [*rest, (union, members)]
+    order = {r: k for k, r in enumerate(rows)}
+    parts = [sorted(m, key=order.__getitem__) for _, m in groups]
+    return sorted(parts, key=lambda m: order[m[0]])
+
+
+@functools.lru_cache(maxsize=256)
+def _search(rows: tuple[int, ...], cost: tuple[int, ...]) -> list[int]:
+    """An exact cover of ``rows`` by the fewest sets, ties: the least total cost (set ``i`` costs
+    ``cost[i]``). Greedy first, for an upper bound;
+    then branch and bound on the uncovered row with the fewest sets left, a set tried in one
+    branch being left out of the next ones (every cover with it has been seen), bounded below by
+    rows no remaining set covers two of. Past ``NODE_BUDGET`` nodes, the best cover found stands.
+    Cached: the same core recurs across the groups of a diff."""
+    order = sorted(rows, key=int.bit_count)  # bit k: order[k]; the most constrained rows lowest
+    cov = _transpose(order)
+    sets = sorted(cov)
+    near = []  # the rows sharing a set with row k (k too)
+    least = []  # the least cost of a set covering row k
+    for r in order:
+        u = 0
+        for i in _members(r):
+            u |= cov[i]
+        near.append(u)
+        least.append(min(cost[i] for i in _members(r)))
+    everything = (1 << len(order)) - 1
+    greedy: list[int] = []
+    left = everything
+    while left:
+        i = max(sets, key=lambda i: ((cov[i] & left).bit_count(), -cost[i], -i))
+        greedy.append(i)
+        left &= ~cov[i]
+    best: list[Any] = [greedy, (len(greedy), sum(cost[i] for i in greedy))]
+    nodes = [0]
+
+    def search(chosen: list[int], left: int, lits: int, banned: int) -> None:
         nodes[0] += 1
         if nodes[0] > NODE_BUDGET:
             return
         if not left:
-            score = (len(chosen), lits)
-            if score < best[1]:
-                best[0], best[1] = list(chosen), score
+            if (len(chosen), lits) < best[1]:
+                best[0], best[1] = list(chosen), (len(chosen), lits)
             return
-        bound = len(chosen) + -(-left.bit_count() // largest)
-        if bound > best[1][0] or (bound == best[1][0] and lits >= best[1][1]):
+        need, extra, free = 0, 0, left
+        while free:
+            k = (free & -free).bit_length() - 1
+            need += 1
+            extra += least[k]
+            free &= ~near[k]
+        n = len(chosen) + need
+        if n > best[1][0] or (n == best[1][0] and lits + extra >= best[1][1]):
             return
-        # Branch on the uncovered point with the fewest primes covering it.
-        p = (left & -left).bit_length() - 1
-        if p not in by_point:
-            by_point[p] = [i for i in keep if covers[i] >> p & 1]
-        options = sorted(by_point[p], key=lambda i: (-(covers[i] & left).bit_count(), cost[i], i))
-        for i in options:
+        k = min(_members(left), key=lambda k: ((order[k] & ~banned).bit_count(), k))
+        ban = banned
+        for i in sorted(_members(order[k] & ~banned), key=lambda i: (-(cov[i] & left).bit_count(), cost[i], i)):
             chosen.append(i)
-            search(chosen, left & ~covers[i], lits + cost[i])
+            search(chosen, left & ~cov[i], lits + cost[i], ban)
             chosen.pop()
+            ban |= 1 << i
 
-    search([], on, 0)
+    search([], everything, 0, 0)
     return list(best[0])
+
+
+def clear_cache() -> None:
+    """Forget the solved cores (for timing a diff from cold)."""
+    _search.cache_clear()

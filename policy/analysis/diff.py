@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -541,7 +541,9 @@ class WorldValues:
 
     def days_between(self, start: dt.date, end: dt.date | None) -> list[dt.date]:
         """``start`` and every day in (start, end) on which some world entry starts or stops."""
-        return [start] + [d for d in self.breaks if start < d and (end is None or d < end)]
+        lo = bisect_right(self.breaks, start)
+        hi = len(self.breaks) if end is None else bisect_left(self.breaks, end)
+        return [start, *self.breaks[lo:hi]]
 
 
 @dataclass
@@ -670,20 +672,19 @@ def _minimise_changes(code: str, roles: list[str], dims: list[Dim], ch: _Changes
             key_ = on.tobytes()
             if key_ not in covers:  # the same points may form a group on both sides
                 covers[key_] = minimum_cover_grid(on, dc)
-            for cube in covers[key_]:
-                m = member.copy()
-                for axis, sel in enumerate(cube):
-                    if len(sel) < sizes[axis]:
-                        table = np.zeros(sizes[axis], dtype=bool)
-                        table[sorted(sel)] = True
-                        m &= table[coords[axis]]
-                cubes.append((key, cube, np.flatnonzero(m)))
+            cubes += [(key, cube, member) for cube in covers[key_]]
         score = (len(cubes), sum(literals(c, sizes) for _, c, _ in cubes))
         conds = sorted(_describe(dims, [set(c) for c in cube], sizes) for _, cube, _ in cubes)
         options.append((score, conds, side, cubes))
     options.sort(key=lambda o: (o[0], o[1], o[2] == "old"))
     regions = []
-    for _key, cube, points in options[0][3]:
+    for _key, cube, member in options[0][3]:
+        points = np.flatnonzero(member)  # the group's changed points, then those in the cube
+        for axis, sel in enumerate(cube):
+            if len(sel) < sizes[axis]:
+                table = np.zeros(sizes[axis], dtype=bool)
+                table[sorted(sel)] = True
+                points = points[table[coords[axis][points]]]
         olds = sorted({ch.words[i] for i in np.unique(ch.old[points])}, key=_severity_order)
         news = sorted({ch.words[i] for i in np.unique(ch.new[points])}, key=_severity_order)
         first = tuple(int(c[points[0]]) for c in coords)
