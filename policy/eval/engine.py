@@ -159,7 +159,7 @@ def _read_facts(results: list[JurisdictionVerdict]) -> set[str]:
 class _Context:
     """What every evaluation on one rulebase reads besides the facts, built once per rulebase."""
 
-    __slots__ = ("base", "compiled", "regimes", "lethality", "digest")
+    __slots__ = ("base", "compiled", "regimes", "lethality", "digest", "plans")
 
     def __init__(self, base: RuleBase) -> None:
         self.base = base
@@ -167,6 +167,14 @@ class _Context:
         self.regimes = regimes_of(self.compiled)
         self.lethality = base.lethality()
         self.digest = base.digest()
+        self.plans: dict[tuple[str, Role], _Plan] = {}
+
+    def plan(self, cj: CompiledJurisdiction, role: Role) -> "_Plan":
+        key = (cj.code, role)
+        p = self.plans.get(key)
+        if p is None:
+            p = self.plans[key] = _Plan(cj.rules_for(role))
+        return p
 
     def facts(self, sc: Scenario, item: ScenarioItem) -> Facts:
         return Facts(sc, item, self.base.world, self.lethality, self.base.assume)
@@ -236,14 +244,103 @@ def _judge(
         chain = " -> ".join(f"{j} ({r.value})" for j, r in stack + (key,))
         raise EvaluationError(f"consent chain loops: {chain}")
     stack = stack + (key,)
+    if cj.views:
+        assert cj.file is not None  # INVARIANT: compiled from a rule file
+        facts = facts.seen_by(cj.file)
+    plan = ctx.plan(cj, role)
+    if not plan.kept:
+        return _judged(ctx, cj, role, plan.rules, facts, label, stack)[0]
+    day = facts.scenario.date
+    period = tuple([r.in_force(day) for r in plan.dated])
+    shape = plan.shapes.get(period)
+    made: dict[Any, JurisdictionVerdict | None]
+    if shape is not None:
+        names, made = shape
+        get = facts.get
+        values = tuple([get(n).value for n in names])
+        vkey = (values, tuple(map(type, values)))
+        try:
+            hit = made.get(vkey, _UNMADE)
+        except TypeError:  # an unhashable value: judged each time
+            return _judged(ctx, cj, role, plan.rules, facts, label, stack)[0]
+        if hit is not _UNMADE:
+            return None if hit is None else _copied(hit, label, facts.used)
+    jv, findings = _judged(ctx, cj, role, plan.rules, facts, label, stack)
+    if shape is None:
+        names = tuple(dict.fromkeys(x.fact for f in findings for x in f.trace))
+        made = {}
+        plan.shapes[period] = (names, made)
+        values = tuple([facts.get(n).value for n in names])
+        vkey = (values, tuple(map(type, values)))
+    if len(made) > 1024:
+        made.clear()
+    try:
+        made[vkey] = jv
+    except TypeError:  # an unhashable value: not kept
+        return jv
+    return None if jv is None else _copied(jv, label, facts.used)
+
+
+_UNMADE: Any = object()
+
+
+class _Plan:
+    """One jurisdiction's rules of one role, and the judgements already made with them.
+
+    Without a consent test (which judges another transfer), a judgement is a function of the rules
+    in force and of the values of the facts their conditions read; with a trace every leaf is
+    tested, so the same rules in force read the same facts. ``shapes`` keeps, per pattern of the
+    dated rules in force, the facts read and the judgement made for each tuple of their values
+    (with their types, so that ``1`` and ``true`` stay apart); each decision gets its own copy,
+    with its own facts' provenance.
+    """
+
+    __slots__ = ("rules", "dated", "kept", "shapes")
+
+    def __init__(self, rules: tuple[CompiledRule, ...]) -> None:
+        self.rules = rules
+        self.dated = tuple(r for r in rules if not r.always)
+        self.kept = all(r.candidate is not None for r in rules)
+        self.shapes: dict[tuple[bool, ...], tuple[tuple[str, ...], dict[Any, JurisdictionVerdict | None]]] = {}
+
+
+def _copied(jv: JurisdictionVerdict, label: str, used: dict[str, FactValue]) -> JurisdictionVerdict:
+    """A kept judgement for one decision: its own findings and lists, its own facts' values."""
+    return JurisdictionVerdict(
+        jv.jurisdiction,
+        jv.name,
+        jv.kind,
+        jv.role,
+        label,
+        jv.verdict,
+        jv.reason,
+        [
+            RuleFinding(f.rule, f.status, list(f.trace), list(f.defeated_by), None, f.effect_verdict)
+            for f in jv.findings
+        ],
+        list(jv.missing_facts),
+        list(jv.conflicts),
+        {k: used[k] for k in jv.facts if k in used},
+        list(jv.determining),
+    )
+
+
+def _judged(
+    ctx: _Context,
+    cj: CompiledJurisdiction,
+    role: Role,
+    rules: tuple[CompiledRule, ...],
+    facts: Facts,
+    label: str,
+    stack: tuple[tuple[str, Role], ...],
+) -> tuple[JurisdictionVerdict | None, list[RuleFinding]]:
+    """``_judge`` worked out: the verdict (None: no say) and the findings behind it."""
     jf = cj.file
     assert jf is not None  # INVARIANT: compiled from a rule file
-    if cj.views:
-        facts = facts.seen_by(jf)
     day = facts.scenario.date
     findings: list[RuleFinding] = []
     active: list[tuple[CompiledRule, RuleFinding, bool | None]] = []
-    for r in cj.rules_for(role):
+    for r in rules:
         if not r.always and not r.in_force(day):
             findings.append(RuleFinding(r.rule, "not_in_force"))
             continue
@@ -254,7 +351,7 @@ def _judge(
         if status is not False:
             active.append((r, f, status))
     if not claims_say(role, (st for _, _, st in active)):
-        return None
+        return None, findings
     cands: list[tuple[Candidate, bool | None]] = []
     for r, f, st in active:
         c = r.candidate
@@ -294,7 +391,7 @@ def _judge(
             )
         if unknown:
             reason += f" (unknown facts {', '.join(missing)} do not change it)"
-        return JurisdictionVerdict(
+        jv = JurisdictionVerdict(
             cj.code,
             jf.name,
             jf.kind,
@@ -308,12 +405,14 @@ def _judge(
             fact_values,
             list(determining),
         )
+        return jv, findings
     possible = sorted(outcomes, key=lambda v: -v.severity) if outcomes else []
     could = " or ".join(f"`{v.value}`" for v in possible) or "anything"
     reason = f"depends on unknown facts {', '.join(f'`{m}`' for m in missing) or '(too many)'}: could be {could}"
-    return JurisdictionVerdict(
+    jv = JurisdictionVerdict(
         cj.code, jf.name, jf.kind, role, label, Verdict.undetermined, reason, findings, missing, [], fact_values
     )
+    return jv, findings
 
 
 _STATUS = {True: "fired", False: "not_applicable", None: "unknown"}
