@@ -5,7 +5,8 @@ import datetime as dt
 
 from policy.eval.engine import evaluate
 from policy.load.loader import load_rulebase
-from policy.load.scenarios import load_scenario
+from policy.load.scenarios import load_scenario, scenario_from_data
+from policy.load.yamlio import Document
 from policy.render.report import decision_json, render_json, render_text
 
 from .conftest import ROOT
@@ -57,3 +58,15 @@ def test_decisions_do_not_depend_on_what_was_asked_before(shipped):
     forward = [shown(shipped, evaluate(shipped, sc)) for sc in scenarios]
     backward = [shown(fresh, evaluate(fresh, sc)) for sc in reversed(scenarios)]
     assert forward == backward[::-1]
+
+
+def test_an_embargo_fact_turns_on_each_transfer_s_own_contract_date(shipped):
+    def ask(**extra):
+        data = {"id": "t", "title": "t", "date": "2015-06-01", "exporter": "IT", "recipient": "RU"}
+        data |= {"items": [{"category": "ML4"}], **extra}
+        sc = scenario_from_data(Document("t", data, None), shipped)
+        return evaluate(shipped, sc).facts["recipient.under_embargo.EU"]
+
+    old, new, old_again = ask(contract_date="2013-05-01"), ask(), ask(contract_date="2013-05-01")
+    assert (old.value, new.value) == (False, True)
+    assert "this one: 2013-05-01" in old.basis and old_again == old
