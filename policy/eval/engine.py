@@ -9,6 +9,7 @@ resolved. An unknown fact that could change a verdict makes it ``undetermined``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -247,15 +248,12 @@ def _judge(
     if cj.views:
         assert cj.file is not None  # INVARIANT: compiled from a rule file
         facts = facts.seen_by(cj.file)
-    plan = ctx.plan(cj, role)
+    plan = ctx.plans.get(key) or ctx.plan(cj, role)
     if not plan.kept:
         return _judged(ctx, cj, role, plan.rules, facts, label, stack)[0]
-    day = facts.scenario.date
-    period = tuple([r.in_force(day) for r in plan.dated])
-    shape = plan.shapes.get(period)
-    made: dict[Any, JurisdictionVerdict | None]
-    if shape is not None:
-        names, made = shape
+    shape = plan.shape(facts.scenario.date)
+    names, made = shape.names, shape.made
+    if names is not None:
         get = facts.get
         values = tuple([get(n).value for n in names])
         vkey = (values, tuple(map(type, values)))
@@ -266,10 +264,8 @@ def _judge(
         if hit is not _UNMADE:
             return None if hit is None else _copied(hit, label, facts.used)
     jv, findings = _judged(ctx, cj, role, plan.rules, facts, label, stack)
-    if shape is None:
-        names = tuple(dict.fromkeys(x.fact for f in findings for x in f.trace))
-        made = {}
-        plan.shapes[period] = (names, made)
+    if names is None:
+        shape.names = names = tuple(dict.fromkeys(x.fact for f in findings for x in f.trace))
         values = tuple([facts.get(n).value for n in names])
         vkey = (values, tuple(map(type, values)))
     if len(made) > 1024:
@@ -284,24 +280,52 @@ def _judge(
 _UNMADE: Any = object()
 
 
+class _Shape:
+    """The judgements made with one pattern of rules in force: the facts their conditions read
+    (known after the first), and per tuple of those facts' values (with their types, so that
+    ``1`` and ``true`` stay apart) the judgement made (None: no say)."""
+
+    __slots__ = ("names", "made")
+
+    def __init__(self) -> None:
+        self.names: tuple[str, ...] | None = None
+        self.made: dict[Any, JurisdictionVerdict | None] = {}
+
+
 class _Plan:
     """One jurisdiction's rules of one role, and the judgements already made with them.
 
     Without a consent test (which judges another transfer), a judgement is a function of the rules
     in force and of the values of the facts their conditions read; with a trace every leaf is
-    tested, so the same rules in force read the same facts. ``shapes`` keeps, per pattern of the
-    dated rules in force, the facts read and the judgement made for each tuple of their values
-    (with their types, so that ``1`` and ``true`` stay apart); each decision gets its own copy,
-    with its own facts' provenance.
+    tested, so the same rules in force read the same facts. Judgements are kept per pattern of the
+    dated rules in force (a ``_Shape``, found per day); each decision gets its own copy, with its
+    own facts' provenance.
     """
 
-    __slots__ = ("rules", "dated", "kept", "shapes")
+    __slots__ = ("rules", "dated", "kept", "shapes", "days", "always")
 
     def __init__(self, rules: tuple[CompiledRule, ...]) -> None:
         self.rules = rules
         self.dated = tuple(r for r in rules if not r.always)
         self.kept = all(r.candidate is not None for r in rules)
-        self.shapes: dict[tuple[bool, ...], tuple[tuple[str, ...], dict[Any, JurisdictionVerdict | None]]] = {}
+        self.shapes: dict[tuple[bool, ...], _Shape] = {}
+        self.days: dict[dt.date, _Shape] = {}
+        self.always = None if self.dated else _Shape()  # every rule in force on every day
+
+    def shape(self, day: dt.date) -> _Shape:
+        """The shape of the rules in force on ``day`` (``CompiledRule.in_force``)."""
+        if self.always is not None:
+            return self.always
+        shape = self.days.get(day)
+        if shape is None:
+            period = tuple([r.in_force(day) for r in self.dated])
+            shape = self.shapes.get(period)
+            if shape is None:
+                shape = self.shapes[period] = _Shape()
+            if len(self.days) > 20_000:
+                self.days.clear()
+            self.days[day] = shape
+        return shape
 
 
 def _copied(jv: JurisdictionVerdict, label: str, used: dict[str, FactValue]) -> JurisdictionVerdict:
