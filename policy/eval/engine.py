@@ -111,17 +111,21 @@ def evaluate(base: RuleBase, scenario: Scenario) -> Decision:
     ctx = base.memo("engine.context", lambda: _Context(base))
     results: list[JurisdictionVerdict] = []
     facts: dict[str, FactValue] = {}
-    for item in scenario.items:
-        for jv in _item_verdicts(ctx, scenario, item):
-            results.append(jv)
+    items = scenario.items
+    for item in items:
+        jvs = _item_verdicts(ctx, scenario, item)
+        results += jvs
+        for jv in jvs:
             for name, fv in jv.facts.items():
-                shown = (
-                    name if not name.startswith("item.") or len(scenario.items) == 1 else f"{name}[{item_label(item)}]"
-                )
                 if fv.origin == "view":
                     shown = f"{name} [{jv.jurisdiction}'s view]"
-                facts.setdefault(shown, fv)
-    verdict = overall_verdict(j.verdict for j in results)
+                elif len(items) == 1 or not name.startswith("item."):
+                    shown = name
+                else:
+                    shown = f"{name}[{item_label(item)}]"
+                if shown not in facts:
+                    facts[shown] = fv
+    verdict = overall_verdict([j.verdict for j in results])
     record = {
         "date": scenario.date.isoformat(),
         "policy_version": __version__,
@@ -130,13 +134,15 @@ def evaluate(base: RuleBase, scenario: Scenario) -> Decision:
     }
     if base.overlays:
         record["overlays"] = list(base.overlays)
-    read = _read_facts(results) if scenario.assume else set()
-    warnings = [
-        f"the assumption {name}={json.dumps(scenario.assume[name], default=str)} changed nothing: "
-        "no rule that applies reads it"
-        for name in sorted(scenario.assume)
-        if name not in read
-    ]
+    warnings = []
+    if scenario.assume:
+        read = _read_facts(results)
+        warnings = [
+            f"the assumption {name}={json.dumps(scenario.assume[name], default=str)} changed nothing: "
+            "no rule that applies reads it"
+            for name in sorted(scenario.assume)
+            if name not in read
+        ]
     return Decision(scenario, verdict, results, dict(sorted(facts.items())), record, warnings)
 
 
@@ -262,7 +268,7 @@ def _judge(
         except TypeError:  # an unhashable value: judged each time
             return _judged(ctx, cj, role, plan.rules, facts, label, stack)[0]
         if hit is not _UNMADE:
-            return None if hit is None else _copied(hit, label, facts.used)
+            return None if hit is None else hit.make(label, facts.used)
     jv, findings = _judged(ctx, cj, role, plan.rules, facts, label, stack)
     if names is None:
         shape.names = names = tuple(dict.fromkeys(x.fact for f in findings for x in f.trace))
@@ -270,11 +276,12 @@ def _judge(
         vkey = (values, tuple(map(type, values)))
     if len(made) > 1024:
         made.clear()
+    kept = None if jv is None else _Kept(jv)
     try:
-        made[vkey] = jv
+        made[vkey] = kept
     except TypeError:  # an unhashable value: not kept
         return jv
-    return None if jv is None else _copied(jv, label, facts.used)
+    return None if kept is None else kept.make(label, facts.used)
 
 
 _UNMADE: Any = object()
@@ -289,7 +296,7 @@ class _Shape:
 
     def __init__(self) -> None:
         self.names: tuple[str, ...] | None = None
-        self.made: dict[Any, JurisdictionVerdict | None] = {}
+        self.made: dict[Any, _Kept | None] = {}
 
 
 class _Plan:
@@ -328,25 +335,34 @@ class _Plan:
         return shape
 
 
-def _copied(jv: JurisdictionVerdict, label: str, used: dict[str, FactValue]) -> JurisdictionVerdict:
-    """A kept judgement for one decision: its own findings and lists, its own facts' values."""
-    return JurisdictionVerdict(
-        jv.jurisdiction,
-        jv.name,
-        jv.kind,
-        jv.role,
-        label,
-        jv.verdict,
-        jv.reason,
-        [
-            RuleFinding(f.rule, f.status, list(f.trace), list(f.defeated_by), None, f.effect_verdict)
-            for f in jv.findings
-        ],
-        list(jv.missing_facts),
-        list(jv.conflicts),
-        {k: used[k] for k in jv.facts if k in used},
-        list(jv.determining),
-    )
+class _Kept:
+    """A judgement kept for later decisions, read into a new ``JurisdictionVerdict`` for each (``make``)."""
+
+    __slots__ = ("head", "findings", "missing", "conflicts", "facts", "determining")
+
+    def __init__(self, jv: JurisdictionVerdict) -> None:
+        self.head = (jv.jurisdiction, jv.name, jv.kind, jv.role, jv.verdict, jv.reason)
+        self.findings = tuple((f.rule, f.status, f.trace, f.defeated_by, f.effect_verdict) for f in jv.findings)
+        self.missing, self.conflicts, self.determining = jv.missing_facts, jv.conflicts, jv.determining
+        self.facts = tuple(jv.facts)  # the facts its conditions read, in order
+
+    def make(self, label: str, used: dict[str, FactValue]) -> JurisdictionVerdict:
+        """The judgement for one decision: its own findings and lists, its own facts' values."""
+        code, name, kind, role, verdict, reason = self.head
+        return JurisdictionVerdict(
+            code,
+            name,
+            kind,
+            role,
+            label,
+            verdict,
+            reason,
+            [RuleFinding(r, s, t[:], d[:], None, e) for r, s, t, d, e in self.findings],
+            self.missing[:],
+            self.conflicts[:],
+            {k: used[k] for k in self.facts},
+            self.determining[:],
+        )
 
 
 def _judged(
