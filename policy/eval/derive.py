@@ -61,6 +61,7 @@ class Facts:
     assumed: dict[str, Any] = field(default_factory=dict)  # facts assumed by overlays
     used: dict[str, FactValue] = field(default_factory=dict)
     views: dict[str, FactValue] = field(default_factory=dict)  # one jurisdiction's own positions
+    remembered: dict[tuple[Any, ...], Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def seen_by(self, jf: RuleFile) -> "Facts":
         """These facts as jurisdiction ``jf`` sees them: its `views` replace the neutral values.
@@ -117,23 +118,7 @@ class Facts:
             value, origin, basis = contract_fact(sc, name)
             return FactValue(name, value, origin, basis)
         if kind is _ITEM:
-            value = getattr(self.item, part, None)
-            if part == "lethal" and value is None and self.item.category:
-                cat = listed_category(self.item.category, self.lethality)
-                if cat:
-                    word = "lethal" if self.lethality[cat] else "non-lethal"
-                    return FactValue(
-                        name,
-                        self.lethality[cat],
-                        "default",
-                        f"items of category {cat} are taken as {word} unless the transfer says "
-                        "otherwise (rules/items.yaml); use --lethal/--non-lethal to state it",
-                    )
-            if value is None:
-                return FactValue(name, None, "unknown", "the scenario does not say")
-            if self.item.id and part in ("category", "lethal"):
-                return FactValue(name, value, "scenario", f"item catalogue entry `{self.item.id}`")
-            return FactValue(name, value, "scenario", "stated in the scenario")
+            return self._item_fact(name, part)
         if kind is _ASSESSMENT:
             fv = _ASSESSED.get(name)
             if fv is None:
@@ -149,14 +134,43 @@ class Facts:
         world, day = self.world, sc.date
         if kind is _CONFLICT:
             recipient = sc.recipient
-            return world.remember((name, recipient, day), lambda: conflict_fact(world, recipient, day, name))
+            key = (name, recipient, day)
+            return self._known(key) or world.remember(key, lambda: conflict_fact(world, recipient, day, name))
         if kind is _MEMBERSHIP:
             country = getattr(sc, part)
-            return world.remember((name, country, day), lambda: _membership_fact(world, name, country, day))
+            key = (name, country, day)
+            return self._known(key) or world.remember(key, lambda: _membership_fact(world, name, country, day))
         if kind is _PROCUREMENT:
             exporter = sc.exporter
-            return world.remember((name, exporter, day), lambda: _procurement_fact(world, name, exporter, day))
+            key = (name, exporter, day)
+            return self._known(key) or world.remember(key, lambda: _procurement_fact(world, name, exporter, day))
         return self._derive(name, part)
+
+    def _known(self, key: tuple[Any, ...]) -> Any:
+        """What the world data already remembers under ``key`` (``World.remember``), or None."""
+        known = self.remembered
+        if known is None:
+            known = self.remembered = self.world.remembered()
+        return known.get(key)
+
+    def _item_fact(self, name: str, part: str) -> FactValue:
+        """``item.<part>``: stated, from the catalogue, or (lethality) the category's default.
+
+        Made once per value, catalogue entry and default (``_ITEM_FACTS``): the same for every transfer.
+        """
+        item = self.item
+        value = getattr(item, part, None)
+        lethal = self.lethality[cat] if (cat := _lethal_default(part, value, item, self.lethality)) else None
+        key = (name, type(value), value, item.id, cat, type(lethal), lethal)
+        try:
+            fv = _ITEM_FACTS.get(key)
+        except TypeError:  # an unhashable value: made each time
+            return _item_fact(name, part, value, item.id, cat, lethal)
+        if fv is None:
+            if len(_ITEM_FACTS) > 4096:
+                _ITEM_FACTS.clear()
+            fv = _ITEM_FACTS[key] = _item_fact(name, part, value, item.id, cat, lethal)
+        return fv
 
     def _derive(self, name: str, by: str) -> FactValue:
         """``<recipient>.under_embargo.<by>`` (the embargoes covering this item and end user), else unknown.
@@ -167,7 +181,7 @@ class Facts:
         if by:
             sc = self.scenario
             key = (name, sc.recipient, sc.date, sc.end_user, self.item.category)
-            fv = self.world.remember(key, lambda: self._embargoed(name, by, True))
+            fv = self._known(key) or self.world.remember(key, lambda: self._embargoed(name, by, True))
             if fv is None:
                 fv = self._embargoed(name, by, False)
                 assert fv is not None  # INVARIANT: None only when ``plain``
@@ -220,6 +234,34 @@ class Facts:
 
 
 CONTRACT_FACTS = ("contract_date", "licence.existing")
+
+_ITEM_FACTS: dict[tuple[Any, ...], FactValue] = {}
+"""Item facts already made, per (name, type and value, catalogue entry, default category and lethality)."""
+
+
+def _lethal_default(part: str, value: Any, item: ScenarioItem, lethality: dict[str, bool]) -> str | None:
+    """The category whose default lethality ``item.lethal`` takes (the item does not say), or None."""
+    if part == "lethal" and value is None and item.category:
+        return listed_category(item.category, lethality)
+    return None
+
+
+def _item_fact(name: str, part: str, value: Any, entry: str | None, cat: str | None, lethal: bool | None) -> FactValue:
+    if cat:
+        word = "lethal" if lethal else "non-lethal"
+        return FactValue(
+            name,
+            lethal,
+            "default",
+            f"items of category {cat} are taken as {word} unless the transfer says "
+            "otherwise (rules/items.yaml); use --lethal/--non-lethal to state it",
+        )
+    if value is None:
+        return FactValue(name, None, "unknown", "the scenario does not say")
+    if entry and part in ("category", "lethal"):
+        return FactValue(name, value, "scenario", f"item catalogue entry `{entry}`")
+    return FactValue(name, value, "scenario", "stated in the scenario")
+
 
 _SCENARIO, _VIA, _UNIT, _CONTRACT, _ITEM, _ASSESSMENT, _CONFLICT, _MEMBERSHIP, _PROCUREMENT, _OTHER = (
     "scenario",
