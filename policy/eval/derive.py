@@ -61,6 +61,7 @@ class Facts:
     assumed: dict[str, Any] = field(default_factory=dict)  # facts assumed by overlays
     used: dict[str, FactValue] = field(default_factory=dict)
     views: dict[str, FactValue] = field(default_factory=dict)  # one jurisdiction's own positions
+    remembered: dict[tuple[Any, ...], Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def seen_by(self, jf: RuleFile) -> "Facts":
         """These facts as jurisdiction ``jf`` sees them: its `views` replace the neutral values.
@@ -103,110 +104,206 @@ class Facts:
                 )
         if name in self.views:
             return self.views[name]
-        if name in ("date", "exporter", "recipient", "end_user", "transfer"):
+        kind, part = _ROUTES.get(name) or _route(name)
+        if kind is _SCENARIO:
             return FactValue(name, getattr(sc, name), "scenario", "stated in the scenario")
-        if name == "via":
+        if kind is _VIA:
             return FactValue(name, tuple(sc.via), "scenario", "stated in the scenario")
-        if name == "end_user.unit":
+        if kind is _UNIT:
             unit = getattr(sc, "end_user_unit", None)
             if unit is None:
                 return FactValue(name, None, "unknown", "the scenario names no unit or agency of the end user")
             return FactValue(name, unit, "scenario", "stated in the scenario")
-        if name in CONTRACT_FACTS:
+        if kind is _CONTRACT:
             value, origin, basis = contract_fact(sc, name)
             return FactValue(name, value, origin, basis)
-        if name.startswith("item."):
-            attr = name[5:]
-            value = getattr(self.item, attr, None)
-            if attr == "lethal" and value is None and self.item.category:
-                cat = listed_category(self.item.category, self.lethality)
-                if cat:
-                    word = "lethal" if self.lethality[cat] else "non-lethal"
-                    return FactValue(
-                        name,
-                        self.lethality[cat],
-                        "default",
-                        f"items of category {cat} are taken as {word} unless the transfer says "
-                        "otherwise (rules/items.yaml); use --lethal/--non-lethal to state it",
-                    )
-            if value is None:
-                return FactValue(name, None, "unknown", "the scenario does not say")
-            if self.item.id and attr in ("category", "lethal"):
-                return FactValue(name, value, "scenario", f"item catalogue entry `{self.item.id}`")
-            return FactValue(name, value, "scenario", "stated in the scenario")
-        fv = _ASSESSED.get(name)
-        if fv is not None:
+        if kind is _ITEM:
+            return self._item_fact(name, part)
+        if kind is _ASSESSMENT:
+            fv = _ASSESSED.get(name)
+            if fv is None:
+                spec = STATIC_FACTS[name]
+                fv = _ASSESSED[name] = FactValue(
+                    name,
+                    spec.default,
+                    "default",
+                    "not established: an assessment fact is taken as absent unless assumed "
+                    f"(use --assume {name}=true to test it)",
+                )
             return fv
-        spec = STATIC_FACTS.get(name)
-        if spec is not None and spec.origin == "assessment":
-            fv = _ASSESSED[name] = FactValue(
-                name,
-                spec.default,
-                "default",
-                "not established: an assessment fact is taken as absent unless assumed "
-                f"(use --assume {name}=true to test it)",
-            )
-            return fv
-        return self._derive(name)
+        world, day = self.world, sc.date
+        if kind is _CONFLICT:
+            recipient = sc.recipient
+            key = (name, recipient, day)
+            return self._known(key) or world.remember(key, lambda: conflict_fact(world, recipient, day, name))
+        if kind is _MEMBERSHIP:
+            country = getattr(sc, part)
+            key = (name, country, day)
+            return self._known(key) or world.remember(key, lambda: _membership_fact(world, name, country, day))
+        if kind is _PROCUREMENT:
+            exporter = sc.exporter
+            key = (name, exporter, day)
+            return self._known(key) or world.remember(key, lambda: _procurement_fact(world, name, exporter, day))
+        return self._derive(name, part)
 
-    def _derive(self, name: str) -> FactValue:
+    def _known(self, key: tuple[Any, ...]) -> Any:
+        """What the world data already remembers under ``key`` (``World.remember``), or None."""
+        known = self.remembered
+        if known is None:
+            known = self.remembered = self.world.remembered()
+        return known.get(key)
+
+    def _item_fact(self, name: str, part: str) -> FactValue:
+        """``item.<part>``: stated, from the catalogue, or (lethality) the category's default.
+
+        Made once per value, catalogue entry and default (``_ITEM_FACTS``): the same for every transfer.
+        """
+        item = self.item
+        value = getattr(item, part, None)
+        lethal = self.lethality[cat] if (cat := _lethal_default(part, value, item, self.lethality)) else None
+        key = (name, type(value), value, item.id, cat, type(lethal), lethal)
+        try:
+            fv = _ITEM_FACTS.get(key)
+        except TypeError:  # an unhashable value: made each time
+            return _item_fact(name, part, value, item.id, cat, lethal)
+        if fv is None:
+            if len(_ITEM_FACTS) > 4096:
+                _ITEM_FACTS.clear()
+            fv = _ITEM_FACTS[key] = _item_fact(name, part, value, item.id, cat, lethal)
+        return fv
+
+    def _derive(self, name: str, by: str) -> FactValue:
+        """``<recipient>.under_embargo.<by>`` (the embargoes covering this item and end user), else unknown.
+
+        Remembered per recipient, day, end user and category where no covering embargo spares
+        earlier contracts (then the contract date, and what it is taken as, matter too).
+        """
+        if by:
+            sc = self.scenario
+            key = (name, sc.recipient, sc.date, sc.end_user, self.item.category)
+            fv = self._known(key) or self.world.remember(key, lambda: self._embargoed(name, by, True))
+            if fv is None:
+                fv = self._embargoed(name, by, False)
+                assert fv is not None  # INVARIANT: None only when ``plain``
+            return fv
+        if fact_spec(name, self.world.group_kinds()) is None:  # pragma: no cover - the loader rejects these
+            raise KeyError(name)
+        return FactValue(name, None, "unknown", "no data")  # pragma: no cover
+
+    def _embargoed(self, name: str, by: str, plain: bool) -> FactValue | None:
+        """``<recipient>.under_embargo.<by>``; None if ``plain`` and a covering embargo spares earlier contracts."""
         day = self.scenario.date
         world = self.world
         recipient = self.scenario.recipient
-        if name in CONFLICT_FACTS:
-            return world.remember((name, recipient, day), lambda: conflict_fact(world, recipient, day, name))
-        parts = name.split(".")
-        if len(parts) == 3 and parts[1] in ("member_of", "party_to"):
-            country = getattr(self.scenario, parts[0])
-            return world.remember((name, country, day), lambda: _membership_fact(world, name, country, day))
-        if len(parts) == 3 and parts[1] == "under_embargo" and parts[0] == "exporter":
-            exporter = self.scenario.exporter
-            return world.remember((name, exporter, day), lambda: _procurement_fact(world, name, exporter, day))
-        if len(parts) == 3 and parts[1] == "under_embargo":
-            by = parts[2]
-            cat = self.item.category or ""
-            hits = [
-                e
-                for e in world.embargoes_on(recipient, by, day)
-                if e.direction != "procurement"
-                and (
-                    _covers_end_user(e.scope, self.scenario.end_user)
-                    or any(category_within(cat, c) for c in e.full_for)
-                )
-            ]
-            spared = [e for e in hits if self._spared(e)]
-            hits = [e for e in hits if e not in spared]
-            if hits:
-                e = hits[0]
-                return FactValue(
-                    name,
-                    True,
-                    "derived",
-                    f"world data: `{e.id}`, {e.instrument}, since {e.from_} (scope: {e.scope})",
-                    _cite(e.sources),
-                )
-            if spared:
-                e = spared[0]
-                return FactValue(
-                    name,
-                    False,
-                    "derived",
-                    f"world data: `{e.id}` spares contracts concluded before {e.exempt_contracts_before} "
-                    f"(this one: {self.value('contract_date')})",
-                    _cite(e.sources),
-                )
+        cat = self.item.category or ""
+        hits = [
+            e
+            for e in world.embargoes_on(recipient, by, day)
+            if e.direction != "procurement"
+            and (_covers_end_user(e.scope, self.scenario.end_user) or any(category_within(cat, c) for c in e.full_for))
+        ]
+        if plain and any(e.exempt_contracts_before is not None for e in hits):
+            return None
+        spared = [e for e in hits if self._spared(e)]
+        hits = [e for e in hits if e not in spared]
+        if hits:
+            e = hits[0]
+            return FactValue(
+                name,
+                True,
+                "derived",
+                f"world data: `{e.id}`, {e.instrument}, since {e.from_} (scope: {e.scope})",
+                _cite(e.sources),
+            )
+        if spared:
+            e = spared[0]
             return FactValue(
                 name,
                 False,
                 "derived",
-                f"world data: no {by} arms embargo covers {recipient} ({self.scenario.end_user}) on {day}",
+                f"world data: `{e.id}` spares contracts concluded before {e.exempt_contracts_before} "
+                f"(this one: {self.value('contract_date')})",
+                _cite(e.sources),
             )
-        if fact_spec(name, world.group_kinds()) is None:  # pragma: no cover - the loader rejects these
-            raise KeyError(name)
-        return FactValue(name, None, "unknown", "no data")  # pragma: no cover
+        return FactValue(
+            name,
+            False,
+            "derived",
+            f"world data: no {by} arms embargo covers {recipient} ({self.scenario.end_user}) on {day}",
+        )
 
 
 CONTRACT_FACTS = ("contract_date", "licence.existing")
+
+_ITEM_FACTS: dict[tuple[Any, ...], FactValue] = {}
+"""Item facts already made, per (name, type and value, catalogue entry, default category and lethality)."""
+
+
+def _lethal_default(part: str, value: Any, item: ScenarioItem, lethality: dict[str, bool]) -> str | None:
+    """The category whose default lethality ``item.lethal`` takes (the item does not say), or None."""
+    if part == "lethal" and value is None and item.category:
+        return listed_category(item.category, lethality)
+    return None
+
+
+def _item_fact(name: str, part: str, value: Any, entry: str | None, cat: str | None, lethal: bool | None) -> FactValue:
+    if cat:
+        word = "lethal" if lethal else "non-lethal"
+        return FactValue(
+            name,
+            lethal,
+            "default",
+            f"items of category {cat} are taken as {word} unless the transfer says "
+            "otherwise (rules/items.yaml); use --lethal/--non-lethal to state it",
+        )
+    if value is None:
+        return FactValue(name, None, "unknown", "the scenario does not say")
+    if entry and part in ("category", "lethal"):
+        return FactValue(name, value, "scenario", f"item catalogue entry `{entry}`")
+    return FactValue(name, value, "scenario", "stated in the scenario")
+
+
+_SCENARIO, _VIA, _UNIT, _CONTRACT, _ITEM, _ASSESSMENT, _CONFLICT, _MEMBERSHIP, _PROCUREMENT, _OTHER = (
+    "scenario",
+    "via",
+    "unit",
+    "contract",
+    "item",
+    "assessment",
+    "conflict",
+    "membership",
+    "procurement",
+    "other",
+)
+_ROUTES: dict[str, tuple[str, str]] = {}
+
+
+def _route(name: str) -> tuple[str, str]:
+    """Where ``Facts`` finds a fact, and the part of its name it turns on: read once per name."""
+    route = (_OTHER, "")
+    parts = name.split(".")
+    if name in ("date", "exporter", "recipient", "end_user", "transfer"):
+        route = (_SCENARIO, "")
+    elif name == "via":
+        route = (_VIA, "")
+    elif name == "end_user.unit":
+        route = (_UNIT, "")
+    elif name in CONTRACT_FACTS:
+        route = (_CONTRACT, "")
+    elif name.startswith("item."):
+        route = (_ITEM, name[5:])
+    elif name in _ASSESSED or ((spec := STATIC_FACTS.get(name)) is not None and spec.origin == "assessment"):
+        route = (_ASSESSMENT, "")
+    elif name in CONFLICT_FACTS:
+        route = (_CONFLICT, "")
+    elif len(parts) == 3 and parts[1] in ("member_of", "party_to"):
+        route = (_MEMBERSHIP, parts[0])
+    elif len(parts) == 3 and parts[1] == "under_embargo" and parts[0] == "exporter":
+        route = (_PROCUREMENT, "")
+    elif len(parts) == 3 and parts[1] == "under_embargo":
+        route = (_OTHER, parts[2])  # the recipient's embargoes (``Facts._derive``)
+    _ROUTES[name] = route
+    return route
 
 
 def contract_fact(sc: Any, name: str) -> tuple[Any, str, str]:

@@ -9,6 +9,7 @@ resolved. An unknown fact that could change a verdict makes it ``undetermined``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,17 +111,21 @@ def evaluate(base: RuleBase, scenario: Scenario) -> Decision:
     ctx = base.memo("engine.context", lambda: _Context(base))
     results: list[JurisdictionVerdict] = []
     facts: dict[str, FactValue] = {}
-    for item in scenario.items:
-        for jv in _item_verdicts(ctx, scenario, item):
-            results.append(jv)
+    items = scenario.items
+    for item in items:
+        jvs = _item_verdicts(ctx, scenario, item)
+        results += jvs
+        for jv in jvs:
             for name, fv in jv.facts.items():
-                shown = (
-                    name if not name.startswith("item.") or len(scenario.items) == 1 else f"{name}[{item_label(item)}]"
-                )
                 if fv.origin == "view":
                     shown = f"{name} [{jv.jurisdiction}'s view]"
-                facts.setdefault(shown, fv)
-    verdict = overall_verdict(j.verdict for j in results)
+                elif len(items) == 1 or not name.startswith("item."):
+                    shown = name
+                else:
+                    shown = f"{name}[{item_label(item)}]"
+                if shown not in facts:
+                    facts[shown] = fv
+    verdict = overall_verdict([j.verdict for j in results])
     record = {
         "date": scenario.date.isoformat(),
         "policy_version": __version__,
@@ -129,13 +134,15 @@ def evaluate(base: RuleBase, scenario: Scenario) -> Decision:
     }
     if base.overlays:
         record["overlays"] = list(base.overlays)
-    read = _read_facts(results) if scenario.assume else set()
-    warnings = [
-        f"the assumption {name}={json.dumps(scenario.assume[name], default=str)} changed nothing: "
-        "no rule that applies reads it"
-        for name in sorted(scenario.assume)
-        if name not in read
-    ]
+    warnings = []
+    if scenario.assume:
+        read = _read_facts(results)
+        warnings = [
+            f"the assumption {name}={json.dumps(scenario.assume[name], default=str)} changed nothing: "
+            "no rule that applies reads it"
+            for name in sorted(scenario.assume)
+            if name not in read
+        ]
     return Decision(scenario, verdict, results, dict(sorted(facts.items())), record, warnings)
 
 
@@ -159,7 +166,7 @@ def _read_facts(results: list[JurisdictionVerdict]) -> set[str]:
 class _Context:
     """What every evaluation on one rulebase reads besides the facts, built once per rulebase."""
 
-    __slots__ = ("base", "compiled", "regimes", "lethality", "digest")
+    __slots__ = ("base", "compiled", "regimes", "lethality", "digest", "plans")
 
     def __init__(self, base: RuleBase) -> None:
         self.base = base
@@ -167,6 +174,14 @@ class _Context:
         self.regimes = regimes_of(self.compiled)
         self.lethality = base.lethality()
         self.digest = base.digest()
+        self.plans: dict[tuple[str, Role], _Plan] = {}
+
+    def plan(self, cj: CompiledJurisdiction, role: Role) -> "_Plan":
+        key = (cj.code, role)
+        p = self.plans.get(key)
+        if p is None:
+            p = self.plans[key] = _Plan(cj.rules_for(role))
+        return p
 
     def facts(self, sc: Scenario, item: ScenarioItem) -> Facts:
         return Facts(sc, item, self.base.world, self.lethality, self.base.assume)
@@ -236,14 +251,136 @@ def _judge(
         chain = " -> ".join(f"{j} ({r.value})" for j, r in stack + (key,))
         raise EvaluationError(f"consent chain loops: {chain}")
     stack = stack + (key,)
+    if cj.views:
+        assert cj.file is not None  # INVARIANT: compiled from a rule file
+        facts = facts.seen_by(cj.file)
+    plan = ctx.plans.get(key) or ctx.plan(cj, role)
+    if not plan.kept:
+        return _judged(ctx, cj, role, plan.rules, facts, label, stack)[0]
+    shape = plan.shape(facts.scenario.date)
+    names, made = shape.names, shape.made
+    if names is not None:
+        get = facts.get
+        values = tuple([get(n).value for n in names])
+        vkey = (values, tuple(map(type, values)))
+        try:
+            hit = made.get(vkey, _UNMADE)
+        except TypeError:  # an unhashable value: judged each time
+            return _judged(ctx, cj, role, plan.rules, facts, label, stack)[0]
+        if hit is not _UNMADE:
+            return None if hit is None else hit.make(label, facts.used)
+    jv, findings = _judged(ctx, cj, role, plan.rules, facts, label, stack)
+    if names is None:
+        shape.names = names = tuple(dict.fromkeys(x.fact for f in findings for x in f.trace))
+        values = tuple([facts.get(n).value for n in names])
+        vkey = (values, tuple(map(type, values)))
+    if len(made) > 1024:
+        made.clear()
+    kept = None if jv is None else _Kept(jv)
+    try:
+        made[vkey] = kept
+    except TypeError:  # an unhashable value: not kept
+        return jv
+    return None if kept is None else kept.make(label, facts.used)
+
+
+_UNMADE: Any = object()
+
+
+class _Shape:
+    """The judgements made with one pattern of rules in force: the facts their conditions read
+    (known after the first), and per tuple of those facts' values (with their types, so that
+    ``1`` and ``true`` stay apart) the judgement made (None: no say)."""
+
+    __slots__ = ("names", "made")
+
+    def __init__(self) -> None:
+        self.names: tuple[str, ...] | None = None
+        self.made: dict[Any, _Kept | None] = {}
+
+
+class _Plan:
+    """One jurisdiction's rules of one role, and the judgements already made with them.
+
+    Without a consent test (which judges another transfer), a judgement is a function of the rules
+    in force and of the values of the facts their conditions read; with a trace every leaf is
+    tested, so the same rules in force read the same facts. Judgements are kept per pattern of the
+    dated rules in force (a ``_Shape``, found per day); each decision gets its own copy, with its
+    own facts' provenance.
+    """
+
+    __slots__ = ("rules", "dated", "kept", "shapes", "days", "always")
+
+    def __init__(self, rules: tuple[CompiledRule, ...]) -> None:
+        self.rules = rules
+        self.dated = tuple(r for r in rules if not r.always)
+        self.kept = all(r.candidate is not None for r in rules)
+        self.shapes: dict[tuple[bool, ...], _Shape] = {}
+        self.days: dict[dt.date, _Shape] = {}
+        self.always = None if self.dated else _Shape()  # every rule in force on every day
+
+    def shape(self, day: dt.date) -> _Shape:
+        """The shape of the rules in force on ``day`` (``CompiledRule.in_force``)."""
+        if self.always is not None:
+            return self.always
+        shape = self.days.get(day)
+        if shape is None:
+            period = tuple([r.in_force(day) for r in self.dated])
+            shape = self.shapes.get(period)
+            if shape is None:
+                shape = self.shapes[period] = _Shape()
+            if len(self.days) > 20_000:
+                self.days.clear()
+            self.days[day] = shape
+        return shape
+
+
+class _Kept:
+    """A judgement kept for later decisions, read into a new ``JurisdictionVerdict`` for each (``make``)."""
+
+    __slots__ = ("head", "findings", "missing", "conflicts", "facts", "determining")
+
+    def __init__(self, jv: JurisdictionVerdict) -> None:
+        self.head = (jv.jurisdiction, jv.name, jv.kind, jv.role, jv.verdict, jv.reason)
+        self.findings = tuple((f.rule, f.status, f.trace, f.defeated_by, f.effect_verdict) for f in jv.findings)
+        self.missing, self.conflicts, self.determining = jv.missing_facts, jv.conflicts, jv.determining
+        self.facts = tuple(jv.facts)  # the facts its conditions read, in order
+
+    def make(self, label: str, used: dict[str, FactValue]) -> JurisdictionVerdict:
+        """The judgement for one decision: its own findings and lists, its own facts' values."""
+        code, name, kind, role, verdict, reason = self.head
+        return JurisdictionVerdict(
+            code,
+            name,
+            kind,
+            role,
+            label,
+            verdict,
+            reason,
+            [RuleFinding(r, s, t[:], d[:], None, e) for r, s, t, d, e in self.findings],
+            self.missing[:],
+            self.conflicts[:],
+            {k: used[k] for k in self.facts},
+            self.determining[:],
+        )
+
+
+def _judged(
+    ctx: _Context,
+    cj: CompiledJurisdiction,
+    role: Role,
+    rules: tuple[CompiledRule, ...],
+    facts: Facts,
+    label: str,
+    stack: tuple[tuple[str, Role], ...],
+) -> tuple[JurisdictionVerdict | None, list[RuleFinding]]:
+    """``_judge`` worked out: the verdict (None: no say) and the findings behind it."""
     jf = cj.file
     assert jf is not None  # INVARIANT: compiled from a rule file
-    if cj.views:
-        facts = facts.seen_by(jf)
     day = facts.scenario.date
     findings: list[RuleFinding] = []
     active: list[tuple[CompiledRule, RuleFinding, bool | None]] = []
-    for r in cj.rules_for(role):
+    for r in rules:
         if not r.always and not r.in_force(day):
             findings.append(RuleFinding(r.rule, "not_in_force"))
             continue
@@ -254,7 +391,7 @@ def _judge(
         if status is not False:
             active.append((r, f, status))
     if not claims_say(role, (st for _, _, st in active)):
-        return None
+        return None, findings
     cands: list[tuple[Candidate, bool | None]] = []
     for r, f, st in active:
         c = r.candidate
@@ -294,7 +431,7 @@ def _judge(
             )
         if unknown:
             reason += f" (unknown facts {', '.join(missing)} do not change it)"
-        return JurisdictionVerdict(
+        jv = JurisdictionVerdict(
             cj.code,
             jf.name,
             jf.kind,
@@ -308,12 +445,14 @@ def _judge(
             fact_values,
             list(determining),
         )
+        return jv, findings
     possible = sorted(outcomes, key=lambda v: -v.severity) if outcomes else []
     could = " or ".join(f"`{v.value}`" for v in possible) or "anything"
     reason = f"depends on unknown facts {', '.join(f'`{m}`' for m in missing) or '(too many)'}: could be {could}"
-    return JurisdictionVerdict(
+    jv = JurisdictionVerdict(
         cj.code, jf.name, jf.kind, role, label, Verdict.undetermined, reason, findings, missing, [], fact_values
     )
+    return jv, findings
 
 
 _STATUS = {True: "fired", False: "not_applicable", None: "unknown"}

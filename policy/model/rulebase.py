@@ -82,6 +82,16 @@ class World:
     def remember(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
         """A value derived from this world data (a fact about one country on one day), computed once
         and kept while the entry lists stay the same (at most 50,000 values)."""
+        values = self.remembered()
+        if key in values:
+            hit: T = values[key]
+            return hit
+        value = values[key] = build()
+        return value
+
+    def remembered(self) -> dict[tuple[Any, ...], Any]:
+        """The values ``remember`` keeps for the entry lists as they are now (read-only: one
+        evaluation may read it for all its facts, and ``remember`` what it does not find)."""
         memo = self._index.get("remembered")
         if (
             memo is None
@@ -94,11 +104,7 @@ class World:
             sizes = (len(self.groups), len(self.conflicts), len(self.embargoes))
             memo = self._index["remembered"] = (self.groups, self.conflicts, self.embargoes, sizes, {})
         values: dict[tuple[Any, ...], Any] = memo[4]
-        if key in values:
-            hit: T = values[key]
-            return hit
-        value = values[key] = build()
-        return value
+        return values
 
     def membership(self, country: str, group: str, day: dt.date) -> Membership | None:
         """The membership entry that covers ``day``, if any."""
