@@ -99,3 +99,44 @@ def test_generated_evaluator_matches_judge_with_either_dispatch(monkeypatch, inl
         want = judge(cj, Role.regime, r, r["date"])
         assert got is None or got == want, r
         assert got is not None or i % 7 == 0
+
+
+@pytest.mark.parametrize("inline", [0, 12])
+def test_evaluator_compiled_for_the_callers_fields_matches_judge(monkeypatch, inline):
+    """``generate(reads=...)`` reads and converts the caller's own fields in the generated code: the same
+    results as judging the converted facts, and None (judge instead) where a field is missing or unknown."""
+    import sys
+
+    from policy.eval import compiled
+    from policy.eval.compiled import compile_rulebase, generate, judge
+    from policy.load.loader import load_rulebase
+    from policy.model import Role
+
+    sys.path.insert(0, str(ROOT / "benchmarks" / "peers"))
+    import policy_peer
+
+    import scenarios
+
+    monkeypatch.setattr(compiled, "INLINE_GROUPS", inline)
+    base = load_rulebase([str(ROOT / "benchmarks" / "bench_rules")])
+    cj = compile_rulebase(base)["BENCH"]
+    days: dict = {}
+    reads = {**policy_peer.READS, "date": ("date", days)}
+    adapted = generate(cj, Role.regime, reads)
+    assert "_groups[grp]" in adapted.__source__ if inline == 0 else "_groups[grp]" not in adapted.__source__
+    records = scenarios.generate(3000, 4)
+    misses = 0
+    for i, s in enumerate(records):
+        if i % 11 == 0:
+            s = {**s, "recipient_exercising_self_defence": None}  # unknown: judge decides
+        if i % 13 == 0:
+            s = {k: v for k, v in s.items() if k != "end_user"}  # missing: judge is told of it by the caller
+        f = policy_peer.facts({**s, "end_user": s.get("end_user", "police")})
+        days.setdefault(s["date"], f["date"])
+        got = adapted(s, f["date"])
+        if got is None:
+            misses += 1
+            assert i % 11 == 0 or i % 13 == 0
+            continue
+        assert "end_user" in s and got == judge(cj, Role.regime, f, f["date"]), s
+    assert 0 < misses < len(records) // 5

@@ -29,16 +29,37 @@ _dates: dict[str, dt.date] = {}
 
 
 def load() -> None:
-    from policy.eval.compiled import compile_rulebase, judge
+    from policy.eval.compiled import compile_rulebase, generate, judge
     from policy.load.loader import load_rulebase
     from policy.model import Role
 
-    global _JUDGE, _CJ, _REGIME, _FAST
+    global _JUDGE, _CJ, _REGIME, _FAST, _ADAPTED
     base = load_rulebase([str(RULES)])
     _state["base"] = base
     _state["cj"] = _CJ = compile_rulebase(base)["BENCH"]
     _JUDGE, _REGIME = judge, Role.regime
     _FAST = _CJ.fast[Role.regime]
+    # the same evaluator compiled against the benchmark's own field names (generate's `reads`):
+    # each field is read and converted in the generated code, no dictionary of facts per call
+    _ADAPTED = generate(_CJ, Role.regime, READS)
+
+
+READS: dict[str, tuple[str, Any]] = {
+    "date": ("date", _dates),  # a date not seen yet is a miss: the fallback converts it
+    "exporter": ("exporter", None),
+    "recipient": ("recipient", None),
+    "item.category": ("category", None),
+    "item.lethal": ("lethal", None),
+    "recipient.in_armed_conflict": ("recipient_in_armed_conflict", None),
+    "recipient.self_defence": ("recipient_exercising_self_defence", None),
+    "end_user": ("end_user", END_USERS),
+    "recipient.under_embargo.UN": ("under_un_embargo", None),
+    "transfer": ("transfer_type", TRANSFERS),
+    "via": ("via", tuple),
+    "consent.original_producer": ("origin_consent", None),
+    "recipient.member_of.NATO": ("recipient_groups", lambda groups: "NATO" in groups),
+    "recipient.member_of.EU": ("recipient_groups", lambda groups: "EU" in groups),
+}
 
 
 def facts(s: dict[str, Any]) -> dict[str, Any]:
@@ -74,21 +95,26 @@ def _answer(verdict: str, rules: Any) -> tuple[str, list[str]]:
     return VERDICT[verdict], ids
 
 
-_answers: dict[tuple[Any, tuple[str, ...]], tuple[str, list[str]]] = {}
+_answers: dict[int, tuple[Any, tuple[str, list[str]]]] = {}
+
+
+def _answer_of(res: Any) -> tuple[str, list[str]]:
+    """The benchmark's answer for a result, remembered by identity (results come from the evaluator's cache)."""
+    hit = _answers.get(id(res))
+    if hit is None or hit[0] is not res:
+        hit = _answers[id(res)] = (res, _answer(res[0].value, res[1]))
+    return hit[1]
 
 
 def decide(s: dict[str, Any]) -> tuple[str, list[str]]:
-    """Convert the benchmark's field names to this engine's facts, then judge (compiled path)."""
-    f = facts(s)
-    return _decide_facts(f)
-
-
-def _decide_facts(f: dict[str, Any]) -> tuple[str, list[str]]:
-    res = _FAST(f, f["date"]) or _JUDGE(_CJ, _REGIME, f, f["date"])  # generated path; judge() for unknowns
-    out = _answers.get(res)
-    if out is None:
-        out = _answers[res] = _answer(res[0].value, res[1])
-    return out
+    """The benchmark's fields read and converted by the evaluator compiled for them (``READS``);
+    where that misses (a value unknown, a date not seen yet), converted to facts and judged."""
+    day = _dates.get(s["date"])
+    res = _ADAPTED(s, day) if day is not None else None
+    if res is None:
+        f = facts(s)
+        res = _FAST(f, f["date"]) or _JUDGE(_CJ, _REGIME, f, f["date"])  # generated path; judge() for unknowns
+    return _answer_of(res)
 
 
 _prepared: dict[int, dict[str, Any]] = {}
@@ -100,10 +126,7 @@ def decide_prepared(s: dict[str, Any]) -> tuple[str, list[str]]:
     if f is None:
         f = _prepared[id(s)] = facts(s)
     res = _FAST(f, f["date"]) or _JUDGE(_CJ, _REGIME, f, f["date"])
-    out = _answers.get(res)
-    if out is None:
-        out = _answers[res] = _answer(res[0].value, res[1])
-    return out
+    return _answer_of(res)
 
 
 def decide_explained(s: dict[str, Any]) -> tuple[str, list[str]]:
@@ -141,6 +164,7 @@ _JUDGE: Any = None
 _CJ: Any = None
 _REGIME: Any = None
 _FAST: Any = None
+_ADAPTED: Any = None
 
 _MODE = os.environ.get("POLICY_PEER_MODE", "compiled")
 if _MODE == "explained":

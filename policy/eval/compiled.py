@@ -54,6 +54,7 @@ __all__ = [
     "compile_rulebase",
     "generate",
     "judge",
+    "Read",
 ]
 
 
@@ -457,10 +458,20 @@ INLINE_GROUPS = 12
 """Up to this many partition groups are tested inline; more are found by one dictionary lookup."""
 
 
+Read = tuple[str, Any]
+"""How a generated evaluator reads a fact from the caller's own record: (the record's key, and a
+converter: None, a mapping whose value is looked up, or a callable)."""
+
+
 def generate(
-    cj: CompiledJurisdiction, role: Role
+    cj: CompiledJurisdiction, role: Role, reads: Mapping[str, Read] | None = None
 ) -> Callable[[Mapping[str, Any], dt.date], "tuple[Verdict, tuple[str, ...]] | None"] | None:
     """A generated evaluator for one jurisdiction and role, or None if it has consent tests.
+
+    ``reads`` compiles the evaluator against the caller's own records instead of fact values:
+    each fact named there is read from the record's key and converted in the generated code, so
+    no dictionary of facts is built per call. Such an evaluator also returns None where a key is
+    missing or a mapping lacks the value; the caller then converts the record and calls ``judge``.
 
     It returns None (use ``judge``) when a fact it needs is unknown; otherwise the same verdict
     and determining rules as ``judge``. Only conditions are generated: the rules in force on a
@@ -508,15 +519,26 @@ def generate(
         kv = g.var(key_fact)
         body.append(f"    grp = {g.const(table)}.get({kv})")
         body.append("    if grp is not None:\n        fired |= _groups[grp](facts, day)")
-    reads = [f"    {var} = get({g.const(fact)})" for fact, var in g.facts.items()]
+
+    def read(fact: str, main: bool) -> str:
+        key, conv = (reads or {}).get(fact, (fact, None))
+        raw = f"facts[{g.const(key)}]" if main else f"get({g.const(key)})"
+        if conv is None:
+            return raw
+        c = g.const(conv)
+        if isinstance(conv, Mapping):
+            return f"{c}[{raw}]" if main else f"{c}.get({raw})"
+        return f"{c}({raw})" if main else f"(None if (_t := {raw}) is None else {c}(_t))"
+
+    group_reads = [f"    {var} = {read(fact, False)}" for fact, var in g.facts.items()]
     # the main function reads by subscript (a missing fact raises KeyError: use `judge`)
-    main_reads = [f"        {var} = facts[{g.const(fact)}]" for fact, var in g.facts.items()]
+    main_reads = [f"        {var} = {read(fact, True)}" for fact, var in g.facts.items()]
     guard = " or ".join(f"{var} is None" for var in g.facts.values()) or "False"
     group_src = ""
     for n, inner in group_defs:
         text = "\n".join(inner)
         used = set(re.findall(r"\b_v\d+\b", text))
-        own = [line for line, var in zip(reads, g.facts.values()) if var in used]
+        own = [line for line, var in zip(group_reads, g.facts.values()) if var in used]
         group_src += (
             f"def _g{n}(facts, day):\n    get = facts.get\n"
             + "\n".join(own)
