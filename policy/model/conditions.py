@@ -101,11 +101,6 @@ else:
     )
 
 
-All.model_rebuild()
-Any_.model_rebuild()
-Not.model_rebuild()
-
-
 def iter_leaves(cond: Any, path: tuple[Any, ...] = ()) -> "list[tuple[Leaf, tuple[Any, ...]]]":
     """Every leaf in a condition, with its path from the condition's root (for locations)."""
     out: list[tuple[Leaf, tuple[Any, ...]]] = []
