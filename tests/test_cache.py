@@ -113,8 +113,9 @@ def test_the_largest_file_hashed_is_the_largest_file_loaded():
     assert cache.LARGEST == yamlio.MAX_BYTES
 
 
-def test_a_hit_brings_the_country_table_and_needs_no_pycountry_import(cache_home):
-    """An entry holds the country table built from pycountry; a command answered from the cache takes it."""
+def test_a_hit_needs_neither_pycountry_nor_yaml(cache_home):
+    """An entry holds the country table built from pycountry; a command answered from the cache takes it,
+    and parses no YAML."""
     import os
     import subprocess
     import sys
@@ -123,12 +124,14 @@ def test_a_hit_brings_the_country_table_and_needs_no_pycountry_import(cache_home
         "import sys\n"
         "from policy.cli import app\n"
         f"code = app({KR_UA!r}, standalone_mode=False)\n"
-        "print(code, 'pycountry' in sys.modules)\n"
+        "print(code, 'pycountry' in sys.modules, 'yaml' in sys.modules)\n"
     )
     env = {**os.environ, "XDG_CACHE_HOME": str(cache_home.parent), "PYTHONPATH": str(ROOT)}
     argv = [sys.executable, "-c", probe]
     runs = [subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True) for _ in "12"]
-    assert [r.stdout.splitlines()[-1] for r in runs] == ["0 True", "0 False"], [r.stderr[-2000:] for r in runs]
+    assert [r.stdout.splitlines()[-1] for r in runs] == ["0 True True", "0 False False"], [
+        r.stderr[-2000:] for r in runs
+    ]
     assert runs[0].stdout.splitlines()[:-1] == runs[1].stdout.splitlines()[:-1], "the same report"
 
 
