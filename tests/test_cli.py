@@ -335,3 +335,26 @@ def test_the_options_a_verb_may_follow_are_the_groups_own(monkeypatch):
     assert (flags, with_values) == (set(GROUP_FLAGS), set(GROUP_OPTIONS_WITH_VALUES))
     monkeypatch.setenv("_POLICY_COMPLETE", "complete_bash")
     assert asked_verb(["what-if"]) is None, "shell completion lists every verb"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["what-if", "--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30", "--explain"],
+        ["what-if", "--exporter", "KR", "--recipient", "UA", "--item", "ML99", "--date", "2023-01-30"],
+        ["--lang", "de", "what-if", "--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30"],
+    ],
+    ids=["answer", "bad-item", "lang"],
+)
+def test_python_m_policy_prints_and_exits_as_the_command(runner, monkeypatch, args):
+    """The process entry (`python -m policy`, the `policy` script) builds one verb and freezes the
+    collector before exiting: the same output and exit code as the whole command in process."""
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.chdir(ROOT)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "policy", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    whole = runner.invoke(app, args, prog_name="python -m policy")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (whole.exit_code, whole.stdout, whole.stderr)

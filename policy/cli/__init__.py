@@ -11,6 +11,7 @@ a cold start ~20 ms, and importing every verb module more. Help and errors are t
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from importlib import import_module
@@ -99,7 +100,15 @@ def app_for(argv: Sequence[str]) -> typer.Typer:
 
 
 def run() -> None:  # pragma: no cover - console entry point
-    sys.exit(app_for(sys.argv[1:])())
+    """Run the command line of this process, then exit."""
+    try:
+        code = app_for(sys.argv[1:])()
+    finally:
+        # The process ends here. Python's exit walks every tracked object in full collections (the
+        # loaded rules, the validators, the modules): ~25 ms of a 0.25 s what-if. Frozen objects
+        # are exempt; everything is still released and every exit handler still runs.
+        gc.freeze()
+    sys.exit(code)
 
 
 def __getattr__(name: str) -> typer.Typer:
