@@ -358,3 +358,25 @@ def test_python_m_policy_prints_and_exits_as_the_command(runner, monkeypatch, ar
     proc = subprocess.run([sys.executable, "-m", "policy", *args], cwd=ROOT, env=env, capture_output=True, text=True)
     whole = runner.invoke(app, args, prog_name="python -m policy")
     assert (proc.returncode, proc.stdout, proc.stderr) == (whole.exit_code, whole.stdout, whole.stderr)
+
+
+def test_the_collector_paused_at_start_runs_again_when_the_verb_begins(runner, monkeypatch):
+    import gc
+
+    from policy.cli import app_for, paused_at_start, started
+
+    monkeypatch.chdir(ROOT)
+    assert gc.isenabled()
+    try:
+        paused_at_start()
+        assert not gc.isenabled()
+        runner.invoke(app_for(["--help"]), ["--help"])
+        assert not gc.isenabled(), "no verb began"
+        res = runner.invoke(app_for(["where"]), ["where"])
+        assert res.exit_code == 0, res.output
+        assert gc.isenabled(), "the verb ended the pause"
+        started()
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()
