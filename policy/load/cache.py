@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, TextIO, cast
 
 from policy import __version__
-from policy.load.discover import relative_display, seed_exists, yaml_files
+from policy.load.discover import seed_exists, shown_yaml_files
 from policy.model.countries import CountryTable, country_table, data_stamp, use_table
 
 if TYPE_CHECKING:
@@ -125,9 +125,7 @@ def key_for(paths: list[str]) -> Key | None:
             ]
         )
         h = hashlib.sha256(head.encode("utf-8", "surrogateescape"))
-        resolved_cwd = Path(cwd).resolve()
-        for f in yaml_files(paths):
-            shown = relative_display(f, resolved_cwd)
+        for f, shown in shown_yaml_files(paths):
             with open(f, "rb") as fh:  # the bytes the loader will decode (yamlio.read_text is a function of them)
                 raw = fh.read(LARGEST + 1)
             if len(raw) > LARGEST:
