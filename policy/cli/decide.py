@@ -128,7 +128,7 @@ def what_if(
     from policy.load.asked import WhatIf, build
 
     base = rulebase_from(rules, overlays)
-    question = WhatIf.model_construct(  # the options are typed already; build() checks every value
+    question = WhatIf(
         exporter=exporter,
         recipient=recipient,
         item=list(item),

@@ -47,12 +47,9 @@ def option_countries(value: str, option: str) -> list[str]:
 
 class WhatIf(BaseModel):
     """A hypothetical transfer as options give it (``policy what-if``, the HTTP API): strings as typed,
-    checked by :func:`build` with the transfer contract.
+    checked by :func:`build` with the transfer contract."""
 
-    Its validator is built on first use: `policy what-if` gets these strings typed by its options
-    and makes the question with ``model_construct``; the HTTP API validates what it is sent."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = ConfigDict(extra="forbid")
 
     exporter: str = Field(description="exporting state: code or name", examples=["KR"])
     recipient: str = Field(description="final destination: code or name", examples=["UA"])
