@@ -1,6 +1,5 @@
 """Conditions: leaves over named facts, combined with all/any/not."""
 
-from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, Union
 
