@@ -117,8 +117,7 @@ class Document:
     def key_span(self, loc: tuple[Any, ...] | list[Any]) -> SourceSpan:
         """The position of the key at the end of ``loc`` (for unknown-field errors)."""
         parent = self.node_at(loc[:-1])
-        yaml = _yaml()
-        if isinstance(parent, yaml.MappingNode):
+        if parent is not None and isinstance(parent, _yaml().MappingNode):
             for k, _ in parent.value:
                 if k.value == loc[-1]:
                     return _mark(self.file, k)
@@ -126,6 +125,8 @@ class Document:
 
     def node_at(self, loc: tuple[Any, ...] | list[Any]) -> yaml.Node | None:
         node = self.root
+        if node is None:
+            return None
         yaml = _yaml()
         for part in loc:
             if isinstance(node, yaml.MappingNode):
