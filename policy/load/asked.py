@@ -6,7 +6,6 @@ value gets the same error code, here named by its option (``--date: error[bad-da
 The result is a scenario, checked as a scenario file is.
 """
 
-
 import datetime as dt
 from typing import Any, Callable, TypeVar
 

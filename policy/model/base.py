@@ -1,6 +1,5 @@
 """Dates, flags, verdicts, effects, binding levels, roles and sources: the vocabulary every file shares."""
 
-
 import datetime as dt
 import enum
 import re

@@ -1,6 +1,5 @@
 """Conditions: leaves over named facts, combined with all/any/not."""
 
-
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, Union
 
 from pydantic import BaseModel, Discriminator, Field, Tag, model_validator

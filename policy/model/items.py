@@ -1,6 +1,5 @@
 """The item catalogue: ML categories, whether each is lethal, and named items."""
 
-
 from typing import Literal
 
 from pydantic import Field, field_validator

@@ -1,6 +1,5 @@
 """Rule files: one jurisdiction's rules, each citing its instrument, and its views of facts."""
 
-
 import datetime as dt
 import re
 from typing import Literal

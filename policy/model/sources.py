@@ -1,6 +1,5 @@
 """Publishers of sources (rules/sources.yaml) and their tiers."""
 
-
 import enum
 import re
 from typing import Literal

@@ -1,6 +1,5 @@
 """World data: groups and memberships, armed conflicts and their parties, embargoes."""
 
-
 import datetime as dt
 import re
 from typing import Literal
