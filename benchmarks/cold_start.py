@@ -10,6 +10,7 @@ Each run is a new process (`python -m policy what-if --exporter KR --recipient U
 * cold: the cache folder is emptied before each run (the first run after a change: the rules
   are loaded and the entry written);
 * off: POLICY_CACHE=0, the rules are loaded and nothing is written (as before the cache);
+* batch of 1: `policy batch` of a one-line file, cache warm (the same fixed cost, paid by batch);
 * floor: `python -c pass`, the interpreter alone.
 
 The variants are alternated run by run, so load on the machine hits them alike; wall and CPU
@@ -58,11 +59,15 @@ def measure(runs: int = 10) -> dict[str, dict[str, float]]:
         env["XDG_CACHE_HOME"] = str(home)
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
         what_if = [PY, "-m", "policy", *QUESTION]
+        one_line = Path(tmp) / "one.jsonl"
+        transfer = {k.lstrip("-"): v for k, v in zip(QUESTION[1::2], QUESTION[2::2])}
+        one_line.write_text(json.dumps(transfer) + "\n", encoding="utf-8")
         variants = {
             "floor": ([PY, "-c", "pass"], env, False),
             "warm": (what_if, env, False),
             "cold": (what_if, env, True),
             "off": (what_if, {**env, "POLICY_CACHE": "0"}, False),
+            "batch1": ([PY, "-m", "policy", "batch", str(one_line)], env, False),
         }
         for _ in range(2):  # write bytecode, fill the cache
             _run(what_if, env)
@@ -90,9 +95,10 @@ def summary(r: dict[str, dict[str, float]], runs: int) -> str:
         "warm": "cache warm",
         "cold": "cache cold (emptied before each run)",
         "off": "cache off (POLICY_CACHE=0)",
+        "batch1": "`policy batch` of 1 line (cache warm)",
         "floor": "`python -c pass` (the floor)",
     }
-    for name in ("warm", "cold", "off", "floor"):
+    for name in ("warm", "cold", "off", "batch1", "floor"):
         v = r[name]
         lines.append(
             f"  {labels[name]:<38} wall {v['wall_s']:.3f} s  cpu {v['cpu_s']:.3f} s"

@@ -1,3 +1,3 @@
-from policy.cli import app
+from policy.cli import run
 
-app()
+run()

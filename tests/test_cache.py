@@ -86,6 +86,67 @@ def test_a_changed_rule_file_is_loaded_again(cache_home, tmp_path, monkeypatch):
     assert builds.n == 2
 
 
+def test_an_edit_that_keeps_the_size_and_the_modification_time_is_seen(cache_home, tmp_path, monkeypatch):
+    """The key hashes the files' bytes, not their stat: an edit of the same length whose mtime is put back
+    (a tool restoring times, two saves within the clock's resolution) is still a miss."""
+    import os
+
+    rules = rules_copy(tmp_path)
+    builds = Builds(monkeypatch)
+    before = load_rulebase([str(rules)])
+    kr = rules / "kr.yaml"
+    st = kr.stat()
+    title = next(r.title for r in before.jurisdictions["KR"].rules)
+    same_length = "".join("X" if c.isalpha() else c for c in title)
+    assert len(same_length) == len(title) and same_length != title
+    kr.write_bytes(kr.read_bytes().replace(title.encode(), same_length.encode(), 1))
+    os.utime(kr, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert kr.stat().st_size == st.st_size and kr.stat().st_mtime_ns == st.st_mtime_ns
+    after = load_rulebase([str(rules)])
+    assert builds.n == 2
+    assert same_length in [r.title for r in after.jurisdictions["KR"].rules]
+
+
+def test_the_largest_file_hashed_is_the_largest_file_loaded():
+    from policy.load import yamlio
+
+    assert cache.LARGEST == yamlio.MAX_BYTES
+
+
+def test_a_hit_needs_neither_pycountry_nor_yaml(cache_home):
+    """An entry holds the country table built from pycountry; a command answered from the cache takes it,
+    and parses no YAML."""
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from policy.cli import app\n"
+        f"code = app({KR_UA!r}, standalone_mode=False)\n"
+        "print(code, 'pycountry' in sys.modules, 'yaml' in sys.modules)\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home.parent), "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-c", probe]
+    runs = [subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True) for _ in "12"]
+    assert [r.stdout.splitlines()[-1] for r in runs] == ["0 True True", "0 False False"], [
+        r.stderr[-2000:] for r in runs
+    ]
+    assert runs[0].stdout.splitlines()[:-1] == runs[1].stdout.splitlines()[:-1], "the same report"
+
+
+def test_another_pycountry_is_a_miss(monkeypatch):
+    """The table in an entry was built from pycountry's data then: other data, other key."""
+    from policy.model import countries
+
+    builds = Builds(monkeypatch)
+    load_rulebase(["rules"])
+    assert countries.data_stamp() is not None
+    monkeypatch.setattr(cache, "data_stamp", lambda: "another pycountry")
+    load_rulebase(["rules"])
+    assert builds.n == 2
+
+
 def test_an_added_or_removed_file_is_loaded_again(tmp_path, monkeypatch):
     rules = rules_copy(tmp_path)
     builds = Builds(monkeypatch)

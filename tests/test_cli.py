@@ -279,3 +279,104 @@ def test_unwritable_output_is_a_user_error(runner, tmp_path, command):
     )
     assert res.exit_code == 2, res.output
     assert "[unwritable-file]" in res.stderr and "internal error" not in res.stderr
+
+
+# ---------------------------------------------------------------- one verb built per run (cli/__init__.py)
+
+LAZY_CASES = [
+    [],
+    ["--help"],
+    *([verb, "--help"] for verb in __import__("policy.cli", fromlist=["VERBS"]).VERBS),
+    ["new", "jurisdiction", "--help"],
+    ["new"],
+    ["--lang", "de", "what-if", "--help"],
+    ["--no-cache", "--debug", "where", "--help"],
+    ["what-if", "--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30", "--rules", "rules"],
+    ["what-if", "--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--end-user", "army"],
+    ["what-if", "--exporter", "KR", "--bogus"],
+    ["what-if"],
+    ["bogus-verb"],
+    ["--lang", "xx", "countries"],
+]
+
+
+@pytest.mark.parametrize("args", LAZY_CASES, ids=[" ".join(a) or "(none)" for a in LAZY_CASES])
+def test_the_command_built_for_one_verb_answers_as_the_whole_command(runner, monkeypatch, args):
+    from policy.cli import app_for
+
+    monkeypatch.chdir(ROOT)
+    whole = runner.invoke(app, args, prog_name="policy")
+    one = runner.invoke(app_for(args), args, prog_name="policy")
+    assert (one.exit_code, one.stdout, one.stderr) == (whole.exit_code, whole.stdout, whole.stderr)
+
+
+def test_a_run_builds_only_the_verb_it_runs():
+    from policy.cli import app_for, asked_verb
+
+    assert asked_verb(["what-if", "--exporter", "KR"]) == "what-if"
+    assert asked_verb(["--no-cache", "--lang", "de", "--debug", "what-if"]) == "what-if"
+    assert asked_verb(["--lang=de", "new", "jurisdiction"]) == "new"
+    for whole in ([], ["--help"], ["--version"], ["--help", "what-if"], ["bogus"], ["--bogus", "what-if"], ["--lang"]):
+        assert asked_verb(whole) is None, whole
+    assert [c.name for c in app_for(["what-if"]).registered_commands] == ["what-if"]
+    assert [g.name for g in app_for(["new"]).registered_groups] == ["new"]
+    assert len(app_for(["--help"]).registered_commands) == len(app.registered_commands) > 20
+
+
+def test_the_options_a_verb_may_follow_are_the_groups_own(monkeypatch):
+    import typer.main
+
+    from policy.cli import GROUP_FLAGS, GROUP_OPTIONS_WITH_VALUES, asked_verb
+
+    group = typer.main.get_command(app)
+    whole = {"--version", "--install-completion", "--show-completion"}  # these ask for the whole command
+    flags = {o for p in group.params if getattr(p, "is_flag", False) for o in p.opts} - whole
+    with_values = {o for p in group.params if not getattr(p, "is_flag", False) for o in p.opts}
+    assert (flags, with_values) == (set(GROUP_FLAGS), set(GROUP_OPTIONS_WITH_VALUES))
+    monkeypatch.setenv("_POLICY_COMPLETE", "complete_bash")
+    assert asked_verb(["what-if"]) is None, "shell completion lists every verb"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["what-if", "--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30", "--explain"],
+        ["what-if", "--exporter", "KR", "--recipient", "UA", "--item", "ML99", "--date", "2023-01-30"],
+        ["--lang", "de", "what-if", "--exporter", "KR", "--recipient", "UA", "--item", "ML3", "--date", "2023-01-30"],
+    ],
+    ids=["answer", "bad-item", "lang"],
+)
+def test_python_m_policy_prints_and_exits_as_the_command(runner, monkeypatch, args):
+    """The process entry (`python -m policy`, the `policy` script) builds one verb and freezes the
+    collector before exiting: the same output and exit code as the whole command in process."""
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.chdir(ROOT)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "policy", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    whole = runner.invoke(app, args, prog_name="python -m policy")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (whole.exit_code, whole.stdout, whole.stderr)
+
+
+def test_the_collector_paused_at_start_runs_again_when_the_verb_begins(runner, monkeypatch):
+    import gc
+
+    from policy.cli import app_for, paused_at_start, started
+
+    monkeypatch.chdir(ROOT)
+    assert gc.isenabled()
+    try:
+        paused_at_start()
+        assert not gc.isenabled()
+        runner.invoke(app_for(["--help"]), ["--help"])
+        assert not gc.isenabled(), "no verb began"
+        res = runner.invoke(app_for(["where"]), ["where"])
+        assert res.exit_code == 0, res.output
+        assert gc.isenabled(), "the verb ended the pause"
+        started()
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()

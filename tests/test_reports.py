@@ -318,3 +318,21 @@ def test_listing_commands_speak_markdown(runner, args, first):
     res = runner.invoke(app, [*args, "-f", "markdown", *extra])
     assert res.stdout.startswith(first + "\n"), res.output
     assert "\n|---|" in res.stdout
+
+
+def test_citations_in_text_reports_are_the_json_output_contracts(shipped):
+    """Text reports read a rule's citations as plain data, built without the output models; it must be
+    exactly what the JSON report's CitationOut dumps, for every cited rule of the shipped rules."""
+    from policy.model.results import CitationOut
+    from policy.render.report import first_citation
+
+    seen = 0
+    for code, jf in shipped.jurisdictions.items():
+        for rule in jf.rules:
+            data = first_citation(shipped, code, rule)
+            if data is None:
+                continue
+            assert list(data) == list(CitationOut.model_fields)
+            assert CitationOut(**data).dump() == data
+            seen += 1
+    assert seen > 100

@@ -142,13 +142,18 @@ def _usage_line(exc: Any) -> str:
     return f"{where}: error[{code}]: {message}\n{hint}"
 
 
-app = typer.Typer(
-    cls=_PolicyGroup,
-    no_args_is_help=True,
-    rich_markup_mode=None,  # plain help: every option's choices in full, readable at 80 columns
-    pretty_exceptions_enable=False,
-    help="Arms-export policy reasoning: evaluate what-if transfers under every jurisdiction with a say.",
-)
+def command_group() -> typer.Typer:
+    """The ``policy`` command group with its own options (``main`` below) and no verbs yet: the full
+    command registers every verb on one (cli/__init__.py), a run of one verb only that verb."""
+    group = typer.Typer(
+        cls=_PolicyGroup,
+        no_args_is_help=True,
+        rich_markup_mode=None,  # plain help: every option's choices in full, readable at 80 columns
+        pretty_exceptions_enable=False,
+        help="Arms-export policy reasoning: evaluate what-if transfers under every jurisdiction with a say.",
+    )
+    group.callback()(main)
+    return group
 
 
 # Help lists an argument by its name, not its Python type (typer >= 0.20 prints `<list[str]>`).
@@ -286,7 +291,6 @@ def _print_version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
 def main(
     version: bool = typer.Option(
         False,

@@ -6,8 +6,6 @@ value gets the same error code, here named by its option (``--date: error[bad-da
 The result is a scenario, checked as a scenario file is.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Any, Callable, TypeVar
 

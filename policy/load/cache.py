@@ -8,9 +8,15 @@ matches. The key is a sha256 over
 * the format of this cache, the package version, the exact Python build and pydantic version;
 * the source of the modules that shape a loaded rulebase (``policy/model``, ``policy/load``),
   so that a changed model or check in a checkout never meets an entry built by older code;
+* where pycountry's code and data lie and when they were written (``countries.data_stamp``): an
+  entry also holds the country table built from pycountry, so a hit needs no pycountry import;
 * the working directory (files are shown relative to it, seeds are looked for from it);
 * every rule file that the paths stand for: its path as given, as shown, and the sha256 of its
-  text as the loader reads it (``yamlio.read_text``).
+  bytes (the loader's text, ``yamlio.read_text``, is their UTF-8 decoding).
+
+The files' contents are hashed on every command, not their sizes and modification times: an
+edit that keeps the size and the time (a tool that restores mtimes, two saves within the clock's
+resolution) must still be seen. Hashing the shipped rules (47 files, 1.1 MB) costs ~2 ms.
 
 Any change to a rule file, a new or removed file, another version: another key, and the rules are
 loaded again and the entry replaced. Only successful loads are stored; errors are always found
@@ -44,18 +50,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, TextIO, cast
 
 from policy import __version__
-from policy.load.discover import relative_display, seed_exists, yaml_files
+from policy.load.discover import seed_exists, shown_yaml_files
+from policy.model.countries import CountryTable, country_table, data_stamp, use_table
 
 if TYPE_CHECKING:
     from policy.model.rulebase import RuleBase
 
-FORMAT = 1
+FORMAT = 2
 MAGIC = b"policy-rulebase-cache/%d\n" % FORMAT
 ENV_VAR = "POLICY_CACHE"
 MAX_ENTRIES = 32  # entries beyond this many (the least recently written) are removed on writing
 _OFF = {"0", "off", "false", "no"}
 _SWITCH = {"on": True}
 _CODE = ("model", "load")  # the subpackages whose source shapes a loaded rulebase
+LARGEST = 2 * 1024 * 1024  # yamlio.MAX_BYTES (a test keeps them equal): a larger file is not loaded
 
 
 def use_cache(on: bool) -> None:
@@ -97,9 +105,8 @@ def _code_digest() -> str:
 
 def key_for(paths: list[str]) -> Key | None:
     """The key of a load of ``paths``; None when the files cannot be listed or read (loading says why)."""
-    from policy.load import yamlio
-
-    if getattr(yamlio.read_text, "__module__", None) != yamlio.__name__:
+    yamlio = sys.modules.get("policy.load.yamlio")  # not imported here: it imports YAML, which a hit never needs
+    if yamlio is not None and getattr(yamlio.read_text, "__module__", None) != yamlio.__name__:
         return None  # files are read through a substitute (the editor's unsaved buffers): no cache
     try:
         from pydantic.version import VERSION as pydantic_version
@@ -113,15 +120,17 @@ def key_for(paths: list[str]) -> Key | None:
                 sys.implementation.cache_tag or "",
                 pydantic_version,
                 _code_digest(),
+                data_stamp() or "-",
                 cwd,
             ]
         )
         h = hashlib.sha256(head.encode("utf-8", "surrogateescape"))
-        resolved_cwd = Path(cwd).resolve()
-        for f in yaml_files(paths):
-            shown = relative_display(f, resolved_cwd)
-            text = yamlio.read_text(f, shown)  # what the loader will read, through the same function
-            digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+        for f, shown in shown_yaml_files(paths):
+            with open(f, "rb") as fh:  # the bytes the loader will decode (yamlio.read_text is a function of them)
+                raw = fh.read(LARGEST + 1)
+            if len(raw) > LARGEST:
+                return None  # too large to load: loading says so
+            digest = hashlib.sha256(raw).hexdigest()
             h.update(f"\0{f}\0{shown}\0{digest}".encode("utf-8", "surrogateescape"))
         given = "\0".join([cwd, *(os.path.abspath(p) for p in paths)])
         slot = hashlib.sha256(given.encode("utf-8", "surrogateescape")).hexdigest()[:32]
@@ -155,11 +164,13 @@ def read(key: Key, folder: Path | None = None) -> RuleBase | None:
         if hashlib.sha256(payload).hexdigest().encode() != checksum:
             return None
         with paused_gc():
-            digest, seeds, base = pickle.loads(payload)
+            digest, seeds, base, table = pickle.loads(payload)
         if digest != key.digest or not isinstance(base, RuleBase):
             return None
         if not all(seed_exists(seed, file) for seed, file in seeds):
             return None  # a seed file went missing: loading reports it
+        if table is not None:
+            use_table(table)
         return base
     except Exception:  # noqa: BLE001 - whatever is wrong with an entry, the rules are loaded instead
         return None
@@ -188,7 +199,8 @@ def write(key: Key, base: RuleBase, folder: Path | None = None) -> bool:
         seeds = _seeds(base)
         if seeds is None:
             return False
-        payload = pickle.dumps((key.digest, seeds, base), protocol=pickle.HIGHEST_PROTOCOL)
+        table: CountryTable | None = country_table() if data_stamp() else None
+        payload = pickle.dumps((key.digest, seeds, base, table), protocol=pickle.HIGHEST_PROTOCOL)
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         target = key.path(folder)
         f = AtomicFile(target)

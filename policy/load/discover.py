@@ -21,6 +21,11 @@ def display_path(path: str | Path) -> str:
 
 def yaml_files(paths: list[str]) -> list[str]:
     """Every YAML file under the given files and folders, sorted, each once."""
+    return [f for f, _ in shown_yaml_files(paths)]
+
+
+def shown_yaml_files(paths: list[str]) -> list[tuple[str, str]]:
+    """``yaml_files`` with each file as shown (``display_path``), in the same order."""
     found: set[str] = set()
     for raw in paths:
         p = Path(raw)
@@ -33,7 +38,7 @@ def yaml_files(paths: list[str]) -> list[str]:
         else:
             raise LoadError([Diagnostic("no-such-path", f"no file or folder `{raw}`", SourceSpan(raw))])
     cwd = Path.cwd().resolve()
-    return sorted(found, key=lambda f: relative_display(f, cwd))
+    return sorted(((f, relative_display(f, cwd)) for f in found), key=lambda pair: pair[1])
 
 
 def relative_display(path: str, cwd: Path) -> str:

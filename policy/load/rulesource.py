@@ -6,8 +6,6 @@ them); in a source checkout the repository's top-level ``rules/`` is used instea
 stays the only source of truth.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import os
 from enum import Enum

@@ -9,13 +9,17 @@ then builds plain Python data itself, so that every problem carries ``file:line:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from policy.model.errors import Diagnostic, LoadError, SourceSpan
+
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = None  # PyYAML, imported on first use (``_yaml``): a command that parses no YAML never pays for it
 
 MAX_BYTES = 2 * 1024 * 1024
 """Largest file read; rule files are small, so anything bigger is a mistake or an attack."""
@@ -25,31 +29,46 @@ MAX_DEPTH = 64
 """Deepest nesting accepted."""
 
 _BOOL = "tag:yaml.org,2002:bool"
-_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _StrictLoader(_BaseLoader):  # type: ignore[misc]
+def _yaml() -> Any:
+    """The ``yaml`` module, imported and bound to this module's ``yaml`` on first use."""
+    global yaml
+    if yaml is None:
+        import yaml as module
+
+        yaml = module
+    return yaml
+
+
+@functools.cache
+def _loader() -> type:
     """SafeLoader whose only booleans are true/false (so NO, yes, on, off stay strings)."""
+    y = _yaml()
+    base: type = getattr(y, "CSafeLoader", y.SafeLoader)
 
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        # Scalars are resolved here without PyYAML's generic machinery (no path resolvers are
-        # used): a plain scalar gets the first implicit tag whose pattern matches, else `str`.
-        # Rule files have hundreds of thousands of scalars, so this path is kept short.
-        if kind is yaml.ScalarNode:
-            if implicit[0]:
-                for tag, regexp in _RESOLVERS.get(value[:1], ()):
-                    if regexp.match(value):
-                        return tag
-            return "tag:yaml.org,2002:str"
-        return super().resolve(kind, value, implicit)
+    class _StrictLoader(base):  # type: ignore[misc]
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            # Scalars are resolved here without PyYAML's generic machinery (no path resolvers are
+            # used): a plain scalar gets the first implicit tag whose pattern matches, else `str`.
+            # Rule files have hundreds of thousands of scalars, so this path is kept short.
+            if kind is scalar_node:
+                if implicit[0]:
+                    for tag, regexp in resolvers.get(value[:1], ()):
+                        if regexp.match(value):
+                            return tag
+                return "tag:yaml.org,2002:str"
+            return super().resolve(kind, value, implicit)
 
+    scalar_node = y.ScalarNode
+    _StrictLoader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in found if tag != _BOOL]
+        for first, found in y.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _StrictLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    resolvers: dict[str, list[tuple[str, Any]]] = _StrictLoader.yaml_implicit_resolvers
+    return _StrictLoader
 
-_StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_StrictLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-_RESOLVERS: dict[str, list[tuple[str, Any]]] = _StrictLoader.yaml_implicit_resolvers
 
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
@@ -80,6 +99,7 @@ class Document:
         node = self.root
         if node is None:
             return SourceSpan(self.file)
+        yaml = _yaml()
         for part in loc:
             if isinstance(node, yaml.MappingNode):
                 nxt = next((v for k, v in node.value if k.value == part), None)
@@ -97,7 +117,7 @@ class Document:
     def key_span(self, loc: tuple[Any, ...] | list[Any]) -> SourceSpan:
         """The position of the key at the end of ``loc`` (for unknown-field errors)."""
         parent = self.node_at(loc[:-1])
-        if isinstance(parent, yaml.MappingNode):
+        if parent is not None and isinstance(parent, _yaml().MappingNode):
             for k, _ in parent.value:
                 if k.value == loc[-1]:
                     return _mark(self.file, k)
@@ -105,6 +125,9 @@ class Document:
 
     def node_at(self, loc: tuple[Any, ...] | list[Any]) -> yaml.Node | None:
         node = self.root
+        if node is None:
+            return None
+        yaml = _yaml()
         for part in loc:
             if isinstance(node, yaml.MappingNode):
                 node = next((v for k, v in node.value if k.value == part), None)
@@ -155,8 +178,9 @@ def parse(text: str, file: str, keep_going: bool = False) -> Document:
         raise LoadError(
             [Diagnostic("file-too-large", f"file is larger than {MAX_BYTES // 1024} KiB", SourceSpan(file))]
         )
+    yaml = _yaml()
     try:
-        root = yaml.compose(text, Loader=_StrictLoader)
+        root = yaml.compose(text, Loader=_loader())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = SourceSpan(file, mark.line + 1, mark.column + 1) if mark else SourceSpan(file)

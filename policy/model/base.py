@@ -1,7 +1,5 @@
 """Dates, flags, verdicts, effects, binding levels, roles and sources: the vocabulary every file shares."""
 
-from __future__ import annotations
-
 import datetime as dt
 import enum
 import re

@@ -1,7 +1,5 @@
 """Conditions: leaves over named facts, combined with all/any/not."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, Union
 
 from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
@@ -99,11 +97,6 @@ else:
             ),
         ],
     )
-
-
-All.model_rebuild()
-Any_.model_rebuild()
-Not.model_rebuild()
 
 
 def iter_leaves(cond: Any, path: tuple[Any, ...] = ()) -> "list[tuple[Leaf, tuple[Any, ...]]]":

@@ -2,15 +2,19 @@
 
 pycountry ships the ISO 3166 database offline, so codes and names stay correct without
 network access. Users may type a code or a common name, in any case.
+
+pycountry is imported on first use: importing it costs a cold command ~20 ms. The rulebase cache
+(load/cache.py) stores the table built from it (``country_table``) beside the rules and hands it
+back with ``use_table``, keyed by ``data_stamp`` (where pycountry's code and data lie and when they
+were written), so that a command answered from the cache needs no pycountry at all.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
+import os
 import unicodedata
-
-import pycountry
 
 from policy.model.errors import user_error
 
@@ -95,8 +99,57 @@ HISTORIC = ("SU", "YU", "CS", "DD", "ZR")
 _HISTORIC = HISTORIC
 
 
-@functools.lru_cache(maxsize=1)
-def country_table() -> tuple[dict[str, str], dict[str, str]]:
+CountryTable = tuple[dict[str, str], dict[str, str]]
+_TABLE: list[CountryTable] = []
+
+
+def country_table() -> CountryTable:
+    """(code -> ISO name, lower-case name or alpha-3 -> code), built from pycountry once per process."""
+    if not _TABLE:
+        _TABLE.append(build_table())
+    return _TABLE[0]
+
+
+def use_table(table: CountryTable) -> None:
+    """Take a table that ``build_table`` made from the same pycountry data (``data_stamp``) in
+    another process, instead of building it (the rulebase cache stores one)."""
+    if not _TABLE:
+        _TABLE.append(table)
+
+
+_STAMPED = (
+    "__init__.py",
+    "db.py",
+    os.path.join("databases", "iso3166-1.json"),
+    os.path.join("databases", "iso3166-3.json"),
+)
+
+
+def data_stamp() -> str | None:
+    """Where pycountry's code and ISO 3166 data lie, with their sizes and modification times, found
+    without importing it; None when it cannot be told (then no table built earlier is used).
+
+    A table is a function of these files: another pycountry release is another stamp."""
+    from importlib.machinery import PathFinder
+
+    try:
+        spec = PathFinder.find_spec("pycountry")
+        if spec is None or not spec.origin or not spec.origin.endswith("__init__.py"):
+            return None
+        folder = os.path.dirname(spec.origin)
+        parts = [folder]
+        for name in _STAMPED:
+            st = os.stat(os.path.join(folder, name))
+            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+    except (OSError, ImportError, ValueError):
+        return None
+    return "\0".join(parts)
+
+
+def build_table() -> CountryTable:
+    """The country table, from pycountry's current and historic (ISO 3166-3) countries."""
+    import pycountry
+
     codes: dict[str, str] = {}
     names: dict[str, str] = {}
     for c in pycountry.countries:
@@ -121,7 +174,8 @@ def _translated() -> dict[str, str]:
     """Country names in every language pycountry ships (its gettext catalogues), folded, to codes:
     read once, on the first name the other tables do not know (`Deutschland`, `Corée du Sud`)."""
     import gettext
-    import os
+
+    import pycountry
 
     out: dict[str, str] = {}
     locales = os.listdir(pycountry.LOCALES_DIR) if os.path.isdir(pycountry.LOCALES_DIR) else []
@@ -145,6 +199,8 @@ DISPLAY_LANGUAGE = {"lang": ""}
 def localized(code: str, lang: str) -> str | None:
     """The country's name in ``lang`` from pycountry's translations, or None."""
     import gettext
+
+    import pycountry
 
     country = pycountry.countries.get(alpha_2=code)
     if country is None:

@@ -1,7 +1,5 @@
 """The item catalogue: ML categories, whether each is lethal, and named items."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field, field_validator

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class Out(BaseModel):
     """Base of the output models: no unknown keys, field order is key order."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     def dump(self) -> dict[str, Any]:
         """JSON-ready data: set keys only, in field order, with aliases (`from`)."""
@@ -233,8 +233,6 @@ class DiffOut(Out):
     exhaustive: ExhaustiveOut
     grounded: Optional[GroundedOut]
 
-
-RuleOut.model_rebuild()
 
 OUTPUTS: dict[str, tuple[type[Out], str]] = {
     "decision.schema.json": (DecisionOut, "policy decision (evaluate / what-if --format json)"),

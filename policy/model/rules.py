@@ -1,7 +1,5 @@
 """Rule files: one jurisdiction's rules, each citing its instrument, and its views of facts."""
 
-from __future__ import annotations
-
 import datetime as dt
 import re
 from typing import Literal

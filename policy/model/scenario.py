@@ -1,7 +1,5 @@
 """Transfers (scenarios) with expected verdicts, and overlays (what-if on the law)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator

@@ -1,7 +1,5 @@
 """Publishers of sources (rules/sources.yaml) and their tiers."""
 
-from __future__ import annotations
-
 import enum
 import re
 from typing import Literal

@@ -1,7 +1,5 @@
 """World data: groups and memberships, armed conflicts and their parties, embargoes."""
 
-from __future__ import annotations
-
 import datetime as dt
 import re
 from typing import Literal

@@ -8,23 +8,16 @@ renderings of one decision (JSON, --explain text, Markdown, short answers) share
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policy.eval.derive import FactValue
 from policy.eval.engine import Decision, JurisdictionVerdict, RuleFinding
 from policy.model import BINDING_WORDS, Effect, Role, Rule, Verdict
 from policy.model.countries import country_name
-from policy.model.results import (
-    CitationOut,
-    DecisionOut,
-    FactOut,
-    JurisdictionOut,
-    Period,
-    RuleOut,
-    SourceRef,
-    TransferOut,
-)
 from policy.model.rulebase import RuleBase
+
+if TYPE_CHECKING:  # the output models are imported by the JSON renderings only: text needs none of them
+    from policy.model.results import CitationOut, DecisionOut, FactOut, JurisdictionOut, RuleOut
 
 ROLE_WORDS = {
     Role.exporter: "exporter",
@@ -38,30 +31,35 @@ ROLE_WORDS = {
 }
 
 
-def _citation_outs(base: RuleBase, jurisdiction: str, rule: Rule) -> list[CitationOut]:
+def _citations(base: RuleBase, jurisdiction: str, rule: Rule) -> list[dict[str, Any]]:
+    """A rule's citations as JSON-ready data: the fields of ``CitationOut``, every one set, in its order."""
     out = []
     for c in rule.citations:
         src = base.source_index.get((jurisdiction, c.source))
         out.append(
-            CitationOut(
-                instrument=c.instrument,
-                article=c.article,
-                source=c.source,
-                title=src.title if src else None,
-                url=c.url or (src.url if src else None),
-                seed=src.seed if src else None,
-                confidence=src.confidence.value if src else None,
-                quote=c.quote,
-            )
+            {
+                "instrument": c.instrument,
+                "article": c.article,
+                "source": c.source,
+                "title": src.title if src else None,
+                "url": c.url or (src.url if src else None),
+                "seed": src.seed if src else None,
+                "confidence": src.confidence.value if src else None,
+                "quote": c.quote,
+            }
         )
     return out
 
 
-def _citations(base: RuleBase, jurisdiction: str, rule: Rule) -> list[dict[str, Any]]:
-    return [c.dump() for c in _citation_outs(base, jurisdiction, rule)]
+def _citation_outs(base: RuleBase, jurisdiction: str, rule: Rule) -> list[CitationOut]:
+    from policy.model.results import CitationOut
+
+    return [CitationOut(**c) for c in _citations(base, jurisdiction, rule)]
 
 
 def _rule_out(base: RuleBase, jv: JurisdictionVerdict, f: RuleFinding) -> RuleOut:
+    from policy.model.results import Period, RuleOut
+
     r = f.rule
     out = RuleOut(
         id=r.id,
@@ -88,6 +86,8 @@ def _rule_out(base: RuleBase, jv: JurisdictionVerdict, f: RuleFinding) -> RuleOu
 
 def jurisdiction_out(base: RuleBase, jv: JurisdictionVerdict) -> JurisdictionOut:
     """One jurisdiction's verdict as an output model."""
+    from policy.model.results import JurisdictionOut
+
     fired = [f for f in jv.findings if f.status in ("fired", "conflict")]
     return JurisdictionOut(
         jurisdiction=jv.jurisdiction,
@@ -112,6 +112,8 @@ def jurisdiction_json(base: RuleBase, jv: JurisdictionVerdict) -> dict[str, Any]
 
 
 def fact_out(fv: FactValue) -> FactOut:
+    from policy.model.results import FactOut, SourceRef
+
     data = fv.to_json()
     return FactOut(
         value=data["value"],
@@ -123,6 +125,8 @@ def fact_out(fv: FactValue) -> FactOut:
 
 def decision_out(base: RuleBase, d: Decision) -> DecisionOut:
     """A decision as its output model: verdict, jurisdictions, facts with provenance, record."""
+    from policy.model.results import DecisionOut, TransferOut
+
     sc = d.scenario
     return DecisionOut(
         scenario=TransferOut(
