@@ -2,10 +2,11 @@
 
 A chunk of JSON Lines is decoded in one call (msgspec, typed), a chunk of CSV lines split into
 cells, a Parquet batch read as columns. Each column's distinct values are checked once with the
-transfer contract (``LineChecker``); the cache key of every line is computed with numpy (the
-intervals between the dates where a verdict can change, ``searchsorted`` per country); a key
-not seen before is reduced to its meaning (``Relevance``) and only new meanings are screened
-(``Screener.screen``); the output is built per column.
+transfer contract (``LineChecker``); every line's *meaning* (``Relevance``: what of its fields,
+date and world data the rules can tell apart) is computed with numpy, each step a lookup of the
+chunk's distinct values in sorted int64 tables (``KnownInts``), with Python only for values no
+earlier chunk had; only new meanings are screened (``Screener.screen``); the output is built
+per column.
 
 A line the columns cannot take — a bad value, a missing field, `via`, `transit`, `origin`,
 `licence` or `items`, anything msgspec will not decode as a plain transfer — is handed, in
@@ -157,11 +158,9 @@ class Columns:
 class ColumnarScreener:
     """Screens chunks by column with a :class:`BatchScreener`'s checker and screener.
 
-    Raw values map to small integer ids once (bounded tables); a line's key packs into one int64:
-    the interval of the exporter's cut dates, the world-data intervals of exporter and recipient,
-    both states, and end user, transfer, item (category, catalogue id, lethality) and `lethal`
-    together. The packed key holds everything ``BatchScreener.key`` holds, so lines with the same
-    packed key have the same result; new packed keys are screened once per meaning.
+    Raw values map to small integer ids once (bounded tables): a line is (day, exporter, recipient,
+    rest), the rest packing end user, transfer, item (category, catalogue id, lethality) and
+    `lethal`. ``_meanings`` reduces those columns to each line's meaning and its result.
     """
 
     def __init__(self, bs: BatchScreener) -> None:
