@@ -153,6 +153,8 @@ class FactBuilder:
         )
         self.recipient_names = [n for n in derived if n.startswith("recipient.") and ".under_embargo." not in n]
         self.embargo_names = [n for n in derived if n.startswith("recipient.under_embargo.")]
+        # a state no embargo targets is under none, whatever the item, end user or contract date
+        self.embargo_targets = {e.target for e in base.world.embargoes}
         self.exporter_names = [n for n in derived if n.startswith("exporter.")]
         self.defaults = {n: f.default for n, f in STATIC_FACTS.items() if f.origin == "assessment"}
         self.memo: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -212,11 +214,14 @@ class FactBuilder:
         hit = self._derived(self.recipient_names, ("r", sc.recipient, rslot), sc, item)
         out = tuple(hit[n] for n in self.recipient_names)
         if self.embargo_names:
-            contract = getattr(sc, "contract_date", None)
-            key = ("m", sc.recipient, rslot, sc.end_user, item.category, contract)
-            m = self._derived(self.embargo_names, key, sc, item)
+            m = self._derived(self.embargo_names, self._embargo_key(sc, item, rslot), sc, item)
             out += tuple(m[n] for n in self.embargo_names)
         return out
+
+    def _embargo_key(self, sc: Any, item: Any, rslot: int) -> tuple[Any, ...]:
+        if sc.recipient not in self.embargo_targets:
+            return ("m", sc.recipient, rslot)
+        return ("m", sc.recipient, rslot, sc.end_user, item.category, getattr(sc, "contract_date", None))
 
     def lethal_of(self, category: str | None) -> bool | None:
         """An item's lethality when the transfer does not say: its category's, as listed."""
@@ -254,9 +259,7 @@ class FactBuilder:
             merged.update(self._derived(self.recipient_names, ("r", sc.recipient, rslot), sc, item))
             merged.update(self._derived(self.exporter_names, ("e", sc.exporter, eslot), sc, item))
             if self.embargo_names:
-                merged.update(
-                    self._derived(self.embargo_names, ("m", sc.recipient, rslot, sc.end_user, cat, contract), sc, item)
-                )
+                merged.update(self._derived(self.embargo_names, self._embargo_key(sc, item, rslot), sc, item))
             if self.base.assume:
                 merged.update(implied_assumptions(self.base.assume))
                 merged.update(self.base.assume)
