@@ -380,3 +380,21 @@ def test_the_collector_paused_at_start_runs_again_when_the_verb_begins(runner, m
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+@pytest.mark.parametrize("given, expected", [(None, "1"), ("4", "4")])
+def test_command_line_starts_numpy_with_one_blas_thread_unless_told(given, expected):
+    """policy does no linear algebra: the command line keeps numpy's BLAS to one thread (a user's value wins)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\nsys.argv = ['policy', '--version']\nfrom policy.cli import run\n"
+        "try:\n    run()\nexcept SystemExit:\n    pass\nprint(os.environ.get('OPENBLAS_NUM_THREADS'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.splitlines()[-1] == expected
