@@ -356,23 +356,26 @@ class BatchJob:
 
 
 def default_workers(size: int, columnar: bool) -> int:
-    """Processes for an input of ``size`` bytes: what was fastest on 2 cores (``benchmarks/run.py``).
+    """Processes for an input of ``size`` bytes: what was fastest on 2 cores (``benchmarks/run.py``),
+    two only when a core is idle (the load average says so).
 
-    The columnar path: one process at any size. A second one repeats the screening of every
-    meaning the first has also met, and the output crosses a pipe: at 1M lines two workers took
-    7.1 s CPU and 8.1 s wall against one worker's 4.7 s CPU and 5.1 s wall (load average 1.2).
-    The per-line path: two processes above 1 MiB when a core is idle (the load average says so).
+    The columnar path: two processes above 4 MiB. Each worker learns the meanings it meets (the
+    first slices cost most), but the lines split: at 100k lines (11 MiB) two took 0.64 s wall
+    against one's 0.72 s, at 1M lines 3.29 s against 3.87 s; at 10k lines (1.1 MiB) one was
+    faster (0.41-0.46 s against 0.47-0.54 s) and at 26k lines (3 MiB) they were even (load 0.9).
+    The per-line path: two processes above 1 MiB.
     """
     cores = os.cpu_count() or 1
-    if columnar or cores < 2:
+    if cores < 2:
         return 1
     try:
         idle = cores - os.getloadavg()[0]
     except OSError:  # no load average on this system
         idle = cores - 1
-    return 2 if size > PARALLEL_BYTES and idle >= 1 else 1
+    return 2 if size > (COLUMNAR_PARALLEL_BYTES if columnar else PARALLEL_BYTES) and idle >= 1 else 1
 
 
+COLUMNAR_PARALLEL_BYTES = 4 << 20
 COLUMNAR_SLICE_BYTES = 1 << 20
 PARQUET_ROWS = 65_536
 
