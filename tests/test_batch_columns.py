@@ -358,3 +358,22 @@ def test_parquet_with_odd_column_types_is_screened_as_line_by_line(tmp_path, col
         tally = run_batch(base, job, lambda *e, errors=errors: errors.append(e))
         got.append((out.read_bytes(), errors, tally))
     assert got[0] == got[1] and got[0][2].read == 4
+
+
+@pytest.mark.parametrize(
+    "overlay", ["kr-self-defence-exception", "kr-policy-into-statute", "de-no-view-on-israel", "ch-lex-ukraine"]
+)
+def test_columnar_equals_per_line_under_each_what_if_overlay(tmp_path, book, overlay):
+    """A line's meaning is worked out from the rules as the overlay leaves them (changed rules, dates, views)."""
+    from policy.load.loader import load_rulebase
+    from policy.load.overlays import apply_overlay
+
+    base = apply_overlay(load_rulebase([str(ROOT / "rules")]), str(ROOT / "scenarios" / "what-if" / f"{overlay}.yaml"))
+    src = tmp_path / "book.jsonl"
+    src.write_text("\n".join(book[:6000]) + "\n", encoding="utf-8")
+    got = {}
+    for columnar in (False, True):
+        out = tmp_path / f"out-{columnar}.jsonl"
+        tally = run_batch(base, BatchJob(str(src), str(out), columnar=columnar))
+        got[columnar] = (out.read_bytes(), tally)
+    assert got[True] == got[False] and got[True][1].screened > 4000
