@@ -109,8 +109,7 @@ def _answer_of(res: Any) -> tuple[str, list[str]]:
 def decide(s: dict[str, Any]) -> tuple[str, list[str]]:
     """The benchmark's fields read and converted by the evaluator compiled for them (``READS``);
     where that misses (a value unknown, a date not seen yet), converted to facts and judged."""
-    day = _dates.get(s["date"])
-    res = _ADAPTED(s, day) if day is not None else None
+    res = _ADAPTED(s, None)  # the day is the record's own (READS names `date`)
     if res is None:
         f = facts(s)
         res = _FAST(f, f["date"]) or _JUDGE(_CJ, _REGIME, f, f["date"])  # generated path; judge() for unknowns

@@ -475,6 +475,7 @@ def generate(
     each fact named there is read from the record's key and converted in the generated code, so
     no dictionary of facts is built per call. Such an evaluator also returns None where a key is
     missing or a mapping lacks the value; the caller then converts the record and calls ``judge``.
+    When ``reads`` names ``date``, the day is the record's (the ``day`` argument is not read).
 
     It returns None (use ``judge``) when a fact it needs is unknown; otherwise the same verdict
     and determining rules as ``judge``. Only conditions are generated: the rules in force on a
@@ -522,6 +523,10 @@ def generate(
         kv = g.var(key_fact)
         body.append(f"    grp = {g.const(table)}.get({kv})")
         body.append("    if grp is not None:\n        fired |= _groups[grp](facts, day)")
+
+    own_day = reads is not None and "date" in reads
+    if own_day:
+        g.var("date")  # the day is read (and checked) with the record's other fields
 
     def read(fact: str, main: bool) -> str:
         key, conv = (reads or {}).get(fact, (fact, None))
@@ -589,6 +594,7 @@ def generate(
         group_src
         + "def _judge(facts, day):\n    try:\n"
         + ("\n".join(main_reads) or "        pass")
+        + (f"\n        day = {g.facts['date']}" if own_day else "")
         + "\n    except KeyError:\n        return None"
         + f"\n    if {guard}:\n        return None\n    fired = 0\n"
         + "\n".join(body)
