@@ -52,9 +52,9 @@ from collections import deque
 from typing import IO, Any, BinaryIO, Callable, Iterable, Iterator
 
 from policy.eval.batch import CSV_FIELDS, OUT_FIELDS, BatchScreener, LineError
-from policy.eval.batch_run import BatchJob, Interrupted, Tally, csv_header, screen_chunk
+from policy.eval.batch_run import BatchJob, Interrupted, Tally, csv_header, ctrl_c_flag, open_input, screen_chunk
 from policy.load.atomic import AtomicFile
-from policy.model.errors import Diagnostic, LoadError, SourceSpan
+from policy.model.errors import Diagnostic, LoadError
 from policy.model.rulebase import RuleBase
 
 __all__ = [
@@ -433,24 +433,8 @@ def run_batch_dask(
     decides). Raises StrictStop and Interrupted as ``run_batch`` does.
     """
     name = "<stdin>" if job.input == "-" else job.input
-    if job.input == "-":
-        src: BinaryIO = job.stdin or sys.stdin.buffer
-        try:
-            size = os.fstat(src.fileno()).st_size
-        except (OSError, ValueError, AttributeError):
-            size = 0
-    else:
-        try:
-            src = open(job.input, "rb")
-            size = os.fstat(src.fileno()).st_size
-        except OSError as exc:
-            raise LoadError(
-                [Diagnostic("unreadable-file", f"cannot read: {exc.strerror}", SourceSpan(job.input))]
-            ) from None
-    stop = threading.Event()
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    src, size, _, _ = open_input(job)  # read in blocks as a stream, whatever it is
+    stop, previous = ctrl_c_flag()
     tally = Tally()
     target: AtomicFile | None = None
     client = cluster = None

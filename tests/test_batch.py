@@ -285,3 +285,26 @@ def test_batch_reads_stdin_and_a_large_one_gives_the_file_s_output(runner, tmp_p
     from_stdin = runner.invoke(app, ["batch", "-", *rules], input=text)
     assert from_file.exit_code == from_stdin.exit_code == 0
     assert from_stdin.stdout == from_file.stdout and from_stdin.stdout.count("\n") == 14_000
+
+
+def test_batch_reads_a_named_pipe_as_it_reads_a_file(runner, tmp_path):
+    """A path that is not a regular file (a FIFO, `<(...)` in a shell) is streamed, not read by offset."""
+    import os
+    import threading
+
+    lines = [
+        json.dumps({"id": i, "date": "2023-01-30", "exporter": e, "recipient": r, "item": "ML3"})
+        for i, (e, r) in enumerate([("KR", "UA"), ("DE", "PL"), ("NO", "SA"), ("CH", "UA")] * 500)
+    ]
+    text = "\n".join(lines) + "\n"
+    (tmp_path / "in.jsonl").write_text(text, encoding="utf-8")
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text(text, encoding="utf-8"))
+    writer.start()
+    piped = runner.invoke(app, ["batch", str(fifo), "-o", str(tmp_path / "piped.jsonl")])
+    writer.join()
+    assert piped.exit_code == 0, piped.output + piped.stderr
+    plain = runner.invoke(app, ["batch", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "plain.jsonl")])
+    assert plain.exit_code == 0
+    assert (tmp_path / "piped.jsonl").read_bytes() == (tmp_path / "plain.jsonl").read_bytes()

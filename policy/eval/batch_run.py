@@ -30,7 +30,7 @@ import sys
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from typing import IO, Any, BinaryIO, Callable, Iterator
+from typing import IO, Any, BinaryIO, Callable, Iterator, NamedTuple
 
 from policy.eval.batch import CSV_FIELDS, OUT_FIELDS, BatchScreener, LineError, Transfer, format_record, result_record
 from policy.load.atomic import AtomicFile
@@ -393,6 +393,49 @@ def _needs(name: str, what: str) -> LoadError:
     )
 
 
+class Input(NamedTuple):
+    """A batch's input, opened: ``regular`` files are read by offset (``size`` bytes); other
+    streams (a pipe, a FIFO) are streamed through their descriptor, ``fd`` False for an in-memory
+    stream without one (tests, embedding)."""
+
+    src: BinaryIO
+    size: int
+    regular: bool
+    fd: bool
+
+
+def open_input(job: BatchJob) -> Input:
+    """The job's input (standard input is the job's ``stdin`` or the process's); an unreadable path
+    is a LoadError naming it."""
+    if job.input == "-":
+        src: BinaryIO = job.stdin or sys.stdin.buffer
+    else:
+        try:
+            src = open(job.input, "rb")
+        except OSError as exc:
+            raise LoadError(
+                [Diagnostic("unreadable-file", f"cannot read: {exc.strerror}", SourceSpan(job.input))]
+            ) from None
+    try:
+        info: os.stat_result | None = os.fstat(src.fileno())
+    except (OSError, ValueError, AttributeError):
+        info = None
+    regular = info is not None and stat.S_ISREG(info.st_mode)
+    return Input(src, info.st_size if info is not None and regular else 0, regular, info is not None)
+
+
+def ctrl_c_flag() -> tuple[threading.Event, Any]:
+    """(a flag Ctrl-C sets, the handler it replaces, to restore; None off the main thread).
+
+    Ctrl-C only sets the flag: a run stops between chunks, where stopping its workers is safe (a
+    KeyboardInterrupt raised inside a pool's machinery can leave it hanging).
+    """
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        return stop, None
+    return stop, signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+
 def run_batch(
     base: RuleBase,
     job: BatchJob,
@@ -414,33 +457,12 @@ def run_batch(
             import pyarrow.parquet  # type: ignore[import-untyped,unused-ignore]  # noqa: F401
         except ImportError:
             raise _needs(name, "Parquet") from None
-    # Ctrl-C only sets a flag; the run stops between chunks, where stopping the workers is safe
-    # (a KeyboardInterrupt raised inside the pool's machinery can leave it hanging).
-    stop = threading.Event()
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
-    if job.input == "-":
-        if job.in_fmt == "parquet":
-            raise LoadError(
-                [Diagnostic("bad-option", "Parquet input must be a file", SourceSpan(name), "give the file's path")]
-            )
-        src: BinaryIO = job.stdin or sys.stdin.buffer
-        try:
-            info = os.fstat(src.fileno())
-        except (OSError, ValueError, AttributeError):  # an in-memory stream (tests, embedding)
-            info = None
-        regular = info is not None and stat.S_ISREG(info.st_mode)
-        size = info.st_size if info is not None and regular else 0
-    else:
-        try:
-            src = open(job.input, "rb")
-            size = os.fstat(src.fileno()).st_size
-        except OSError as exc:
-            raise LoadError(
-                [Diagnostic("unreadable-file", f"cannot read: {exc.strerror}", SourceSpan(job.input))]
-            ) from None
-        regular = True
+    if job.input == "-" and job.in_fmt == "parquet":
+        raise LoadError(
+            [Diagnostic("bad-option", "Parquet input must be a file", SourceSpan(name), "give the file's path")]
+        )
+    src, size, regular, has_fd = open_input(job)
+    stop, previous = ctrl_c_flag()
     tally = Tally()
     target: AtomicFile | None = None
     writer: Any = None
@@ -469,7 +491,7 @@ def run_batch(
                     yield n + first_line - 1, off, length
 
         else:
-            chunks = _chunks_streaming(src.fileno(), stop) if info is not None else _chunks_lines(src)
+            chunks = _chunks_streaming(src.fileno(), stop) if has_fd else _chunks_lines(src)
             first = next(chunks, [])
             if job.in_fmt == "csv" and first:
                 header = csv_header(name, first[0][1])
