@@ -197,15 +197,13 @@ class ColumnarScreener:
         self._tails_by_text: dict[str, int] = {}
         self._csv_tails: dict[int, str] = {}
         self._line_ends: list[str] = []  # per distinct result: its JSON line after the id
-        # bit widths of the packed key
+        # bit widths of the packed ids: the widest is (exporter or interval, recipient, rest) in _meanings
         breaks = self.bs.screener.builder.breaks
-        n_cuts = len(bs.regime_cuts) + max((len(c) for c in bs.state_cuts.values()), default=0)
-        self.b_cut = (n_cuts + 1).bit_length()
         self.b_slot = (max((len(b) for b in breaks.values()), default=0) + 1).bit_length()
         self.b_country = 9
         self.b_choice = 3
-        self.b_item = 62 - self.b_cut - 2 * self.b_slot - 2 * self.b_country - 2 * self.b_choice - 2
-        self.b_rest = self.b_item + 2 * self.b_choice + 2
+        self.b_rest = 62 - self.b_country - max(self.b_country, self.b_slot)
+        self.b_item = self.b_rest - 2 * self.b_choice - 2
         self.usable = self.b_item >= 8 and len(END_USERS) < 8 and len(TRANSFERS) < 8
 
     def reset(self) -> None:
