@@ -203,20 +203,25 @@ class FactBuilder:
             self.memo[key] = hit
         return hit
 
+    def _exporter_facts(self, sc: Any, item: Any) -> dict[str, Any]:
+        return self._derived(self.exporter_names, ("e", sc.exporter, self._slot(sc.exporter, sc.date)), sc, item)
+
+    def _recipient_facts(self, sc: Any, item: Any) -> list[dict[str, Any]]:
+        """The recipient's derived facts, then (if rules read any) its embargo facts for this item and end user."""
+        rslot = self._slot(sc.recipient, sc.date)
+        parts = [self._derived(self.recipient_names, ("r", sc.recipient, rslot), sc, item)]
+        if self.embargo_names:
+            parts.append(self._derived(self.embargo_names, self._embargo_key(sc, item, rslot), sc, item))
+        return parts
+
     def exporter_world(self, sc: Any, item: Any) -> tuple[Any, ...]:
         """The derived facts about the exporter that rules read (``exporter_names``), on the transfer's date."""
-        hit = self._derived(self.exporter_names, ("e", sc.exporter, self._slot(sc.exporter, sc.date)), sc, item)
+        hit = self._exporter_facts(sc, item)
         return tuple(hit[n] for n in self.exporter_names)
 
     def recipient_world(self, sc: Any, item: Any) -> tuple[Any, ...]:
         """The derived facts about the recipient that rules read, embargoes on this item and end user included."""
-        rslot = self._slot(sc.recipient, sc.date)
-        hit = self._derived(self.recipient_names, ("r", sc.recipient, rslot), sc, item)
-        out = tuple(hit[n] for n in self.recipient_names)
-        if self.embargo_names:
-            m = self._derived(self.embargo_names, self._embargo_key(sc, item, rslot), sc, item)
-            out += tuple(m[n] for n in self.embargo_names)
-        return out
+        return tuple(v for part in self._recipient_facts(sc, item) for v in part.values())
 
     def _embargo_key(self, sc: Any, item: Any, rslot: int) -> tuple[Any, ...]:
         if sc.recipient not in self.embargo_targets:
@@ -256,10 +261,9 @@ class FactBuilder:
         merged = self.memo.get(key)
         if merged is None:
             merged = dict(self.defaults)
-            merged.update(self._derived(self.recipient_names, ("r", sc.recipient, rslot), sc, item))
-            merged.update(self._derived(self.exporter_names, ("e", sc.exporter, eslot), sc, item))
-            if self.embargo_names:
-                merged.update(self._derived(self.embargo_names, self._embargo_key(sc, item, rslot), sc, item))
+            for part in self._recipient_facts(sc, item):
+                merged.update(part)
+            merged.update(self._exporter_facts(sc, item))
             if self.base.assume:
                 merged.update(implied_assumptions(self.base.assume))
                 merged.update(self.base.assume)
