@@ -27,7 +27,7 @@ import numpy as np
 from policy.analysis.catalogue import countries
 from policy.eval.compiled import Screener, Screening
 from policy.model import Effect, RuleFile, category_within, iter_leaves
-from policy.model.facts import END_USERS, TRANSFERS
+from policy.model.contract import END_USERS, TRANSFERS
 from policy.model.rulebase import RuleBase
 
 DEFAULT_START = dt.date(2000, 1, 1)

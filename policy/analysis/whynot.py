@@ -56,9 +56,10 @@ from policy.model import (
     Verdict,
     iter_leaves,
 )
+from policy.model.contract import END_USERS, TRANSFERS
 from policy.model.countries import country_name
 from policy.model.errors import Diagnostic, LoadError, PolicyError, SourceSpan
-from policy.model.facts import CONFLICT_FACTS, END_USERS, STATIC_FACTS, TRANSFERS, fact_spec
+from policy.model.facts import CONFLICT_FACTS, STATIC_FACTS, fact_spec
 from policy.model.rulebase import RuleBase
 
 KINDS = ("transfer", "date", "world", "law", "recipient")

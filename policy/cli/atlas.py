@@ -78,7 +78,7 @@ def atlas(
     """The atlas: each encoded exporter's verdict on every recipient, category, transfer and end user, as intervals."""
     from policy.analysis.atlas import build_atlas, encoded_exporters
     from policy.load.asked import option_countries, option_date
-    from policy.model.facts import END_USERS, TRANSFERS
+    from policy.model.contract import END_USERS, TRANSFERS
 
     base = rulebase_from(rules, overlays)
     d1 = option_date(start, "--from")

@@ -409,8 +409,9 @@ class Completion:
 def completions(ws: Workspace, path: str, text: str, line: int, col: int) -> list[Completion]:
     """What may be typed at the cursor, from the text before it on its line."""
     from policy.model import OPS, Binding, Effect, Verdict
+    from policy.model.contract import END_USERS, TRANSFERS
     from policy.model.countries import country_table
-    from policy.model.facts import END_USERS, TRANSFERS, all_fact_names, fact_spec
+    from policy.model.facts import all_fact_names, fact_spec
 
     lines = text.splitlines()
     before = lines[line][:col] if 0 <= line < len(lines) else ""

@@ -12,10 +12,9 @@ from typing import Any, Callable, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from policy.model import Scenario
-from policy.model.contract import ContractError, read_country, read_date, read_item
+from policy.model.contract import END_USERS, TRANSFERS, ContractError, read_country, read_date, read_item
 from policy.model.countries import country_name
 from policy.model.errors import Diagnostic, LoadError, SourceSpan
-from policy.model.facts import END_USERS, TRANSFERS
 from policy.model.rulebase import RuleBase
 
 T = TypeVar("T")

@@ -5,7 +5,9 @@ the rules rarely change between two commands. So a successful load is stored in 
 cache folder (``$XDG_CACHE_HOME/policy``, else ``~/.cache/policy``) and reused while its key
 matches. The key is a sha256 over
 
-* the format of this cache, the package version, the exact Python build and pydantic version;
+* the format of this cache, the package version, the exact Python build and pydantic's version
+  (where its ``version.py`` lies and its bytes: reading it does not import pydantic, which a
+  warm ``policy batch`` never needs);
 * the source of the modules that shape a loaded rulebase (``policy/model``, ``policy/load``),
   so that a changed model or check in a checkout never meets an entry built by older code;
 * where pycountry's code and data lie and when they were written (``countries.data_stamp``): an
@@ -103,14 +105,23 @@ def _code_digest() -> str:
     return h.hexdigest()
 
 
+def _pydantic_stamp() -> str:
+    """Where pydantic's ``version.py`` lies and the sha256 of its bytes (it names the version)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("pydantic")
+    if spec is None or not spec.origin:
+        return "-"
+    version = Path(spec.origin).with_name("version.py")
+    return f"{version}\0{hashlib.sha256(version.read_bytes()).hexdigest()}"
+
+
 def key_for(paths: list[str]) -> Key | None:
     """The key of a load of ``paths``; None when the files cannot be listed or read (loading says why)."""
     yamlio = sys.modules.get("policy.load.yamlio")  # not imported here: it imports YAML, which a hit never needs
     if yamlio is not None and getattr(yamlio.read_text, "__module__", None) != yamlio.__name__:
         return None  # files are read through a substitute (the editor's unsaved buffers): no cache
     try:
-        from pydantic.version import VERSION as pydantic_version
-
         cwd = os.getcwd()
         head = "\0".join(
             [
@@ -118,7 +129,7 @@ def key_for(paths: list[str]) -> Key | None:
                 __version__,
                 sys.version,
                 sys.implementation.cache_tag or "",
-                pydantic_version,
+                _pydantic_stamp(),
                 _code_digest(),
                 data_stamp() or "-",
                 cwd,
@@ -147,21 +158,32 @@ def _private(st: os.stat_result) -> bool:
     return getuid is None or st.st_uid == getuid()
 
 
+def read_entry(path: Path, magic: bytes, digest: str) -> bytes | None:
+    """The payload of the private entry at ``path`` when it carries ``magic`` and ``digest`` and its
+    checksum holds; None when it is absent, foreign, corrupt or stale (``write_entry`` writes one)."""
+    try:
+        with open(path, "rb") as fh:
+            if not _private(os.fstat(fh.fileno())):
+                return None
+            blob = fh.read()
+    except OSError:
+        return None
+    header = magic + digest.encode() + b"\n"
+    if not blob.startswith(header):
+        return None
+    checksum, _, payload = blob[len(header) :].partition(b"\n")
+    if hashlib.sha256(payload).hexdigest().encode() != checksum:
+        return None
+    return payload
+
+
 def read(key: Key, folder: Path | None = None) -> RuleBase | None:
     """The rulebase stored under ``key``, or None (absent, foreign, corrupt, stale or unreadable)."""
     from policy.model.rulebase import RuleBase, paused_gc
 
     try:
-        path = key.path(folder or cache_dir())
-        with open(path, "rb") as fh:
-            if not _private(os.fstat(fh.fileno())):
-                return None
-            blob = fh.read()
-        header = MAGIC + key.digest.encode() + b"\n"
-        if not blob.startswith(header):
-            return None
-        checksum, _, payload = blob[len(header) :].partition(b"\n")
-        if hashlib.sha256(payload).hexdigest().encode() != checksum:
+        payload = read_entry(key.path(folder or cache_dir()), MAGIC, key.digest)
+        if payload is None:
             return None
         with paused_gc():
             digest, seeds, base, table = pickle.loads(payload)
@@ -192,8 +214,6 @@ def _seeds(base: RuleBase) -> list[tuple[str, str]] | None:
 
 def write(key: Key, base: RuleBase, folder: Path | None = None) -> bool:
     """Store ``base`` under ``key`` atomically; False (and nothing written) when that is not possible."""
-    from policy.load.atomic import AtomicFile
-
     try:
         folder = folder or cache_dir()  # Path.home() raises when there is no home
         seeds = _seeds(base)
@@ -201,12 +221,23 @@ def write(key: Key, base: RuleBase, folder: Path | None = None) -> bool:
             return False
         table: CountryTable | None = country_table() if data_stamp() else None
         payload = pickle.dumps((key.digest, seeds, base, table), protocol=pickle.HIGHEST_PROTOCOL)
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        target = key.path(folder)
-        f = AtomicFile(target)
+        return write_entry(key.path(folder), MAGIC, key.digest, payload)
+    except Exception:  # noqa: BLE001 - an unwritable or full cache folder is no error
+        return False
+
+
+def write_entry(path: Path, magic: bytes, digest: str, payload: bytes) -> bool:
+    """Store ``payload`` at ``path`` (in the cache folder) atomically, readable by its owner only, under
+    ``magic`` and ``digest`` with its checksum; older entries of the same kind beyond ``MAX_ENTRIES``
+    are removed. False (and nothing written) when that is not possible."""
+    from policy.load.atomic import AtomicFile
+
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        f = AtomicFile(path)
         try:
             out = cast(TextIO, f.handle).buffer
-            out.write(MAGIC + key.digest.encode() + b"\n")
+            out.write(magic + digest.encode() + b"\n")
             out.write(hashlib.sha256(payload).hexdigest().encode() + b"\n")
             out.write(payload)
             f.mode = 0o600
@@ -214,16 +245,17 @@ def write(key: Key, base: RuleBase, folder: Path | None = None) -> bool:
             f.discard()
             raise
         f.commit()
-        _prune(folder, keep=target)
+        _prune(path.parent, keep=path)
         return True
     except Exception:  # noqa: BLE001 - an unwritable or full cache folder is no error
         return False
 
 
 def _prune(folder: Path, keep: Path) -> None:
-    """Remove the least recently written entries beyond MAX_ENTRIES (never ``keep``)."""
+    """Remove the least recently written entries of ``keep``'s kind beyond MAX_ENTRIES (never ``keep``)."""
+    kind = keep.name.split("-", 1)[0]
     try:
-        entries = sorted((p.stat().st_mtime, str(p)) for p in folder.glob("rulebase-*.pickle") if p != keep)
+        entries = sorted((p.stat().st_mtime, str(p)) for p in folder.glob(f"{kind}-*.pickle") if p != keep)
         for _, name in entries[: max(0, len(entries) - MAX_ENTRIES + 1)]:
             os.unlink(name)
     except OSError:

@@ -22,7 +22,8 @@ def _model_keys() -> list[str]:
     import policy.model as model_package
 
     seen: set[type[BaseModel]] = set()
-    todo = [m for m in vars(model_package).values() if isinstance(m, type) and issubclass(m, BaseModel)]
+    public = [getattr(model_package, name) for name in model_package.__all__]
+    todo = [m for m in public if isinstance(m, type) and issubclass(m, BaseModel)]
     while todo:
         m = todo.pop()
         if m in seen:

@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
+import os
+from enum import Enum
 from pathlib import Path
 
 from policy.model.errors import Diagnostic, LoadError, SourceSpan
 
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the `policy` package
+ENV_VAR = "POLICY_RULES"
+
+
+class RulesOrigin(str, Enum):
+    """Where the rules in use were found, in the order they are looked for."""
+
+    option = "--rules"
+    env = "POLICY_RULES"
+    cwd = "./rules"
+    bundled = "bundled"
+
+
+def bundled_rules_path() -> Path:
+    """The rules that ship with the package: ``policy/_data/rules`` when installed from a wheel,
+    the repository's ``rules/`` in a source checkout or an editable install."""
+    installed = PACKAGE_DIR / "_data" / "rules"
+    return installed if installed.is_dir() else PACKAGE_DIR.parent / "rules"
+
+
+def choose_rules(explicit: list[str] | None = None) -> tuple[list[str], RulesOrigin]:
+    """The rule paths to load and why: ``--rules``, else ``$POLICY_RULES``, else ``./rules``, else bundled."""
+    if explicit:
+        return list(explicit), RulesOrigin.option
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return [env], RulesOrigin.env
+    if Path("rules").is_dir():
+        return ["rules"], RulesOrigin.cwd
+    return [str(bundled_rules_path())], RulesOrigin.bundled
+
 
 def default_rules_path() -> str:
     """``$POLICY_RULES``, else ``./rules``, else the rules bundled with the package (see rulesource)."""
-    from policy.load.rulesource import choose_rules
-
     return choose_rules()[0][0]
 
 

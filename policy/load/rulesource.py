@@ -7,45 +7,15 @@ stays the only source of truth.
 """
 
 import datetime as dt
-import os
-from enum import Enum
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from policy import __version__
+from policy.load.discover import ENV_VAR, PACKAGE_DIR, RulesOrigin, bundled_rules_path, choose_rules
 from policy.model.rulebase import RuleBase
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the `policy` package
-ENV_VAR = "POLICY_RULES"
-
-
-class RulesOrigin(str, Enum):
-    """Where the rules in use were found, in the order they are looked for."""
-
-    option = "--rules"
-    env = "POLICY_RULES"
-    cwd = "./rules"
-    bundled = "bundled"
-
-
-def bundled_rules_path() -> Path:
-    """The rules that ship with the package: ``policy/_data/rules`` when installed from a wheel,
-    the repository's ``rules/`` in a source checkout or an editable install."""
-    installed = PACKAGE_DIR / "_data" / "rules"
-    return installed if installed.is_dir() else PACKAGE_DIR.parent / "rules"
-
-
-def choose_rules(explicit: list[str] | None = None) -> tuple[list[str], RulesOrigin]:
-    """The rule paths to load and why: ``--rules``, else ``$POLICY_RULES``, else ``./rules``, else bundled."""
-    if explicit:
-        return list(explicit), RulesOrigin.option
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return [env], RulesOrigin.env
-    if Path("rules").is_dir():
-        return ["rules"], RulesOrigin.cwd
-    return [str(bundled_rules_path())], RulesOrigin.bundled
+__all__ = ["ENV_VAR", "PACKAGE_DIR", "RulesOrigin", "bundled_rules_path", "choose_rules", "RulesInfo", "RuleFileInfo"]
 
 
 class RuleFileInfo(BaseModel):

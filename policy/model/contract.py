@@ -19,6 +19,10 @@ from typing import Any, Iterable, Mapping
 
 from policy.model.countries import lookup_country
 
+END_USERS = ("government", "military", "police", "private", "humanitarian", "non-state")
+TRANSFERS = ("sale", "donation", "loan", "re-export")
+"""The values a transfer's `end_user` and `transfer` may take (``policy.model.facts`` reads them too)."""
+
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 CATEGORY_RE = re.compile(r"ML(?:[1-9]|1[0-9]|2[0-2])(?:\.[a-z0-9]+)*")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from policy.model.conditions import Leaf
-from policy.model.contract import CATEGORY_RE
+from policy.model.contract import CATEGORY_RE, END_USERS, TRANSFERS
 from policy.model.countries import is_country
 
 
@@ -28,8 +28,6 @@ class FactSpec:
     default: Any = None  # only assessment facts have one
 
 
-END_USERS = ("government", "military", "police", "private", "humanitarian", "non-state")
-TRANSFERS = ("sale", "donation", "loan", "re-export")
 PARTIES = ("exporter", "recipient")
 
 CONFLICT_FACTS = (

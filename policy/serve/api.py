@@ -47,10 +47,9 @@ from policy.load.overlays import apply_overlays
 from policy.load.rulesource import RulesInfo, choose_rules, rules_info
 from policy.load.scenarios import scenario_from_data
 from policy.load.yamlio import Document
-from policy.model.contract import read_country
+from policy.model.contract import END_USERS, TRANSFERS, read_country
 from policy.model.countries import country_name
 from policy.model.errors import Diagnostic, LoadError, PolicyError, SourceSpan
-from policy.model.facts import END_USERS, TRANSFERS
 from policy.model.rulebase import RuleBase
 from policy.render.report import decision_json, render_json
 
