@@ -6,7 +6,8 @@ are listed here, in the order ``policy --help`` lists them.
 ``app`` is the whole command. A run of the command (``run``, ``python -m policy``) builds only the
 verb it was asked for when it can tell which one (``app_for``): building every verb's options costs
 a cold start ~20 ms, and importing every verb module more. Help and errors are the same either way
-(tests/test_cli.py compares them).
+(tests/test_cli.py compares them). A plain ``policy batch`` command line skips typer altogether
+(``cli/batching.py``): a warm batch needs nothing else that typer and pydantic would import.
 """
 
 from __future__ import annotations
@@ -108,10 +109,15 @@ def command(names: Sequence[str]) -> typer.Typer:
     return group
 
 
+def _completing() -> bool:
+    """Whether the shell asks for completions (click's ``_POLICY_COMPLETE``)."""
+    return any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ)
+
+
 def asked_verb(argv: Sequence[str]) -> str | None:
     """The verb a command line runs, when it is one of ``VERBS`` and nothing before it asks for the
     whole command (help, version, completion, an unknown option); else None."""
-    if any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ):
+    if _completing():
         return None  # shell completion lists every verb
     args = iter(argv)
     for arg in args:
@@ -139,6 +145,13 @@ def run() -> None:  # pragma: no cover - console entry point
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     paused_at_start()
     try:
+        if sys.argv[1:2] == ["batch"]:  # a plain batch command line runs without typer (cli/batching.py)
+            from policy.cli.batching import plain_options, quick
+
+            if plain_options(sys.argv[1:]) is not None and not _completing():
+                started()
+                code = quick(sys.argv[1:])
+                sys.exit(code)
         code = app_for(sys.argv[1:])()
     finally:
         started()  # a run that ends before any verb (help, a usage error) leaves the collector as it was

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, TypeVar
 import typer
 
 from policy import __version__
-from policy.model.errors import Diagnostic, LoadError, PolicyError, SourceSpan
+from policy.cli.failure import DEBUG, report
+from policy.model.errors import Diagnostic, LoadError, SourceSpan
 
 if TYPE_CHECKING:
     from policy.model import Verdict
@@ -163,9 +164,6 @@ typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ign
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-_DEBUG = {"on": False}
-
-
 class Format(str, Enum):
     text = "text"
     json = "json"
@@ -255,31 +253,13 @@ def guarded(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except LoadError as exc:
-            diags = sorted(exc.diagnostics, key=Diagnostic.sort_key)
-            for d in diags:
-                typer.echo(d.render(), err=True)
-            n = len(diags)
-            typer.echo(f"{n} error{'s' if n != 1 else ''}", err=True)
-            raise typer.Exit(2) from None
-        except PolicyError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
-        except (typer.Exit, typer.Abort, SystemExit):
+        except (typer.Exit, typer.Abort):
             raise
-        except KeyboardInterrupt:
-            typer.echo("interrupted", err=True)
-            raise typer.Exit(130) from None
-        except BrokenPipeError:  # output piped into `head` and closed: not an error
-            sys.stderr.close()
-            raise typer.Exit(0) from None
-        except Exception as exc:  # pragma: no cover - a bug, shown for developers only with --debug
-            if _DEBUG["on"]:
-                import traceback
-
-                traceback.print_exc()
-            typer.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
-            raise typer.Exit(3) from None
+        except BaseException as exc:  # noqa: BLE001 - rendered by failure.report, or let through
+            code = report(exc)
+            if code is None:
+                raise
+            raise typer.Exit(code) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -309,7 +289,7 @@ def main(
         None, "--lang", metavar="LANG", help="Language of country names in reports (de, fr, es...; pycountry's)."
     ),
 ) -> None:
-    _DEBUG["on"] = debug
+    DEBUG["on"] = debug
     from policy.load.cache import use_cache
 
     use_cache(not no_cache)

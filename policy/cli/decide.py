@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -204,68 +203,13 @@ def batch(
     ),
 ) -> None:
     """Screen many transfers: verdict, per-jurisdiction verdicts and deciding rules for each line."""
-    import time
+    from policy.cli.batching import screen_file
 
-    from policy.eval.batch_run import BatchJob, Interrupted, StrictStop, run_batch
-
-    in_fmt = input_format.value if input_format else _by_extension(input)
-    out_fmt = output_format.value if output_format else _by_extension(output or "")
-    base = rulebase_from(rules, overlays)
-    name = input if input != "-" else "<stdin>"
-    show = sys.stderr.isatty()
-    start = time.perf_counter()
-
-    def on_error(line: int, code: str, msg: str) -> None:
-        typer.echo(f"{name}:{line}: error[{code}]: {msg}", err=True)
-
-    def on_progress(tally: Any, fraction: float | None) -> None:
-        rate = tally.screened / max(time.perf_counter() - start, 1e-9)
-        sys.stderr.write("\r" + progress_line(tally.screened, tally.bad, rate, fraction))
-
-    job = BatchJob(input, output, in_fmt, out_fmt, strict, workers, partial)
-    if dask is not None:
-        from policy.distributed import dask_batch
-
-        run_batch = dask_batch(dask)
-    try:
-        tally = run_batch(base, job, on_error, on_progress if show else None)
-    except StrictStop as stop:
-        raise LoadError([Diagnostic(stop.code, stop.message, SourceSpan(name, stop.line))]) from None
-    except Interrupted as exc:
-        if show:
-            sys.stderr.write("\n")
-        t = exc.tally
-        kept = f"the first {t.screened} written to {output}" if exc.written else "no output written"
-        typer.echo(
-            f"interrupted: {t.screened} of {t.read} lines screened; {kept if output else 'output so far printed'}",
-            err=True,
-        )
-        raise typer.Exit(130) from None
-    if show:
-        sys.stderr.write("\n")
-    typer.echo(tally.summary(), err=True)
-    if tally.bad:
-        raise typer.Exit(2)
-
-
-def _by_extension(path: str) -> str:
-    return "csv" if path.endswith(".csv") else "parquet" if path.endswith(".parquet") else "jsonl"
-
-
-def progress_line(done: int, bad: int, rate: float, fraction: float | None) -> str:
-    """The batch progress line; a bar when the input's size is known.
-
-    >>> progress_line(1500, 2, 49_000.4, 0.5)
-    '[###############...............]  50%  1,500 transfers screened, 2 bad lines (49,000/s)'
-    >>> progress_line(10, 0, 5.0, None)
-    '10 transfers screened, 0 bad lines (5/s)'
-    """
-    text = f"{done:,} transfers screened, {bad:,} bad lines ({rate:,.0f}/s)"
-    if fraction is None:
-        return text
-    fraction = min(max(fraction, 0.0), 1.0)
-    filled = int(fraction * 30)
-    return f"[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%}  {text}"
+    in_fmt = input_format.value if input_format else None
+    out_fmt = output_format.value if output_format else None
+    code = screen_file(input, output, rules, overlays, strict, partial, workers, in_fmt, out_fmt, dask)
+    if code:
+        raise typer.Exit(code)
 
 
 @guarded

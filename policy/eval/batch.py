@@ -15,14 +15,24 @@ import io
 import json
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from policy.eval.compiled import Screener, Screening
-from policy.model import iter_leaves
-from policy.model.contract import ContractError, check_chain, read_choice, read_country, read_date, read_flag, read_item
+from policy.model.contract import (
+    END_USERS,
+    TRANSFERS,
+    ContractError,
+    check_chain,
+    read_choice,
+    read_country,
+    read_date,
+    read_flag,
+    read_item,
+)
 from policy.model.errors import Diagnostic, LoadError
-from policy.model.facts import END_USERS, TRANSFERS
-from policy.model.rulebase import RuleBase
+
+if TYPE_CHECKING:  # the compiled screener and the model are imported when a screener is built
+    from policy.eval.compiled import Screening
+    from policy.model.rulebase import RuleBase
 
 CSV_FIELDS = [
     "id",
@@ -91,6 +101,16 @@ def _contract(field: str, read: Any, *args: Any) -> Any:
         raise LineError(f"`{field}`: {exc.message}", exc.code) from None
 
 
+def line_day(v: Any) -> dt.date:
+    """A line's `date` (the rules are not needed to read one)."""
+    return _contract("date", read_date, v)  # type: ignore[no-any-return]
+
+
+def line_country(v: Any, field: str) -> str:
+    """A line's state in ``field``, as its code (the rules are not needed to read one)."""
+    return _contract(field, read_country, v)  # type: ignore[no-any-return]
+
+
 class LineChecker:
     """Checks input lines with the transfer contract (``policy.contract``), as a scenario's loader does.
 
@@ -109,7 +129,7 @@ class LineChecker:
     def day(self, v: Any) -> dt.date:
         day = self._days.get(v) if isinstance(v, str) else None
         if day is None:
-            day = _contract("date", read_date, v)
+            day = line_day(v)
             if len(self._days) >= _MEMO_LIMIT:
                 self._days.clear()
             self._days[v] = day
@@ -118,7 +138,7 @@ class LineChecker:
     def country(self, v: Any, field: str) -> str:
         code = self._countries.get(v) if isinstance(v, str) else None
         if code is None:
-            code = _contract(field, read_country, v)
+            code = line_country(v, field)
             if len(self._countries) >= _MEMO_LIMIT:
                 self._countries.clear()
             self._countries[v] = code
@@ -269,6 +289,8 @@ def screening_tail(s: Screening) -> str:
 
 def _tests(jf: Any, fact: str) -> bool:
     """Whether any rule of a jurisdiction (or its binding condition) tests ``fact``."""
+    from policy.model import iter_leaves
+
     return any(leaf.fact == fact for cond in [jf.binds, *(r.when for r in jf.rules)] for leaf, _ in iter_leaves(cond))
 
 
@@ -285,6 +307,8 @@ class BatchScreener:
 
     def __init__(self, base: RuleBase, cache_size: int = 100_000, text: bool = False) -> None:
         self.base = base
+        from policy.eval.compiled import Screener
+
         self.screener = Screener(base)
         self.cache: dict[tuple[Any, ...], tuple[Screening, str]] = {}
         self.cache_size = cache_size

@@ -29,13 +29,21 @@ import operator
 import re
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
-from typing import Any, Callable, Iterable, Sequence, Sized
+from typing import Any, Callable, Iterable, NamedTuple, Sequence, Sized
 
 import numpy as np
 
-from policy.eval.batch import BatchScreener, LineError, screening_tail, transfer_scenario
-from policy.model.contract import read_choice, read_flag
-from policy.model.facts import END_USERS, TRANSFERS
+from policy.eval.batch import BatchScreener, LineError, line_country, line_day, screening_tail, transfer_scenario
+from policy.model.contract import END_USERS, TRANSFERS, read_choice, read_flag
+
+
+class Result(NamedTuple):
+    """A screening as plain text: verdict, (code, role, verdict) per jurisdiction, deciding rules."""
+
+    verdict: str
+    jurisdictions: tuple[tuple[str, str, str], ...]
+    deciding_rules: tuple[str, ...]
+
 
 ChunkResult = tuple[str, int, int, list[tuple[int, str, str]]]
 """(output text, screened, blank, [(line, code, message)]), as ``batch_run.screen_chunk`` returns."""
@@ -155,6 +163,21 @@ class Columns:
         return list(zip(self.exporter, self.recipient, self.item, self.end_user, self.transfer, self.lethal))
 
 
+class _Choice:
+    """A field's value (`end_user`, `transfer`) as its id, ``_BAD`` when the contract refuses it."""
+
+    def __init__(self, ids: dict[str, int], default: str) -> None:
+        self.ids, self.default = ids, default
+
+    def __call__(self, v: Any) -> int:
+        if v is None or v == "":
+            return self.ids[self.default]
+        try:
+            return self.ids[read_choice(v, self.ids)]
+        except ValueError:
+            return _BAD
+
+
 class ColumnarScreener:
     """Screens chunks by column with a :class:`BatchScreener`'s checker and screener.
 
@@ -164,9 +187,11 @@ class ColumnarScreener:
     """
 
     def __init__(self, bs: BatchScreener) -> None:
-        self.bs = bs
-        self.checker = bs.checker
+        self._bs: BatchScreener | None = bs
+        self._binder: Callable[[], BatchScreener] | None = None
+        self._relevance: Relevance | None = None
         self.text = bs.checker.text
+        self.dirty = False  # learned something since built or restored (``policy.eval.batch_memo``)
         self.countries: dict[str, int] = {}  # canonical code -> id
         self.codes: list[str] = []
         self.items: dict[tuple[str, str | None, bool | None], int] = {}
@@ -177,10 +202,9 @@ class ColumnarScreener:
         self._raw_country: dict[Any, int] = {}  # raw value -> country id (``_country_id``)
         self._raw_item: dict[Any, int] = {}
         self._raw_rest: dict[Any, int] = {}
-        self._end_user = self._choice(self.end_users, "military")
-        self._transfer = self._choice(self.transfers, "sale")
+        self._end_user = _Choice(self.end_users, "military")
+        self._transfer = _Choice(self.transfers, "sale")
         self._breaks: dict[int, Any] = {}
-        self.relevance = Relevance(bs)
         # packed meaning (interval of the signature's days, exporter and recipient classes) -> index in
         # `distinct`; packed (exporter, signature parts) -> signature id; packed (exporter, interval
         # of its world data) and (recipient, rest, interval) -> class ids (``_meanings``)
@@ -193,7 +217,7 @@ class ColumnarScreener:
         self._sig_days_list: list[list[int]] = []  # per signature id: the days that matter (ordinals)
         self._sig_days = np.zeros(0, dtype=np.int64)  # all of them, (signature << 22) | day, sorted
         self._sig_days_stale = True
-        self.distinct: list[tuple[Any, str]] = []  # (Screening, JSON tail)
+        self.distinct: list[tuple[Result, str]] = []  # (result, JSON tail)
         self._tails_by_text: dict[str, int] = {}
         self._csv_tails: dict[int, str] = {}
         self._line_ends: list[str] = []  # per distinct result: its JSON line after the id
@@ -206,8 +230,40 @@ class ColumnarScreener:
         self.b_item = self.b_rest - 2 * self.b_choice - 2
         self.usable = self.b_item >= 8 and len(END_USERS) < 8 and len(TRANSFERS) < 8
 
+    # ---------------------------------------------------------------- the screener, bound late
+
+    @property
+    def bs(self) -> BatchScreener:
+        """The batch screener; a screener restored from memory (``__setstate__``) builds it from the
+        rules only when a line brings something it has not met (``bind_later``)."""
+        if self._bs is None:
+            assert self._binder is not None, "a restored ColumnarScreener needs bind_later()"
+            self._bs = self._binder()
+        return self._bs
+
+    @property
+    def checker(self) -> Any:
+        return self.bs.checker
+
+    @property
+    def relevance(self) -> Relevance:
+        if self._relevance is None:
+            self._relevance = Relevance(self.bs)
+        return self._relevance
+
+    def bind_later(self, binder: Callable[[], BatchScreener]) -> None:
+        """Where ``bs`` comes from when it is first needed (a restored screener has none)."""
+        self._binder = binder
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What it has learned (plain tables, arrays and results), without the screener and rules."""
+        state = dict(self.__dict__)
+        state.update(_bs=None, _binder=None, _relevance=None, dirty=False)
+        return state
+
     def reset(self) -> None:
         """Forget every result and item id (the packed keys name item ids)."""
+        self.dirty = True
         self.distinct, self._tails_by_text, self._csv_tails, self._line_ends = [], {}, {}, []
         self._forget_meanings()
         self.items, self.item_list = {}, []
@@ -218,7 +274,7 @@ class ColumnarScreener:
 
     def _country_id(self, v: Any) -> int:
         try:
-            code = self.checker.country(v, "exporter")
+            code = line_country(v, "exporter")
         except LineError:
             return _BAD
         cid = self.countries.get(code)
@@ -231,7 +287,7 @@ class ColumnarScreener:
 
     def _day(self, v: Any) -> int:
         try:
-            return self.checker.day(v).toordinal()
+            return line_day(v).toordinal()
         except LineError:
             return _BAD
 
@@ -247,17 +303,6 @@ class ColumnarScreener:
             iid = self.items[hit] = len(self.item_list)
             self.item_list.append(hit)
         return iid
-
-    def _choice(self, ids: dict[str, int], default: str) -> Callable[[Any], int]:
-        def read(v: Any) -> int:
-            if v is None or v == "":
-                return ids[default]
-            try:
-                return ids[read_choice(v, ids)]
-            except ValueError:
-                return _BAD
-
-        return read
 
     def _lethal(self, v: Any) -> int:
         if v is None or (self.text and v == ""):
@@ -295,6 +340,7 @@ class ColumnarScreener:
             return np.fromiter(map(table.__getitem__, col), dtype=np.int64, count=count)
         except KeyError:
             pass
+        self.dirty = True
         if len(table) > _TABLE_LIMIT:
             table.clear()
         for v in dict.fromkeys(col):
@@ -307,6 +353,7 @@ class ColumnarScreener:
     def _break_table(self, cid: int) -> Any:
         hit = self._breaks.get(cid)
         if hit is None:
+            self.dirty = True
             b = self.bs.screener.builder.breaks.get(self.codes[cid], [])
             hit = self._breaks[cid] = np.array([d.toordinal() for d in b], dtype=np.int64)
         return hit
@@ -384,13 +431,14 @@ class ColumnarScreener:
         meaning = (((span << _CLASS_BITS) | e) << _CLASS_BITS) | r
         return self.meanings.lookup(meaning, lambda k, at: self._new(self._answer, at, cols))
 
-    @staticmethod
-    def _new(fn: Callable[..., int], at: Any, cols: tuple[Any, ...]) -> Any:
+    def _new(self, fn: Callable[..., int], at: Any, cols: tuple[Any, ...]) -> Any:
         """``fn(day, exporter, recipient, rest)`` for the lines at ``at`` (one per new value)."""
+        self.dirty = True
         picked = [c[at].tolist() for c in cols]
         return np.fromiter((fn(*args) for args in zip(*picked)), dtype=np.int64, count=len(at))
 
     def _forget_meanings(self) -> None:
+        self.dirty = True
         self._sig_ids, self._e_ids, self._r_ids, self._part_ids = {}, {}, {}, {}
         self._trip_sig, self._e_of, self._r_of, self.meanings = KnownInts(), KnownInts(), KnownInts(), KnownInts()
         self._rec_part, self._rest_part = KnownInts(), KnownInts()
@@ -465,7 +513,8 @@ class ColumnarScreener:
         at = self._tails_by_text.get(tail)
         if at is None:
             at = self._tails_by_text[tail] = len(self.distinct)
-            self.distinct.append((s, tail))
+            juris = tuple((c, r, v.value) for c, r, v in s.jurisdictions)
+            self.distinct.append((Result(s.verdict.value, juris, tuple(s.deciding_rules)), tail))
             self._line_ends.append(f",{tail}\n")
         return at
 
@@ -514,8 +563,8 @@ class ColumnarScreener:
             buf = io.StringIO()
             csv.writer(buf, lineterminator="\n").writerow(
                 [
-                    s.verdict.value,
-                    ";".join(f"{c}/{r}={v.value}" for c, r, v in s.jurisdictions),
+                    s.verdict,
+                    ";".join(f"{c}/{r}={v}" for c, r, v in s.jurisdictions),
                     ";".join(s.deciding_rules),
                 ]
             )
@@ -526,7 +575,7 @@ class ColumnarScreener:
         out = []
         for w in which:
             s = self.distinct[w][0]
-            out.append((s.verdict.value, {f"{c}/{r}": v.value for c, r, v in s.jurisdictions}, list(s.deciding_rules)))
+            out.append((s.verdict, {f"{c}/{r}": v for c, r, v in s.jurisdictions}, list(s.deciding_rules)))
         return out
 
 

@@ -1,0 +1,159 @@
+"""What a batch learned is kept between runs (policy.eval.batch_memo): the output never changes,
+and a warm run loads no rules, pydantic or typer."""
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from policy.eval import batch_memo
+from policy.eval.batch_memo import RuleFiles, memo_for
+from policy.eval.batch_run import BatchJob, run_batch
+from policy.load import cache
+
+from .conftest import ROOT
+from .test_batch_columns import _line
+
+
+def _book(path, seed: int, n: int = 3000) -> None:
+    rng = random.Random(seed)
+    path.write_text("\n".join(_line(rng, i) for i in range(n)) + "\n", encoding="utf-8", newline="")
+
+
+def _run(rules, src, out, **kw):
+    errors: list = []
+    tally = run_batch(rules, BatchJob(str(src), str(out), **kw), lambda *e: errors.append(e))
+    return out.read_bytes(), errors, (tally.read, tally.screened, tally.bad)
+
+
+@pytest.fixture
+def own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "policy"
+
+
+def _plain_book(path, seed: int, n: int = 500) -> None:
+    """Plain lines only (a bad line, or one with `via`, goes to the per-line path, which needs the rules)."""
+    rng = random.Random(seed)
+    lines = [
+        json.dumps(
+            {
+                "id": i,
+                "date": f"{rng.randint(2000, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                "exporter": rng.choice(["KR", "DE", "NO", "CH"]),
+                "recipient": rng.choice(["UA", "SA", "PL", "RU"]),
+                "item": rng.choice(["ML1", "ML3", "helmet", "k2-tank"]),
+            }
+        )
+        for i in range(n)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _no_rules(self):
+    raise AssertionError("a warm run loaded the rules")
+
+
+def test_warm_runs_give_the_same_output(tmp_path, own_cache, shipped):
+    rules = RuleFiles((str(ROOT / "rules"),))
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    _book(first, 1)
+    _book(second, 2)
+    reference = {src: _run(shipped, src, tmp_path / "ref.jsonl") for src in (first, second)}
+
+    assert _run(rules, first, tmp_path / "o1.jsonl") == reference[first]  # cold: learns, keeps it
+    kept = list(own_cache.glob("batch-*-json.pickle"))
+    assert len(kept) == 1 and (kept[0].stat().st_mode & 0o777) == 0o600
+    assert _run(rules, first, tmp_path / "o2.jsonl") == reference[first]  # warm
+    assert _run(rules, second, tmp_path / "o3.jsonl") == reference[second]  # new values and meanings
+    assert _run(rules, second, tmp_path / "o4.jsonl") == reference[second]
+    assert _run(rules, first, tmp_path / "o5.jsonl") == reference[first]
+    # two processes over a warm state, and CSV output, agree too
+    assert _run(rules, second, tmp_path / "o6.jsonl", workers=2) == reference[second]
+    csv_ref = _run(shipped, first, tmp_path / "r.csv", out_fmt="csv")
+    assert _run(rules, first, tmp_path / "o7.csv", out_fmt="csv") == csv_ref
+
+
+def test_a_warm_run_of_known_lines_loads_no_rules(tmp_path, own_cache, monkeypatch, shipped):
+    rules = RuleFiles((str(ROOT / "rules"),))
+    src, bigger = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    _plain_book(src, 1, 300)
+    _plain_book(bigger, 1, 600)  # the same lines first, then new ones
+    reference = _run(shipped, src, tmp_path / "ref.jsonl")
+    _run(rules, src, tmp_path / "o1.jsonl")
+    with monkeypatch.context() as m:
+        m.setattr(RuleFiles, "load", _no_rules)
+        assert _run(rules, src, tmp_path / "o2.jsonl") == reference
+        with pytest.raises(AssertionError, match="loaded the rules"):
+            _run(rules, bigger, tmp_path / "o3.jsonl")  # a new meaning: the rules are needed
+    assert _run(rules, bigger, tmp_path / "o4.jsonl") == _run(shipped, bigger, tmp_path / "ref2.jsonl")
+    with monkeypatch.context() as m:
+        m.setattr(RuleFiles, "load", _no_rules)
+        assert _run(rules, bigger, tmp_path / "o5.jsonl") == _run(shipped, bigger, tmp_path / "ref2.jsonl")
+
+
+def test_a_changed_rule_file_is_another_state(tmp_path, own_cache, shipped):
+    rules_dir = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules_dir)
+    rules = RuleFiles((str(rules_dir),))
+    before = memo_for(rules, text=False)
+    src = tmp_path / "in.jsonl"
+    _book(src, 3, 500)
+    _run(rules, src, tmp_path / "o.jsonl")
+    assert before is not None and before.read() is not None
+    target = next(rules_dir.glob("*.yaml"))
+    target.write_text(target.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    after = memo_for(rules, text=False)
+    assert after is not None and after.digest != before.digest and after.read() is None
+
+
+def test_a_corrupt_or_foreign_state_is_ignored(tmp_path, own_cache, shipped):
+    rules = RuleFiles((str(ROOT / "rules"),))
+    src = tmp_path / "in.jsonl"
+    _book(src, 4, 500)
+    reference = _run(shipped, src, tmp_path / "ref.jsonl")
+    _run(rules, src, tmp_path / "o.jsonl")
+    memo = memo_for(rules, text=False)
+    assert memo is not None
+    blob = memo.path.read_bytes()
+    memo.path.write_bytes(blob[:-10] + b"0123456789")  # the checksum no longer holds
+    assert memo.read() is None
+    assert _run(rules, src, tmp_path / "o2.jsonl") == reference
+    os.chmod(memo.path, 0o666)  # writable by others: not trusted
+    assert memo.read() is None
+    os.chmod(memo.path, 0o600)
+    assert memo.read() is not None
+
+
+def test_no_state_with_the_cache_off(tmp_path, own_cache, monkeypatch):
+    monkeypatch.setenv(cache.ENV_VAR, "0")
+    assert memo_for(RuleFiles((str(ROOT / "rules"),)), text=False) is None
+
+
+def test_a_state_too_large_is_not_kept(tmp_path, own_cache, monkeypatch):
+    monkeypatch.setattr(batch_memo, "MAX_BYTES", 100)
+    src = tmp_path / "in.jsonl"
+    _book(src, 5, 200)
+    _run(RuleFiles((str(ROOT / "rules"),)), src, tmp_path / "o.jsonl")
+    assert not list(own_cache.glob("batch-*"))
+
+
+def test_a_warm_command_imports_neither_pydantic_nor_typer(tmp_path):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    _plain_book(src, 6)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    cmd = [sys.executable, "-X", "importtime", "-m", "policy", "batch", str(src), "-o", str(out)]
+    cold = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, cwd=ROOT)
+    first = out.read_bytes()
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, cwd=ROOT)
+    imported = {line.rsplit("|", 1)[-1].strip() for line in res.stderr.splitlines() if "|" in line}
+    assert cold.returncode == res.returncode == 0
+    assert out.read_bytes() == first and first.count(b"\n") == 500
+    assert "numpy" in imported and "pydantic" in {
+        line.rsplit("|", 1)[-1].strip() for line in cold.stderr.splitlines() if "|" in line
+    }
+    assert not {"pydantic", "typer", "yaml", "policy.eval.compiled"} & imported
