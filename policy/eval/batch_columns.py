@@ -2,7 +2,7 @@
 
 A chunk of JSON Lines is decoded in one call (msgspec, typed), a chunk of CSV lines split into
 cells, a Parquet batch read as columns. Each column's distinct values are checked once with the
-transfer contract (``LineChecker``); every line's *meaning* (``Relevance``: what of its fields,
+transfer contract (``LineChecker``); every line's *meaning* (``batch_meaning.Relevance``: what of its fields,
 date and world data the rules can tell apart) is computed with numpy, each step a lookup of the
 chunk's distinct values in sorted int64 tables (``KnownInts``), with Python only for values no
 earlier chunk had; only new meanings are screened (``Screener.screen``); the output is built
@@ -29,30 +29,22 @@ import operator
 import re
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
-from typing import Any, Callable, Iterable, NamedTuple, Sequence, Sized
+from typing import Any, Callable, Iterable, Sequence, Sized
 
 import numpy as np
 
-from policy.eval.batch import BatchScreener, LineError, line_country, line_day, screening_tail, transfer_scenario
+from policy.eval.batch import BatchScreener, LineError, line_country, line_day
+from policy.eval.batch_meaning import TABLE_LIMIT, Result
 from policy.model.contract import END_USERS, TRANSFERS, read_choice, read_flag
-
-
-class Result(NamedTuple):
-    """A screening as plain text: verdict, (code, role, verdict) per jurisdiction, deciding rules."""
-
-    verdict: str
-    jurisdictions: tuple[tuple[str, str, str], ...]
-    deciding_rules: tuple[str, ...]
-
 
 ChunkResult = tuple[str, int, int, list[tuple[int, str, str]]]
 """(output text, screened, blank, [(line, code, message)]), as ``batch_run.screen_chunk`` returns."""
 
-PerLine = Callable[[list[tuple[int, bytes]]], ChunkResult]
-"""The per-line path for raw lines (``batch_run.screen_chunk`` with the screener bound)."""
+PerLines = Callable[[list[tuple[int, Any]]], list[ChunkResult]]
+"""The per-line path: one result per line given (``batch_run.screen_chunk`` of each, screener bound)."""
 
 _SPECIAL = ("via", "transit", "origin", "licence", "items", "contract_date", "existing_licence")
-_TABLE_LIMIT = 50_000
+_TABLE_LIMIT = TABLE_LIMIT
 _RESULT_LIMIT = 200_000
 _BAD = -1
 _NO_FLAG = 2  # `lethal` not given
@@ -187,9 +179,9 @@ class ColumnarScreener:
     """
 
     def __init__(self, bs: BatchScreener) -> None:
-        self._bs: BatchScreener | None = bs
-        self._binder: Callable[[], BatchScreener] | None = None
-        self._relevance: Relevance | None = None
+        from policy.eval.batch_rules import RulesHere
+
+        self.rules: Any = RulesHere(lambda: bs)  # what it asks of the rules (``use_rules``)
         self.text = bs.checker.text
         self.dirty = False  # learned something since built or restored (``policy.eval.batch_memo``)
         self.countries: dict[str, int] = {}  # canonical code -> id
@@ -204,7 +196,7 @@ class ColumnarScreener:
         self._raw_rest: dict[Any, int] = {}
         self._end_user = _Choice(self.end_users, "military")
         self._transfer = _Choice(self.transfers, "sale")
-        self._breaks: dict[int, Any] = {}
+        self._breaks: dict[int, Any] = {}  # country id -> its world-data breaks (ordinals)
         # packed meaning (interval of the signature's days, exporter and recipient classes) -> index in
         # `distinct`; packed (exporter, signature parts) -> signature id; packed (exporter, interval
         # of its world data) and (recipient, rest, interval) -> class ids (``_meanings``)
@@ -222,43 +214,29 @@ class ColumnarScreener:
         self._csv_tails: dict[int, str] = {}
         self._line_ends: list[str] = []  # per distinct result: its JSON line after the id
         # bit widths of the packed ids: the widest is (exporter or interval, recipient, rest) in _meanings
-        breaks = self.bs.screener.builder.breaks
+        breaks = bs.screener.builder.breaks
         self.b_slot = (max((len(b) for b in breaks.values()), default=0) + 1).bit_length()
         self.b_country = 9
         self.b_choice = 3
         self.b_rest = 62 - self.b_country - max(self.b_country, self.b_slot)
         self.b_item = self.b_rest - 2 * self.b_choice - 2
         self.usable = self.b_item >= 8 and len(END_USERS) < 8 and len(TRANSFERS) < 8
+        # every known country's breaks as (country << 22) | day, sorted, and where each country's begin
+        self._break_index = np.zeros(0, dtype=np.int64)
+        self._break_start = np.zeros(1 << self.b_country, dtype=np.int64)
+        self._break_known = np.zeros(1 << self.b_country, dtype=bool)
 
-    # ---------------------------------------------------------------- the screener, bound late
+    # ---------------------------------------------------------------- what it asks of the rules
 
-    @property
-    def bs(self) -> BatchScreener:
-        """The batch screener; a screener restored from memory (``__setstate__``) builds it from the
-        rules only when a line brings something it has not met (``bind_later``)."""
-        if self._bs is None:
-            assert self._binder is not None, "a restored ColumnarScreener needs bind_later()"
-            self._bs = self._binder()
-        return self._bs
-
-    @property
-    def checker(self) -> Any:
-        return self.bs.checker
-
-    @property
-    def relevance(self) -> Relevance:
-        if self._relevance is None:
-            self._relevance = Relevance(self.bs)
-        return self._relevance
-
-    def bind_later(self, binder: Callable[[], BatchScreener]) -> None:
-        """Where ``bs`` comes from when it is first needed (a restored screener has none)."""
-        self._binder = binder
+    def use_rules(self, rules: Any) -> None:
+        """Where its questions go (``batch_rules.RulesHere`` or ``RulesBeside``): a screener
+        restored from memory (``batch_memo``) has none until given one."""
+        self.rules = rules
 
     def __getstate__(self) -> dict[str, Any]:
-        """What it has learned (plain tables, arrays and results), without the screener and rules."""
+        """What it has learned (plain tables, arrays and results), without the rules it asks."""
         state = dict(self.__dict__)
-        state.update(_bs=None, _binder=None, _relevance=None, dirty=False)
+        state.update(rules=None, dirty=False)
         return state
 
     def reset(self) -> None:
@@ -292,9 +270,8 @@ class ColumnarScreener:
             return _BAD
 
     def _item_id(self, v: Any) -> int:
-        try:
-            hit = self.checker.item(v)
-        except LineError:
+        hit = self.rules.ask("item", [v])[0]
+        if hit is None:
             return _BAD
         iid = self.items.get(hit)
         if iid is None:
@@ -350,13 +327,22 @@ class ColumnarScreener:
 
     # ---------------------------------------------------------------- per-country tables
 
-    def _break_table(self, cid: int) -> Any:
-        hit = self._breaks.get(cid)
-        if hit is None:
+    def _slots(self, cid: Any, day: Any) -> Any:
+        """Each line's world-data interval for the country ids in ``cid``: how many of the country's
+        breaks fall on or before the day (one searchsorted over every country's, offset by country)."""
+        known = self._break_known[cid]
+        if not known.all():
             self.dirty = True
-            b = self.bs.screener.builder.breaks.get(self.codes[cid], [])
-            hit = self._breaks[cid] = np.array([d.toordinal() for d in b], dtype=np.int64)
-        return hit
+            for c in sorted(set(cid[~known].tolist())):
+                b = self.rules.ask("breaks", [self.codes[c]])[0]
+                self._breaks[c] = np.array(b, dtype=np.int64)
+                self._break_known[c] = True
+            ids = sorted(self._breaks)
+            self._break_index = np.concatenate([self._breaks[c] | (c << 22) for c in ids])
+            sizes = np.zeros(len(self._break_start), dtype=np.int64)
+            sizes[ids] = [len(self._breaks[c]) for c in ids]
+            self._break_start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        return np.searchsorted(self._break_index, (cid << 22) | day, side="right") - self._break_start[cid]
 
     # ---------------------------------------------------------------- screening
 
@@ -404,38 +390,38 @@ class ColumnarScreener:
             or len(self._sig_days) + len(self._sig_days_list) >= 1 << _SLOT_BITS
         ):
             self._forget_meanings()  # bounded memory: class ids start again
-        # the world-data interval of exporter and recipient (searchsorted over each country's breaks)
-        days, day_at, _ = unique(day)
-        states, _, _ = unique(np.concatenate([exp, rec]))
-        slot = np.empty((len(states), len(days)), dtype=np.int64)
-        for i, cid in enumerate(states.tolist()):
-            slot[i] = np.searchsorted(self._break_table(cid), days, side="right")
-        se = slot[np.searchsorted(states, exp), day_at]
-        sr = slot[np.searchsorted(states, rec), day_at]
+        # the world-data interval of exporter and recipient
+        se, sr = self._slots(exp, day), self._slots(rec, day)
         cols = (day, exp, rec, rest)
         # the signature of the fields other than the date: of the recipient once per (exporter,
         # recipient), of the rest once per (exporter, rest), of both once per pair of parts
-        part_r = self._rec_part.lookup((exp << self.b_country) | rec, lambda k, at: self._new(self._rec_sig, at, cols))
-        part_t = self._rest_part.lookup((exp << self.b_rest) | rest, lambda k, at: self._new(self._rest_sig, at, cols))
+        part_r = self._rec_part.lookup(
+            (exp << self.b_country) | rec, lambda k, at: self._new("rec_sig", self._rec_part_id, at, cols)
+        )
+        part_t = self._rest_part.lookup(
+            (exp << self.b_rest) | rest, lambda k, at: self._new("rest_sig", self._rest_part_id, at, cols)
+        )
         parts = (((exp << _PART_BITS) | part_r) << _PART_BITS) | part_t
-        sig = self._trip_sig.lookup(parts, lambda k, at: self._new(self._sig_of, at, cols))
+        sig = self._trip_sig.lookup(parts, lambda k, at: self._new("sig", self._sig_id, at, cols))
         # the interval of the date among the days that matter to the signature: one searchsorted
         # over every signature's days, offset by signature; `span` numbers (signature, interval)
         if self._sig_days_stale:
             self._index_sig_days()
         span = np.searchsorted(self._sig_days, (sig << 22) | day, side="right") + sig
         # the world facts the rules read, as classes of equal values
-        e = self._e_of.lookup((exp << self.b_slot) | se, lambda k, at: self._new(self._e_class, at, cols))
+        e = self._e_of.lookup((exp << self.b_slot) | se, lambda k, at: self._new("e_world", self._e_class, at, cols))
         r_key = (((rec << self.b_rest) | rest) << self.b_slot) | sr
-        r = self._r_of.lookup(r_key, lambda k, at: self._new(self._r_class, at, cols))
+        r = self._r_of.lookup(r_key, lambda k, at: self._new("r_world", self._r_class, at, cols))
         meaning = (((span << _CLASS_BITS) | e) << _CLASS_BITS) | r
-        return self.meanings.lookup(meaning, lambda k, at: self._new(self._answer, at, cols))
+        return self.meanings.lookup(meaning, lambda k, at: self._new("answer", self._result_id, at, cols))
 
-    def _new(self, fn: Callable[..., int], at: Any, cols: tuple[Any, ...]) -> Any:
-        """``fn(day, exporter, recipient, rest)`` for the lines at ``at`` (one per new value)."""
+    def _new(self, question: str, assign: Callable[[Any], int], at: Any, cols: tuple[Any, ...]) -> Any:
+        """The ids of the lines at ``at`` (one per new value): the rules are asked ``question`` about
+        each line's transfer, and ``assign`` gives each answer its id."""
         self.dirty = True
         picked = [c[at].tolist() for c in cols]
-        return np.fromiter((fn(*args) for args in zip(*picked)), dtype=np.int64, count=len(at))
+        answers = self.rules.ask(question, [self._key_of(*args) for args in zip(*picked)])
+        return np.fromiter(map(assign, answers), dtype=np.int64, count=len(at))
 
     def _forget_meanings(self) -> None:
         self.dirty = True
@@ -446,22 +432,19 @@ class ColumnarScreener:
         self._sig_days = np.zeros(0, dtype=np.int64)
         self._sig_days_stale = True
 
-    def _rec_sig(self, day: int, exp: int, rec: int, rest: int) -> int:
-        part = ("r", self.relevance.recipient_signature(self._key_of(day, exp, rec, rest)))
-        return self._part_ids.setdefault(part, len(self._part_ids))
+    def _rec_part_id(self, signature: Any) -> int:
+        return self._part_ids.setdefault(("r", signature), len(self._part_ids))
 
-    def _rest_sig(self, day: int, exp: int, rec: int, rest: int) -> int:
-        part = ("t", self.relevance.rest_signature(self._key_of(day, exp, rec, rest)))
-        return self._part_ids.setdefault(part, len(self._part_ids))
+    def _rest_part_id(self, signature: Any) -> int:
+        return self._part_ids.setdefault(("t", signature), len(self._part_ids))
 
-    def _sig_of(self, day: int, exp: int, rec: int, rest: int) -> int:
-        """The signature id of a line's fields other than the date (``Relevance.signature``)."""
-        key = self._key_of(day, exp, rec, rest)
-        sig = self.relevance.signature(key)
+    def _sig_id(self, answer: tuple[Any, list[int]]) -> int:
+        """The id of a line's signature (``Relevance.signature``), with the days that matter to it."""
+        sig, cuts = answer
         hit = self._sig_ids.get(sig)
         if hit is None:
             hit = self._sig_ids[sig] = len(self._sig_ids)
-            self._sig_days_list.append(self.relevance.cuts(key))  # the same signature: the same days
+            self._sig_days_list.append(cuts)  # the same signature: the same days
             self._sig_days_stale = True
         return hit
 
@@ -470,17 +453,11 @@ class ColumnarScreener:
         self._sig_days = np.concatenate(days) if days else np.zeros(0, dtype=np.int64)
         self._sig_days_stale = False
 
-    def _e_class(self, day: int, exp: int, rec: int, rest: int) -> int:
-        values = self.relevance.exporter_world(self._key_of(day, exp, rec, rest))
+    def _e_class(self, values: tuple[Any, ...]) -> int:
         return self._e_ids.setdefault(values, len(self._e_ids))
 
-    def _r_class(self, day: int, exp: int, rec: int, rest: int) -> int:
-        values = self.relevance.recipient_world(self._key_of(day, exp, rec, rest))
+    def _r_class(self, values: tuple[Any, ...]) -> int:
         return self._r_ids.setdefault(values, len(self._r_ids))
-
-    def _answer(self, day: int, exp: int, rec: int, rest: int) -> int:
-        """The index into ``distinct`` of a new meaning: one of its lines screened."""
-        return self._screen(self._key_of(day, exp, rec, rest))
 
     def _key_of(self, day: int, exp: int, rec: int, rest: int) -> tuple[Any, ...]:
         """The ``Transfer.key`` of a line from its ids."""
@@ -506,21 +483,19 @@ class ColumnarScreener:
             (),
         )
 
-    def _screen(self, key: tuple[Any, ...]) -> int:
-        """Screen one transfer: its index into ``distinct``."""
-        s = self.bs.screener.screen(transfer_scenario(key))
-        tail = screening_tail(s)
+    def _result_id(self, answer: tuple[Result, str]) -> int:
+        """The index into ``distinct`` of a meaning's result (one of its lines screened)."""
+        result, tail = answer
         at = self._tails_by_text.get(tail)
         if at is None:
             at = self._tails_by_text[tail] = len(self.distinct)
-            juris = tuple((c, r, v.value) for c, r, v in s.jurisdictions)
-            self.distinct.append((Result(s.verdict.value, juris, tuple(s.deciding_rules)), tail))
+            self.distinct.append((result, tail))
             self._line_ends.append(f",{tail}\n")
         return at
 
     # ---------------------------------------------------------------- a chunk, end to end
 
-    def chunk(self, n0: int, lines: list[bytes], cols: Columns, out_fmt: str, per_line: PerLine) -> ChunkResult:
+    def chunk(self, n0: int, lines: list[bytes], cols: Columns, out_fmt: str, per_line: PerLines) -> ChunkResult:
         """Screen one chunk (line ``n0`` first) by column; the lines left over by the per-line path."""
         rows, keep, which, slow = self.screen(cols)
         ids = cols.id
@@ -533,8 +508,7 @@ class ColumnarScreener:
         for r, t in zip(rows, texts):
             out[r] = t
         screened, blank, errors = len(rows), 0, []
-        for r in slow:
-            text, s, b, e = per_line([(n0 + r, lines[r])])
+        for r, (text, s, b, e) in zip(slow, per_line([(n0 + r, lines[r]) for r in slow])):
             out[r] = text
             screened += s
             blank += b
@@ -545,7 +519,7 @@ class ColumnarScreener:
         distinct = self.distinct
         if out_fmt == "jsonl" and all(type(v) is int for v in ids):
             ends = map(self._line_ends.__getitem__, which)
-            return list(map('{{"line":{},"id":{}{}'.format, [n0 + r for r in rows], ids, ends))
+            return [f'{{"line":{n0 + r},"id":{v}{end}' for r, v, end in zip(rows, ids, ends)]
         if out_fmt == "jsonl":
             enc = encode_basestring
             return [
@@ -577,162 +551,6 @@ class ColumnarScreener:
             s = self.distinct[w][0]
             out.append((s.verdict, {f"{c}/{r}": v for c, r, v in s.jurisdictions}, list(s.deciding_rules)))
         return out
-
-
-class Relevance:
-    """What of a plain transfer can change its screening: a coarser cache key than ``BatchScreener.key``.
-
-    *The other fields.* Each rule condition tests a field (recipient, item, end user, transfer)
-    only through its leaves, each of which reads one field: two recipients (or items...) for
-    which every such leaf of the exporter's and the regimes' rules gives the same truth value are
-    the same question to those rules (the *signature*; a view naming the recipient, or a view on
-    one of these fields, keeps the value itself). The world data enter only through the derived
-    facts the rules read (``FactBuilder``): the exporter's and the recipient's facts are kept as
-    values, so intervals and countries with the same facts are one.
-
-    *The date.* For those fields, a rule whose condition is already false cannot apply on any
-    day, so the days where it starts, ends or flips a `date` test do not matter; the others (and
-    every view's and binding condition's days) cut the calendar into intervals.
-
-    ``tests/test_batch_columns.py`` checks the key on each side of every date that matters, and
-    lines over many countries and items, against uncached screening.
-    """
-
-    STATIC = ("exporter", "recipient", "end_user", "transfer", "via", "item.id", "item.category", "item.lethal")
-    SIGNED = ("recipient", "end_user", "transfer", "item.id", "item.category", "item.lethal")
-    """The fields replaced by their signature (the exporter is kept: it names the parties)."""
-
-    def __init__(self, bs: BatchScreener) -> None:
-        import datetime as dt
-
-        from policy.eval.compiled import compile_leaf
-        from policy.model import iter_leaves
-
-        base = bs.base
-        groups = base.world.group_kinds()
-        self.builder = bs.screener.builder
-        self.regimes = sorted(c for c, jf in base.jurisdictions.items() if jf.kind == "regime")
-        self.states = {c for c, jf in base.jurisdictions.items() if jf.kind != "regime"}
-        one = dt.timedelta(days=1)
-
-        def flips(cond: Any) -> set[int]:
-            days: set[int] = set()
-            for leaf, _ in iter_leaves(cond):
-                if leaf.fact in ("date", "contract_date") and leaf.op != "exists":
-                    for v in leaf.value if isinstance(leaf.value, list) else [leaf.value]:
-                        d = v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
-                        days.update({d.toordinal(), (d + one).toordinal()})
-            return days
-
-        self.files: dict[str, tuple[frozenset[int], list[tuple[Any, frozenset[int], bool]]]] = {}
-        # per file: the leaves testing each signed field; the countries its views name; whether
-        # a view names a signed field (then the file's fields are kept as values)
-        self.leaves: dict[str, dict[str, list[Any]]] = {}
-        self.viewed: dict[str, frozenset[str]] = {}
-        self.whole: set[str] = set()
-        for code, jf in base.jurisdictions.items():
-            always = flips(jf.binds)
-            for v in jf.views:
-                always |= {d.toordinal() for d in (v.from_, v.until and v.until + one) if d}
-            whole = any(v.fact in self.STATIC for v in jf.views)
-            if whole:
-                self.whole.add(code)
-            rules = []
-            per: dict[str, list[Any]] = {}
-            for cond in [jf.binds, *(r.when for r in jf.rules)]:
-                for leaf, _ in iter_leaves(cond):
-                    if leaf.fact in self.SIGNED:
-                        per.setdefault(leaf.fact, []).append(compile_leaf(leaf, groups))
-            compiled = bs.screener.compiled[code]
-            for cr in (cr for role_rules in compiled.by_role.values() for cr in role_rules):
-                r = cr.rule
-                days = flips(r.when) | {d.toordinal() for d in (r.from_, r.until and r.until + one) if d}
-                keep = whole or any(leaf.op == "exists" for leaf, _ in iter_leaves(r.when))
-                rules.append((cr.pred, frozenset(days), keep))
-            self.files[code] = (frozenset(always), rules)
-            self.leaves[code] = per
-            self.viewed[code] = frozenset(v.country for v in jf.views)
-        self._signs: dict[tuple[str, str, Any], Any] = {}
-
-    def _files(self, exporter: str) -> list[str]:
-        return ([exporter] if exporter in self.states else []) + self.regimes
-
-    @staticmethod
-    def static_facts(key: tuple[Any, ...]) -> dict[str, Any]:
-        """The fields of a plain transfer's ``Transfer.key`` as the rules' facts (``via`` empty)."""
-        _, exporter, recipient, end_user, transfer, category, item_id, lethal = key[:8]
-        static = {
-            "exporter": exporter,
-            "recipient": recipient,
-            "end_user": end_user,
-            "transfer": transfer,
-            "via": (),
-            "item.category": category,
-        }
-        if item_id is not None:
-            static["item.id"] = item_id
-        if lethal is not None:
-            static["item.lethal"] = lethal
-        return static
-
-    def cuts(self, key: tuple[Any, ...]) -> list[int]:
-        """The days (ordinals) where a rule that can apply to this transfer starts, ends or flips."""
-        static = self.static_facts(key)
-        days: set[int] = set()
-        for code in self._files(static["exporter"]):
-            always, rules = self.files[code]
-            days |= always
-            for pred, when, keep in rules:
-                if when and (keep or pred(static) is not False):
-                    days |= when
-        return sorted(days)
-
-    def _sign(self, exporter: str, fact: str, value: Any) -> Any:
-        """The truth of every leaf on ``fact`` in the exporter's and the regimes' rules, for ``value``."""
-        hit = self._signs.get((exporter, fact, value))
-        if hit is None:
-            files = self._files(exporter)
-            if any(c in self.whole for c in files) or (
-                fact == "recipient" and any(value in self.viewed[c] for c in files)
-            ):
-                hit = ("value", value)
-            else:
-                one = {fact: value}
-                hit = tuple(leaf(one) for c in files for leaf in self.leaves[c].get(fact, ()))
-            if len(self._signs) > _TABLE_LIMIT:
-                self._signs.clear()
-            self._signs[exporter, fact, value] = hit
-        return hit
-
-    def signature(self, key: tuple[Any, ...]) -> tuple[Any, ...]:
-        """The exporter, the recipient's signature and the other fields' (``item.lethal`` as screening reads it)."""
-        return (key[1], self.recipient_signature(key), self.rest_signature(key))
-
-    def recipient_signature(self, key: tuple[Any, ...]) -> Any:
-        return self._sign(key[1], "recipient", key[2])
-
-    def rest_signature(self, key: tuple[Any, ...]) -> tuple[Any, ...]:
-        _, exporter, _, end_user, transfer, category, item_id, lethal = key[:8]
-        if lethal is None:
-            lethal = self.builder.lethal_of(category)
-        return (
-            self._sign(exporter, "end_user", end_user),
-            self._sign(exporter, "transfer", transfer),
-            self._sign(exporter, "item.id", item_id),
-            self._sign(exporter, "item.category", category),
-            self._sign(exporter, "item.lethal", lethal),
-        )
-
-    def exporter_world(self, key: tuple[Any, ...]) -> tuple[Any, ...]:
-        """The derived facts the rules read about the exporter, on the transfer's date."""
-        sc = transfer_scenario(key)
-        return self.builder.exporter_world(sc, sc.items[0])
-
-    def recipient_world(self, key: tuple[Any, ...]) -> tuple[Any, ...]:
-        """The derived facts the rules read about the recipient (embargoes on this item and end user
-        included), on the transfer's date."""
-        sc = transfer_scenario(key)
-        return self.builder.recipient_world(sc, sc.items[0])
 
 
 _PLAIN_CELL = re.compile(r"[A-Za-z0-9_.:/+@#-]*")
@@ -904,7 +722,7 @@ def id_text(v: Any) -> str | None:
     return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
 
 
-def chunk_table(cs: ColumnarScreener, n0: int, lines: Sequence[Any], cols: Columns, per_line: Any) -> ChunkResult:
+def chunk_table(cs: ColumnarScreener, n0: int, lines: Sequence[Any], cols: Columns, per_line: PerLines) -> ChunkResult:
     """Like :meth:`ColumnarScreener.chunk`, for Parquet output: the chunk's rows as an Arrow table."""
     import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
@@ -917,8 +735,7 @@ def chunk_table(cs: ColumnarScreener, n0: int, lines: Sequence[Any], cols: Colum
     local = np.searchsorted(used, which).tolist()
     entries = list(zip(rows, ids, local))
     screened, blank, errors = len(rows), 0, []
-    for r in slow:
-        text, s, b, e = per_line([(n0 + r, lines[r])])
+    for r, (text, s, b, e) in zip(slow, per_line([(n0 + r, lines[r]) for r in slow])):
         screened += s
         blank += b
         errors.extend(e)

@@ -35,6 +35,7 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO, Callable, Iterator, NamedTu
 
 from policy.eval.batch import CSV_FIELDS, OUT_FIELDS, BatchScreener, LineError, Transfer, format_record, result_record
 from policy.eval.batch_memo import RuleFiles, memo_for
+from policy.eval.batch_rules import RulesBeside, RulesHere
 from policy.load.atomic import AtomicFile
 from policy.model.errors import Diagnostic, LoadError, SourceSpan
 
@@ -260,6 +261,21 @@ def _record(n: int, t: Transfer, bs: BatchScreener, out_fmt: str) -> str:
     return format_record(result_record(n, t, s), out_fmt)
 
 
+def line_format(out_fmt: str) -> str:
+    """The per-line path's output format (Parquet output is built from its JSON Lines)."""
+    return "jsonl" if out_fmt == "parquet" else out_fmt
+
+
+def _lines_path(header: list[str] | None, line_fmt: str, bs: BatchScreener, chunk: list[tuple[int, bytes]]) -> Any:
+    return screen_chunk(chunk, bs, header, line_fmt)
+
+
+def rules_here(bs: BatchScreener | Callable[[], BatchScreener], header: list[str] | None, out_fmt: str) -> RulesHere:
+    """The rules' answers in this process, ``bs`` built when first needed if given as a function."""
+    make = (lambda: bs) if isinstance(bs, BatchScreener) else bs
+    return RulesHere(make, partial(_lines_path, header, line_format(out_fmt)))
+
+
 class ChunkScreener:
     """Screens a chunk of raw lines (line ``n0`` first): by column when it can, else line by line.
 
@@ -275,25 +291,23 @@ class ChunkScreener:
         out_fmt: str,
         columnar: bool,
         learned: Any = None,
+        rules: Any = None,
     ) -> None:
         """``bs`` may be a function that builds it, called when a line first needs it; ``learned``, a
         ColumnarScreener kept from an earlier run (``policy.eval.batch_memo``), is used in place of
-        a new one."""
-        self._bs: BatchScreener | None = bs if isinstance(bs, BatchScreener) else None
-        self._binder: Callable[[], BatchScreener] | None = None if isinstance(bs, BatchScreener) else bs
+        a new one; ``rules`` (a ``batch_rules.RulesBeside``) answers what the columns ask of the rules,
+        else they are answered here."""
         self.header, self.out_fmt = header, out_fmt
-        self.line_fmt = "jsonl" if out_fmt == "parquet" else out_fmt
+        self.line_fmt = line_format(out_fmt)
+        self.rules: RulesHere | RulesBeside = rules if rules is not None else rules_here(bs, header, out_fmt)
         self.columns: Any = None
         self.decoder: Any = None
         self.columnar = columnar
         if columnar or "parquet" in (in_fmt, out_fmt):
             from policy.eval import batch_columns as bc
 
-            if learned is not None:
-                cs = learned
-                cs.bind_later(lambda: self.bs)
-            else:
-                cs = bc.ColumnarScreener(self.bs)
+            cs = learned if learned is not None else bc.ColumnarScreener(self.bs)
+            cs.use_rules(self.rules)
             if in_fmt == "csv" and header is not None and cs.usable:
                 self.columns, self.decoder = cs, bc.CsvLines(header)
             elif in_fmt == "jsonl" and cs.usable and bc.msgspec_available():
@@ -305,16 +319,20 @@ class ChunkScreener:
 
     @property
     def bs(self) -> BatchScreener:
-        if self._bs is None:
-            assert self._binder is not None
-            self._bs = self._binder()
-        return self._bs
+        return self.rules.bs
 
     def per_line(self, chunk: list[tuple[int, bytes]]) -> tuple[str, int, int, list[tuple[int, str, str]]]:
         return screen_chunk(chunk, self.bs, self.header, self.line_fmt)
 
+    def per_lines(self, lines: list[tuple[int, bytes]]) -> list[tuple[str, int, int, list[tuple[int, str, str]]]]:
+        """The per-line path for each of ``lines`` on its own (asked of the rules, maybe beside)."""
+        return self.rules.ask("per_line", lines) if lines else []
+
     def per_record(self, items: list[tuple[int, Any]]) -> tuple[str, int, int, list[tuple[int, str, str]]]:
         return screen_records(items, self.bs, self.line_fmt)
+
+    def per_records(self, items: list[tuple[int, Any]]) -> list[tuple[str, int, int, list[tuple[int, str, str]]]]:
+        return [self.per_record([item]) for item in items]
 
     def records(self, n0: int, rows: Any, cols: Any) -> tuple[Any, int, int, list[Any]]:
         """A batch of Parquet rows (row ``n0`` first) as columns ``cols``."""
@@ -323,8 +341,8 @@ class ChunkScreener:
         if not self.columnar:
             cols = bc.Columns(list(range(0)), [], [], [], [], [], [], [], [], list(range(len(rows))))
         if self.out_fmt == "parquet":
-            return bc.chunk_table(self.columns, n0, rows, cols, self.per_record)
-        return self.columns.chunk(n0, rows, cols, self.out_fmt, self.per_record)  # type: ignore[no-any-return]
+            return bc.chunk_table(self.columns, n0, rows, cols, self.per_records)
+        return self.columns.chunk(n0, rows, cols, self.out_fmt, self.per_records)  # type: ignore[no-any-return]
 
     def __call__(self, n0: int, lines: list[bytes], blob: bytes | None = None) -> tuple[Any, int, int, list[Any]]:
         from policy.eval import batch_columns as bc
@@ -336,10 +354,10 @@ class ChunkScreener:
         else:
             cols = self.decoder.columns(b"\n".join(lines) if blob is None else blob, lines)
         if self.out_fmt == "parquet":
-            return bc.chunk_table(self.columns, n0, lines, cols, self.per_line)
+            return bc.chunk_table(self.columns, n0, lines, cols, self.per_lines)
         if self.decoder is None:
             return self.per_line([(n0 + i, raw) for i, raw in enumerate(lines)])
-        return self.columns.chunk(n0, lines, cols, self.out_fmt, self.per_line)  # type: ignore[no-any-return]
+        return self.columns.chunk(n0, lines, cols, self.out_fmt, self.per_lines)  # type: ignore[no-any-return]
 
 
 _WORKER: list[Any] = []
@@ -383,7 +401,7 @@ class BatchJob:
     columnar: bool = True  # False: every line on the per-line path (same output, slower)
 
 
-def default_workers(size: int, columnar: bool, learning: bool = False) -> int:
+def default_workers(size: int, columnar: bool, learning: bool = False, warm: bool = False) -> int:
     """Processes for an input of ``size`` bytes: what was fastest on 2 cores (``benchmarks/run.py``),
     two only when a core is idle (the load average says so).
 
@@ -398,16 +416,34 @@ def default_workers(size: int, columnar: bool, learning: bool = False) -> int:
     faster (0.41-0.46 s against 0.47-0.54 s) and at 26k lines (3 MiB) they were even (load 0.9).
     The per-line path: two processes above 1 MiB.
     """
-    cores = os.cpu_count() or 1
-    if cores < 2 or learning:
+    if learning or not idle_core():
         return 1
+    if warm and columnar:
+        return 2 if size > WARM_PARALLEL_BYTES else 1
+    return 2 if size > (COLUMNAR_PARALLEL_BYTES if columnar else PARALLEL_BYTES) else 1
+
+
+def idle_core() -> bool:
+    """Whether a second core is idle (the load average says so)."""
+    cores = os.cpu_count() or 1
+    if cores < 2:
+        return False
     try:
-        idle = cores - os.getloadavg()[0]
+        return cores - os.getloadavg()[0] >= 1
     except OSError:  # no load average on this system
-        idle = cores - 1
-    return 2 if size > (COLUMNAR_PARALLEL_BYTES if columnar else PARALLEL_BYTES) and idle >= 1 else 1
+        return True
 
 
+def _by_column(job: BatchJob) -> bool:
+    """Whether the job's lines will be screened by column (the columns' decoders are at hand)."""
+    if not job.columnar or job.in_fmt == "parquet":
+        return False
+    from importlib.util import find_spec
+
+    return job.in_fmt == "csv" or find_spec("msgspec") is not None
+
+
+WARM_PARALLEL_BYTES = 32 << 20
 COLUMNAR_PARALLEL_BYTES = 4 << 20
 COLUMNAR_SLICE_BYTES = 1 << 20
 PARQUET_ROWS = 65_536
@@ -507,6 +543,7 @@ def run_batch(
     target: AtomicFile | None = None
     writer: Any = None
     pool: Any = None
+    beside: RulesBeside | None = None
     try:
         header: list[str] | None = None
         read_to = [0]
@@ -549,17 +586,20 @@ def run_batch(
             assert target is not None
             writer = pq.ParquetWriter(target.tmp, OUT_SCHEMA())
         text = header is not None
-        memo, learned = None, None
+        memo, warm = None, False
         if isinstance(base, RuleFiles):
-            rules = base
-            memo = memo_for(rules, text) if job.columnar else None
-            learned = memo.read() if memo is not None else None
-            bs: BatchScreener | Callable[[], BatchScreener] = partial(_screener_of, rules, text)
+            bs: BatchScreener | Callable[[], BatchScreener] = partial(_screener_of, base, text)
+            memo = memo_for(base, text) if job.columnar else None
+            warm = memo is not None and memo.path.is_file()
         else:
             bs = BatchScreener(base, text=text)
-        cs = ChunkScreener(bs, header, job.in_fmt, job.out_fmt, job.columnar, learned)
-        learning = memo is not None and learned is None
-        n_workers = job.workers or default_workers(size, cs.decoder is not None, learning)
+        by_column = _by_column(job)
+        n_workers = job.workers or default_workers(size, by_column, memo is not None and not warm, warm)
+        if warm and by_column and n_workers == 1 and idle_core():
+            # forked before the columns' modules (numpy) load: the rules load beside, in case a line needs them
+            beside = RulesBeside(rules_here(bs, header, job.out_fmt))
+        learned = memo.read() if memo is not None and warm else None
+        cs = ChunkScreener(bs, header, job.in_fmt, job.out_fmt, job.columnar, learned, beside)
         if n_workers > 1 and learned is None:
             cs.bs  # noqa: B018 - built before the workers fork, so that each inherits it
         results: Iterator[tuple[Any, int, int, list[Any]]]
@@ -614,6 +654,8 @@ def run_batch(
             target, written = None, True
         raise Interrupted(tally, written) from None
     finally:
+        if beside is not None:
+            beside.close()
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
         if pool is not None:
