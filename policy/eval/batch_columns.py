@@ -2,11 +2,13 @@
 
 A chunk of JSON Lines is decoded in one call (msgspec, typed), a chunk of CSV lines split into
 cells, a Parquet batch read as columns. Each column's distinct values are checked once with the
-transfer contract (``LineChecker``); every line's *meaning* (``batch_meaning.Relevance``: what of its fields,
-date and world data the rules can tell apart) is computed with numpy, each step a lookup of the
+transfer contract; every line's *meaning* (``batch_meaning.Relevance``: what of its fields, date
+and world data the rules can tell apart) is computed with numpy, each step a lookup of the
 chunk's distinct values in sorted int64 tables (``KnownInts``), with Python only for values no
-earlier chunk had; only new meanings are screened (``Screener.screen``); the output is built
-per column.
+earlier chunk had; only new meanings are screened; the output is built per column. What needs
+the rules (an item, a state's breaks, signatures, world facts, a meaning's result) is asked of
+``batch_rules``; everything else is in the screener's own tables, which ``batch_memo`` keeps
+between runs.
 
 A line the columns cannot take — a bad value, a missing field, `via`, `transit`, `origin`,
 `licence` or `items`, anything msgspec will not decode as a plain transfer — is handed, in

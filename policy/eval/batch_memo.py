@@ -5,8 +5,8 @@ each line's meaning and each meaning's result. Those tables are a function of th
 code and of whether the input is CSV (which reads `lethal` as text), nothing else: kept in the
 user's cache folder beside the rulebase cache, they let the next batch over the same rules answer
 every line whose values and meaning it has met before without loading the rules, pydantic or the
-compiled screener at all. The rules are loaded the moment a line brings something new
-(``ColumnarScreener.bind_later``), and what that line teaches is kept too.
+compiled screener at all. The rules are loaded the moment a line brings something new (or beside
+the batch, in a helper process: ``batch_rules``), and what that line teaches is kept too.
 
 The entry has the rulebase cache's guarantees (``policy.load.cache``): written atomically and
 readable by its owner only; read only when private, carrying this format's magic line and the
