@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from policy.eval import batch_memo
+from policy.eval import batch_memo, batch_run
 from policy.eval.batch_memo import RuleFiles, memo_for
 from policy.eval.batch_run import BatchJob, run_batch
 from policy.load import cache
@@ -96,7 +96,7 @@ def test_a_warm_run_of_known_lines_loads_no_rules(tmp_path, own_cache, monkeypat
         assert _run(rules, bigger, tmp_path / "o5.jsonl") == _run(shipped, bigger, tmp_path / "ref2.jsonl")
 
 
-def test_a_changed_rule_file_is_another_state(tmp_path, own_cache, shipped):
+def test_a_changed_rule_file_is_another_state(tmp_path, own_cache, monkeypatch, shipped):
     rules_dir = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules_dir)
     rules = RuleFiles((str(rules_dir),))
@@ -109,6 +109,13 @@ def test_a_changed_rule_file_is_another_state(tmp_path, own_cache, shipped):
     target.write_text(target.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     after = memo_for(rules, text=False)
     assert after is not None and after.digest != before.digest and after.read() is None
+    assert after.path == before.path and before.current() and not after.current()
+    # the stale state is no warm start: the run learns for the edited rules, in one process, and keeps
+    # it (a warm run this large would take two processes, which keep nothing)
+    monkeypatch.setattr(batch_run, "WARM_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(batch_run, "idle_core", lambda: True)
+    _run(rules, src, tmp_path / "o2.jsonl")
+    assert after.current() and after.read() is not None
 
 
 def test_a_corrupt_or_foreign_state_is_ignored(tmp_path, own_cache, shipped):

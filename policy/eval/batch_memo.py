@@ -75,6 +75,16 @@ class Memo:
             return None
         return state if isinstance(state, ColumnarScreener) else None
 
+    def current(self) -> bool:
+        """Whether a state for exactly these rules and this code is kept (its header only is read: a
+        state kept for rules since edited lies at the same path, and is not current)."""
+        header = MAGIC + self.digest.encode() + b"\n"
+        try:
+            with open(self.path, "rb") as fh:
+                return fh.read(len(header)) == header
+        except OSError:
+            return False
+
     def write(self, cs: ColumnarScreener) -> bool:
         """Keep what ``cs`` has learned; False (nothing written) when too large or not writable."""
         try:

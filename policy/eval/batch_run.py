@@ -590,7 +590,7 @@ def run_batch(
         if isinstance(base, RuleFiles):
             bs: BatchScreener | Callable[[], BatchScreener] = partial(_screener_of, base, text)
             memo = memo_for(base, text) if job.columnar else None
-            warm = memo is not None and memo.path.is_file()
+            warm = memo is not None and memo.current()
         else:
             bs = BatchScreener(base, text=text)
         by_column = _by_column(job)
