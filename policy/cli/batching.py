@@ -15,7 +15,7 @@ import sys
 import time
 from typing import Any
 
-from policy.cli.failure import report
+from policy.cli.failure import report, say
 
 _FLAGS = {"--strict": "strict", "--partial": "partial"}
 _VALUED = {"-o": "output", "--output": "output", "--workers": "workers"}
@@ -39,11 +39,6 @@ def progress_line(done: int, bad: int, rate: float, fraction: float | None) -> s
     fraction = min(max(fraction, 0.0), 1.0)
     filled = int(fraction * 30)
     return f"[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%}  {text}"
-
-
-def _say(text: str) -> None:
-    sys.stderr.write(text + "\n")
-    sys.stderr.flush()
 
 
 def screen_file(
@@ -79,7 +74,7 @@ def screen_file(
     start = time.perf_counter()
 
     def on_error(line: int, code: str, msg: str) -> None:
-        _say(f"{name}:{line}: error[{code}]: {msg}")
+        say(f"{name}:{line}: error[{code}]: {msg}")
 
     def on_progress(tally: Any, fraction: float | None) -> None:
         rate = tally.screened / max(time.perf_counter() - start, 1e-9)
@@ -100,11 +95,11 @@ def screen_file(
             sys.stderr.write("\n")
         t = exc.tally
         kept = f"the first {t.screened} written to {output}" if exc.written else "no output written"
-        _say(f"interrupted: {t.screened} of {t.read} lines screened; {kept if output else 'output so far printed'}")
+        say(f"interrupted: {t.screened} of {t.read} lines screened; {kept if output else 'output so far printed'}")
         return 130
     if show:
         sys.stderr.write("\n")
-    _say(tally.summary())
+    say(tally.summary())
     return 2 if tally.bad else 0
 
 

@@ -14,7 +14,8 @@ DEBUG = {"on": False}
 """``policy --debug``: internal errors show their traceback."""
 
 
-def _say(text: str) -> None:
+def say(text: str) -> None:
+    """A line on stderr, as ``typer.echo(text, err=True)`` writes it."""
     sys.stderr.write(text + "\n")
     sys.stderr.flush()
 
@@ -25,17 +26,17 @@ def report(exc: BaseException) -> int | None:
     if isinstance(exc, LoadError):
         diags = sorted(exc.diagnostics, key=Diagnostic.sort_key)
         for d in diags:
-            _say(d.render())
+            say(d.render())
         n = len(diags)
-        _say(f"{n} error{'s' if n != 1 else ''}")
+        say(f"{n} error{'s' if n != 1 else ''}")
         return 2
     if isinstance(exc, PolicyError):
-        _say(f"error: {exc}")
+        say(f"error: {exc}")
         return 2
     if isinstance(exc, SystemExit) or not isinstance(exc, Exception) and not isinstance(exc, KeyboardInterrupt):
         return None
     if isinstance(exc, KeyboardInterrupt):
-        _say("interrupted")
+        say("interrupted")
         return 130
     if isinstance(exc, BrokenPipeError):  # output piped into `head` and closed: not an error
         sys.stderr.close()
@@ -44,5 +45,5 @@ def report(exc: BaseException) -> int | None:
         import traceback
 
         traceback.print_exception(exc)
-    _say(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+    say(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
     return 3
