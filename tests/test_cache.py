@@ -368,3 +368,20 @@ def _invoke(args: list[str]):  # type: ignore[no-untyped-def]
     from typer.testing import CliRunner
 
     return CliRunner().invoke(app, args)
+
+
+def test_an_entry_is_written_without_fsync_and_an_output_with_it(tmp_path, monkeypatch):
+    """A cache entry torn by a crash fails its checksum, so it needs no fsync; a user's output does."""
+    import os
+
+    from policy.load.atomic import AtomicFile
+
+    synced: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd)))
+    assert cache.write_entry(tmp_path / "entry-x.pickle", b"magic\n", "d", b"payload")
+    assert synced == [] and cache.read_entry(tmp_path / "entry-x.pickle", b"magic\n", "d") == b"payload"
+    out = AtomicFile(tmp_path / "out.jsonl")
+    out.handle.write("{}\n")
+    out.commit()
+    assert len(synced) == 1 and (tmp_path / "out.jsonl").read_text() == "{}\n"

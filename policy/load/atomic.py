@@ -34,7 +34,10 @@ class AtomicFile:
     would give it (``mkstemp`` alone would leave it readable by its owner only).
     """
 
-    def __init__(self, path: str | Path, display: str | None = None) -> None:
+    def __init__(self, path: str | Path, display: str | None = None, durable: bool = True) -> None:
+        """``durable=False``: no fsync before the rename, for a file whose reader can tell a torn one
+        (a cache entry with its checksum); still all of it lands or none, for every other process."""
+        self.durable = durable
         target = Path(path)
         path = display or str(path)
         if target.is_dir():
@@ -56,7 +59,8 @@ class AtomicFile:
     def commit(self) -> None:
         try:
             self.handle.flush()
-            os.fsync(self.handle.fileno())
+            if self.durable:
+                os.fsync(self.handle.fileno())
             self.handle.close()
             os.chmod(self.tmp, self.mode)
             os.replace(self.tmp, self.target)

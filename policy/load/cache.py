@@ -234,7 +234,7 @@ def write_entry(path: Path, magic: bytes, digest: str, payload: bytes) -> bool:
 
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        f = AtomicFile(path)
+        f = AtomicFile(path, durable=False)  # an entry torn by a crash fails its checksum: no fsync
         try:
             out = cast(TextIO, f.handle).buffer
             out.write(magic + digest.encode() + b"\n")
