@@ -155,17 +155,36 @@ def test_a_warm_command_imports_neither_pydantic_nor_typer(tmp_path):
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
     # the modules of the command's own process at its exit (a helper process it forks is not counted)
     code = (
-        "import atexit, sys\n"
-        f"atexit.register(lambda: open({str(seen)!r}, 'w').write('\\n'.join(sorted(sys.modules))))\n"
+        "import os, sys\n"
+        "end = os._exit\n"  # the quick batch ends with os._exit: its modules are listed first
+        f"os._exit = lambda c: (open({str(seen)!r}, 'w').write('\\n'.join(sorted(sys.modules))), end(c))\n"
         f"sys.argv = ['policy', 'batch', {str(src)!r}, '-o', {str(out)!r}]\n"
         "from policy.cli import run\n"
         "run()\n"
     )
+    # the cold run may load the rules in this process or in a helper beside it (when a core is idle)
     cold = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=False, cwd=ROOT)
-    first, cold_modules = out.read_bytes(), set(seen.read_text().split())
+    first = out.read_bytes()
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=False, cwd=ROOT)
     warm_modules = set(seen.read_text().split())
     assert cold.returncode == res.returncode == 0
     assert out.read_bytes() == first and first.count(b"\n") == 500
-    assert "pydantic" in cold_modules and "numpy" in warm_modules
+    assert {"numpy", "msgspec", "policy.eval.batch_columns"} <= warm_modules
     assert not {"pydantic", "typer", "yaml", "policy.eval.compiled"} & warm_modules
+
+
+@pytest.mark.parametrize("idle", [True, False])
+def test_with_or_without_a_helper_the_output_is_the_same(tmp_path, own_cache, monkeypatch, shipped, idle):
+    """A core idle: the rules load in a helper beside a warm batch (batch_rules.RulesBeside)."""
+    monkeypatch.setattr(batch_run, "idle_core", lambda: idle)
+    helpers: list = []
+    real = batch_run.RulesBeside
+    monkeypatch.setattr(batch_run, "RulesBeside", lambda here: helpers.append(real(here)) or helpers[-1])
+    rules = RuleFiles((str(ROOT / "rules"),))
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    _book(first, 8)
+    _book(second, 9)
+    for src in (first, second, first):  # cold, then warm with new values, then warm
+        assert _run(rules, src, tmp_path / "o.jsonl") == _run(shipped, src, tmp_path / "ref.jsonl")
+    assert len(helpers) == (2 if idle else 0)  # the warm runs only
+    assert all(not h.process.is_alive() for h in helpers)

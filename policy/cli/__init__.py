@@ -17,7 +17,7 @@ import gc
 import os
 import sys
 from importlib import import_module
-from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence, TypeVar, cast
 
 if TYPE_CHECKING:
     import typer
@@ -150,8 +150,9 @@ def run() -> None:  # pragma: no cover - console entry point
 
             if plain_options(sys.argv[1:]) is not None and not _completing():
                 started()
-                code = quick(sys.argv[1:])
-                sys.exit(code)
+                quick_code = quick(sys.argv[1:])
+                if quick_code is not None:
+                    _end_now(quick_code)
         code = app_for(sys.argv[1:])()
     finally:
         started()  # a run that ends before any verb (help, a usage error) leaves the collector as it was
@@ -160,6 +161,18 @@ def run() -> None:  # pragma: no cover - console entry point
         # are exempt; everything is still released and every exit handler still runs.
         gc.freeze()
     sys.exit(code)
+
+
+def _end_now(code: int) -> NoReturn:  # pragma: no cover - ends the process
+    """End a quick batch at once: its output is committed and closed, its helper and workers
+    stopped, so only the interpreter's teardown is left, ~20 ms with numpy loaded (the standard
+    streams are flushed first; no exit handler of its own is registered)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`) or stream
+            pass
+    os._exit(code)
 
 
 def __getattr__(name: str) -> typer.Typer:

@@ -180,11 +180,15 @@ class ColumnarScreener:
     `lethal`. ``_meanings`` reduces those columns to each line's meaning and its result.
     """
 
-    def __init__(self, bs: BatchScreener) -> None:
+    def __init__(self, bs: BatchScreener | None = None, rules: Any = None, text: bool = False) -> None:
+        """Over a batch screener ``bs``, or over ``rules`` (a ``batch_rules.RulesHere`` or
+        ``RulesBeside``) for an input read as text (CSV) or not."""
         from policy.eval.batch_rules import RulesHere
 
-        self.rules: Any = RulesHere(lambda: bs)  # what it asks of the rules (``use_rules``)
-        self.text = bs.checker.text
+        if bs is not None:
+            rules, text = RulesHere(lambda: bs), bs.checker.text
+        self.rules: Any = rules  # what it asks of the rules (``use_rules``)
+        self.text = text
         self.dirty = False  # learned something since built or restored (``policy.eval.batch_memo``)
         self.countries: dict[str, int] = {}  # canonical code -> id
         self.codes: list[str] = []
@@ -216,8 +220,7 @@ class ColumnarScreener:
         self._csv_tails: dict[int, str] = {}
         self._line_ends: list[str] = []  # per distinct result: its JSON line after the id
         # bit widths of the packed ids: the widest is (exporter or interval, recipient, rest) in _meanings
-        breaks = bs.screener.builder.breaks
-        self.b_slot = (max((len(b) for b in breaks.values()), default=0) + 1).bit_length()
+        self.b_slot: int = int(self.rules.ask("slots", [None])[0]).bit_length()
         self.b_country = 9
         self.b_choice = 3
         self.b_rest = 62 - self.b_country - max(self.b_country, self.b_slot)
