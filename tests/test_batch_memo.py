@@ -188,3 +188,18 @@ def test_with_or_without_a_helper_the_output_is_the_same(tmp_path, own_cache, mo
         assert _run(rules, src, tmp_path / "o.jsonl") == _run(shipped, src, tmp_path / "ref.jsonl")
     assert len(helpers) == (2 if idle else 0)  # the warm runs only
     assert all(not h.process.is_alive() for h in helpers)
+
+
+def test_a_core_is_idle_when_the_tasks_running_now_or_the_load_average_leave_one_free(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    now = tmp_path / "loadavg"
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.4, 1.1, 0.9))  # busy through the last minute
+    now.write_text("1.40 1.10 0.90 1/80 4242\n")  # but only this task running now
+    assert batch_run.idle_core(str(now))
+    now.write_text("1.40 1.10 0.90 2/80 4242\n")  # and another task running now
+    assert not batch_run.idle_core(str(now))
+    assert not batch_run.idle_core(str(tmp_path / "missing"))  # the load average decides
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert batch_run.idle_core(str(now))  # another task starting now, the minute was quiet
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert not batch_run.idle_core(str(now))

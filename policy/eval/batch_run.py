@@ -403,7 +403,7 @@ class BatchJob:
 
 def default_workers(size: int, columnar: bool, learning: bool = False, warm: bool = False) -> int:
     """Processes for an input of ``size`` bytes: what was fastest on 2 cores (``benchmarks/run.py``),
-    two only when a core is idle (the load average says so).
+    two only when a core is idle (``idle_core``).
 
     A ``learning`` run (one that keeps what it learns for the next and starts with nothing learned,
     ``policy.eval.batch_memo``) runs in one process, so that all it learns is kept: the first run
@@ -423,11 +423,21 @@ def default_workers(size: int, columnar: bool, learning: bool = False, warm: boo
     return 2 if size > (COLUMNAR_PARALLEL_BYTES if columnar else PARALLEL_BYTES) else 1
 
 
-def idle_core() -> bool:
-    """Whether a second core is idle (the load average says so)."""
+def idle_core(loadavg: str = "/proc/loadavg") -> bool:
+    """Whether a second core is idle: the kernel's count of tasks running at this moment (this one
+    included) leaves one free, or the one-minute load average does. The moment alone can catch a
+    task that is just starting another; the average alone stays near 1 on two cores through a run
+    of commands one after another (a script, the benchmarks) while one of the cores is idle."""
     cores = os.cpu_count() or 1
     if cores < 2:
         return False
+    try:
+        with open(loadavg, encoding="ascii") as fh:
+            running = int(fh.read().split()[3].split("/")[0])
+        if cores - running >= 1:
+            return True
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         return cores - os.getloadavg()[0] >= 1
     except OSError:  # no load average on this system
