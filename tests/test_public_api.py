@@ -123,3 +123,19 @@ def test_the_public_api_answers_a_what_if():
     sc = policy.load_scenario(str(root / "scenarios" / "kr" / "kr-ua-155mm-2023.yaml"), base)
     d = policy.evaluate(base, sc)
     assert d.verdict in set(policy.Verdict)
+
+
+def test_the_model_package_names_each_export_once_in_each_list():
+    """policy.model imports on first use: its TYPE_CHECKING imports (for the type checker), its
+    table of where each name lives (for the runtime) and __all__ must list the same names."""
+    import policy.model as model
+
+    tree = ast.parse((PKG / "model" / "__init__.py").read_text(encoding="utf-8"))
+    typed: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("policy.model."):
+            typed.update({alias.name: node.module for alias in node.names})
+    assert typed == model._WHERE
+    assert sorted(model.__all__) == sorted(typed)
+    for name, module in typed.items():
+        assert getattr(model, name) is getattr(__import__(module, fromlist=[name]), name)

@@ -52,14 +52,6 @@ _BAD = -1
 _NO_FLAG = 2  # `lethal` not given
 
 
-def msgspec_available() -> bool:
-    try:
-        import msgspec  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _line_decoder() -> Any:
     """A msgspec decoder for a plain transfer line; anything else fails to decode (and goes per line).
 

@@ -310,7 +310,7 @@ class ChunkScreener:
             cs.use_rules(self.rules)
             if in_fmt == "csv" and header is not None and cs.usable:
                 self.columns, self.decoder = cs, bc.CsvLines(header)
-            elif in_fmt == "jsonl" and cs.usable and bc.msgspec_available():
+            elif in_fmt == "jsonl" and cs.usable and msgspec_available():
                 self.columns, self.decoder = cs, bc.JsonLines()
             if "parquet" in (in_fmt, out_fmt):
                 self.columns = cs
@@ -444,13 +444,21 @@ def idle_core(loadavg: str = "/proc/loadavg") -> bool:
         return True
 
 
+def msgspec_available() -> bool:
+    """Whether JSON Lines can be decoded by column (msgspec, the ``columnar`` extra)."""
+    try:
+        import msgspec  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _by_column(job: BatchJob) -> bool:
-    """Whether the job's lines will be screened by column (the columns' decoders are at hand)."""
+    """Whether the job's lines will be screened by column (the columns' decoders are at hand), as
+    ``ChunkScreener`` will choose; known before it is built, to choose the workers first."""
     if not job.columnar or job.in_fmt == "parquet":
         return False
-    from importlib.util import find_spec
-
-    return job.in_fmt == "csv" or find_spec("msgspec") is not None
+    return job.in_fmt == "csv" or msgspec_available()
 
 
 WARM_PARALLEL_BYTES = 32 << 20
